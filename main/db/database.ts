@@ -1,0 +1,52 @@
+import Database from 'better-sqlite3';
+import { migrations, type Migration } from './migrations/index.js';
+
+export type Db = Database.Database;
+
+export class SchemaVersionError extends Error {
+  override readonly name = 'SchemaVersionError';
+  readonly code = 'ERR_SCHEMA_VERSION';
+}
+
+export interface OpenDbInit {
+  /** Open read-only (no migrations, no writes). Default false. */
+  readonly readonly?: boolean;
+  /** Migrations to apply; defaults to all of Pakit's. */
+  readonly migrations?: readonly Migration[];
+}
+
+/**
+ * Opens the archive database in WAL mode so readers (the CLI) never block the writer (sync).
+ * synchronous=NORMAL: a crash loses at most the last transactions, never consistency.
+ */
+export function openDb(file: string, init: OpenDbInit = {}): Db {
+  const db = new Database(file, { readonly: init.readonly ?? false, fileMustExist: init.readonly ?? false });
+  db.pragma('busy_timeout = 5000');
+  if (!init.readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db, init.migrations ?? migrations);
+  } else {
+    const have = db.pragma('user_version', { simple: true }) as number;
+    const want = (init.migrations ?? migrations).at(-1)!.version;
+    if (have !== want) throw new SchemaVersionError(`archive schema is version ${have}, this pakit reads ${want}`);
+  }
+  db.pragma('cache_size = -65536');
+  return db;
+}
+
+/** Applies every migration newer than the database's user_version, each in its own transaction. */
+export function migrate(db: Db, list: readonly Migration[]): void {
+  const have = db.pragma('user_version', { simple: true }) as number;
+  const newest = list.at(-1)?.version ?? 0;
+  if (have > newest)
+    throw new SchemaVersionError(`archive schema is version ${have}, newer than this pakit (${newest})`);
+  for (const m of list) {
+    if (m.version <= have) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+}

@@ -1,0 +1,9 @@
+import * as m001 from './001-initial.js';
+
+export interface Migration {
+  readonly version: number;
+  readonly sql: string;
+}
+
+/** Every schema version in order. Add one file per version; never edit a released one. */
+export const migrations: readonly Migration[] = [m001];

@@ -1,0 +1,163 @@
+/**
+ * Byte helpers shared by main and the renderer. Pure TypeScript: no Node APIs.
+ */
+
+const HEX = '0123456789abcdef';
+
+/** Lowercase hex of `bytes`. */
+export function toHex(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    out += HEX[b >> 4]! + HEX[b & 15]!;
+  }
+  return out;
+}
+
+/** Parses lowercase hex; returns undefined for anything else (odd length, uppercase, non-hex). */
+export function fromHex(hex: string): Uint8Array | undefined {
+  if (hex.length % 2 !== 0 || !/^[0-9a-f]*$/.test(hex)) return undefined;
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+/** True when `s` is exactly 64 lowercase hex digits (a SHA-256 hash as Pakit prints it). */
+export function isHash32Hex(s: unknown): s is string {
+  return typeof s === 'string' && /^[0-9a-f]{64}$/.test(s);
+}
+
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
+  return d === 0;
+}
+
+/** Lexicographic comparison, for canonical ordering of hash sets. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    if (a[i] !== b[i]) return a[i]! - b[i]!;
+  }
+  return a.length - b.length;
+}
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+export function utf8(s: string): Uint8Array {
+  return utf8Encoder.encode(s);
+}
+
+export function fromUtf8(b: Uint8Array): string {
+  return utf8Decoder.decode(b);
+}
+
+/**
+ * Appends length-prefixed fields to one buffer. Every field is written as a 4-byte big-endian
+ * length followed by its bytes, so no two different field sequences can produce the same bytes.
+ */
+export class FieldWriter {
+  #chunks: Uint8Array[] = [];
+  #size = 0;
+
+  bytes(b: Uint8Array): this {
+    const len = new Uint8Array(4);
+    new DataView(len.buffer).setUint32(0, b.length, false);
+    this.#chunks.push(len, b);
+    this.#size += 4 + b.length;
+    return this;
+  }
+
+  string(s: string): this {
+    return this.bytes(utf8(s));
+  }
+
+  /** An unsigned integer up to 2^53-1, as 8 bytes big-endian (length-prefixed like every field). */
+  u64(n: number): this {
+    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`not an unsigned 53-bit integer: ${n}`);
+    const b = new Uint8Array(8);
+    const v = new DataView(b.buffer);
+    v.setUint32(0, Math.floor(n / 2 ** 32), false);
+    v.setUint32(4, n >>> 0, false);
+    return this.bytes(b);
+  }
+
+  /** A count followed by each item as a field. */
+  list(items: readonly Uint8Array[]): this {
+    this.u64(items.length);
+    for (const it of items) this.bytes(it);
+    return this;
+  }
+
+  finish(): Uint8Array {
+    const out = new Uint8Array(this.#size);
+    let o = 0;
+    for (const c of this.#chunks) {
+      out.set(c, o);
+      o += c.length;
+    }
+    return out;
+  }
+}
+
+/** Reads what {@link FieldWriter} wrote; every read checks bounds and throws a RangeError naming the field. */
+export class FieldReader {
+  #buf: Uint8Array;
+  #view: DataView;
+  #pos = 0;
+
+  constructor(buf: Uint8Array) {
+    this.#buf = buf;
+    this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  bytes(what: string): Uint8Array {
+    if (this.#pos + 4 > this.#buf.length) throw new RangeError(`truncated before ${what}`);
+    const len = this.#view.getUint32(this.#pos, false);
+    this.#pos += 4;
+    if (this.#pos + len > this.#buf.length) throw new RangeError(`truncated inside ${what}`);
+    const out = this.#buf.subarray(this.#pos, this.#pos + len);
+    this.#pos += len;
+    return out;
+  }
+
+  string(what: string): string {
+    return fromUtf8(this.bytes(what));
+  }
+
+  u64(what: string): number {
+    const b = this.bytes(what);
+    if (b.length !== 8) throw new RangeError(`${what} is not an 8-byte integer`);
+    const v = new DataView(b.buffer, b.byteOffset, 8);
+    const hi = v.getUint32(0, false);
+    if (hi >= 2 ** 21) throw new RangeError(`${what} exceeds 2^53`);
+    return hi * 2 ** 32 + v.getUint32(4, false);
+  }
+
+  list(what: string, max: number): Uint8Array[] {
+    const n = this.u64(`${what} count`);
+    if (n > max) throw new RangeError(`${what} has ${n} items, more than ${max}`);
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < n; i++) out.push(this.bytes(`${what}[${i}]`));
+    return out;
+  }
+
+  end(what: string): void {
+    if (this.#pos !== this.#buf.length)
+      throw new RangeError(`${this.#buf.length - this.#pos} trailing bytes after ${what}`);
+  }
+}

@@ -17,6 +17,11 @@ export const BLOCK_VERSION = 1;
 export const MIN_PARENTS = 2;
 export const MAX_PARENTS = 5;
 const MAX_META = 64;
+/**
+ * Assigning this key to a plain object sets its prototype instead of adding an entry, so a header
+ * carrying it would silently lose the entry on parsing and still hash as if it were absent. Refused.
+ */
+const RESERVED_META_KEY = '__proto__';
 
 export type BlockKind = 'genesis' | 'file' | 'symlink' | 'snapshot';
 export const BLOCK_KINDS: readonly BlockKind[] = ['genesis', 'file', 'symlink', 'snapshot'];
@@ -28,7 +33,10 @@ export const BLOCK_KINDS: readonly BlockKind[] = ['genesis', 'file', 'symlink', 
 export interface BlockHeader {
   readonly version: number;
   readonly kind: BlockKind;
-  /** Parent block hashes, in ascending byte order, no duplicates. Empty only for genesis. */
+  /**
+   * Parent block hashes, in ascending byte order, no duplicates: none for genesis, 2–5 for every
+   * other block except the first after genesis, whose only possible parent is genesis.
+   */
   readonly parents: readonly Uint8Array[];
   /** 0 for genesis, else 1 + the greatest parent depth. */
   readonly depth: number;
@@ -92,8 +100,11 @@ export function validateHeader(h: BlockHeader): void {
     if (h.parents.length !== 0) fail('genesis has no parents');
     if (h.depth !== 0) fail('genesis has depth 0');
   } else {
-    if (h.parents.length < MIN_PARENTS || h.parents.length > MAX_PARENTS)
+    if (h.parents.length < 1 || h.parents.length > MAX_PARENTS)
       fail(`a block has ${MIN_PARENTS}–${MAX_PARENTS} parents, not ${h.parents.length}`);
+    // Only the first block after genesis can have a single parent: nothing else exists yet.
+    if (h.parents.length < MIN_PARENTS && h.depth !== 1)
+      fail(`a block at depth ${h.depth} needs at least ${MIN_PARENTS} parents`);
     if (h.depth < 1) fail('a non-genesis block has depth ≥ 1');
   }
   for (let i = 0; i < h.parents.length; i++) {
@@ -104,6 +115,7 @@ export function validateHeader(h: BlockHeader): void {
   if (keys.length > MAX_META) fail(`more than ${MAX_META} metadata entries`);
   for (const k of keys) {
     if (k.length === 0) fail('empty metadata key');
+    if (k === RESERVED_META_KEY) fail(`metadata key ${RESERVED_META_KEY} is not allowed`);
     if (typeof h.meta[k] !== 'string') fail(`metadata ${k} is not a string`);
   }
   if (typeof h.codec !== 'string' || h.codec.length === 0 || h.codec.length > 64) fail('codec must be 1–64 characters');
@@ -157,6 +169,7 @@ export function decodeHeader(buf: Uint8Array): BlockHeader {
       if (prev && compareBytes(prev, kb) >= 0) throw new HeaderFormatError('metadata keys not sorted and unique');
       prev = kb;
       const k = fromUtf8(kb);
+      if (k === RESERVED_META_KEY) throw new HeaderFormatError(`metadata key ${RESERVED_META_KEY} is not allowed`);
       meta[k] = r.string(`meta value ${k}`);
     }
     r.end('header');
@@ -243,6 +256,7 @@ export function headerFromJson(j: unknown, where = 'header'): BlockHeader {
   const meta: Record<string, string> = {};
   for (const [k, v] of Object.entries(m as Record<string, unknown>)) {
     if (typeof v !== 'string') fail(`meta.${k} must be a string`);
+    if (k === RESERVED_META_KEY) fail(`metadata key ${RESERVED_META_KEY} is not allowed`);
     meta[k] = v as string;
   }
   const h: BlockHeader = {

@@ -40,7 +40,6 @@ CREATE TABLE blocks (
   size INTEGER NOT NULL,
   stored_size INTEGER NOT NULL,
   ident BLOB,                     -- hash of (kind, content root, metadata): finds an identical object
-  children INTEGER NOT NULL DEFAULT 0,
   header BLOB NOT NULL            -- canonical encoding (shared/block-header.ts); hash = SHA-256(header)
 ) STRICT;
 CREATE INDEX blocks_depth ON blocks(depth);

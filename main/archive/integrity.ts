@@ -1,0 +1,160 @@
+import { equalBytes, toHex } from '../../shared/bytes.js';
+import { decodeHeader, MIN_PARENTS } from '../../shared/block-header.js';
+import { verifyCheckpointSignature } from '../../shared/checkpoint.js';
+import { leafHash, merkleRoot, nodeHash } from '../../shared/merkle.js';
+import { MerkleLog } from '../log/merkle-log.js';
+import { nodeSha256 } from '../util/sha256.js';
+import { genesisPublicKey, listCheckpoints } from './checkpoints.js';
+import type { ArchiveContext } from './context.js';
+
+export interface IntegrityProblem {
+  readonly what: 'block' | 'edge' | 'log' | 'checkpoint' | 'object' | 'chunk';
+  /** The block, chunk or checkpoint concerned (hex hash, or `size N` for checkpoints). */
+  readonly id: string;
+  readonly detail: string;
+}
+
+export interface IntegrityReport {
+  readonly ok: boolean;
+  readonly blocks: number;
+  readonly chunks: number;
+  readonly checkpoints: number;
+  readonly problems: IntegrityProblem[];
+}
+
+export interface CheckOptions {
+  /** Skip reading and re-hashing every chunk's bytes (structure only). Default false. */
+  readonly quick?: boolean;
+  readonly onProgress?: (e: { type: 'pakit:check:progress'; phase: string; done: number; total: number }) => void;
+}
+
+/**
+ * Verifies everything the archive claims: each block's hash over its canonical header, parents
+ * existing earlier in the log, the depth rule, the edge table, every node of the Merkle log,
+ * every checkpoint's root and signature, every object's chunk list against its content root, and
+ * (unless quick) every chunk's bytes against its id.
+ */
+export function checkIntegrity(ctx: ArchiveContext, opts: CheckOptions = {}): IntegrityReport {
+  const problems: IntegrityProblem[] = [];
+  const add = (what: IntegrityProblem['what'], id: string, detail: string): void => {
+    if (problems.length < 10_000) problems.push({ what, id, detail });
+  };
+  const db = ctx.db;
+  const total = db.prepare('SELECT count(*) FROM blocks').pluck().get() as number;
+  const parentInfo = db.prepare('SELECT seq, depth FROM blocks WHERE hash = ?');
+  const edgesOf = db.prepare('SELECT parent FROM edges WHERE child = ? ORDER BY parent').pluck();
+  const chunkIds = db
+    .prepare('SELECT c.id FROM object_chunks o JOIN chunks c ON c.rid = o.chunk WHERE o.seq = ? ORDER BY o.idx')
+    .pluck();
+  const objectChunkCount = db.prepare('SELECT count(*) FROM object_chunks WHERE seq = ?').pluck();
+  const leaf = db.prepare('SELECT hash FROM log_nodes WHERE level = 0 AND idx = ?').pluck();
+
+  let expectedSeq = 0;
+  let lastTs = 0;
+  for (const row of db
+    .prepare('SELECT seq, hash, kind, depth, ts, size, header FROM blocks ORDER BY seq')
+    .iterate() as Iterable<{
+    seq: number;
+    hash: Buffer;
+    kind: string;
+    depth: number;
+    ts: number;
+    size: number;
+    header: Buffer;
+  }>) {
+    const id = toHex(row.hash);
+    if (row.seq !== expectedSeq)
+      add('block', id, `log position ${row.seq}, expected ${expectedSeq}: blocks are missing`);
+    expectedSeq = row.seq + 1;
+    if (row.seq % 10_000 === 0)
+      opts.onProgress?.({ type: 'pakit:check:progress', phase: 'blocks', done: row.seq, total });
+    let h;
+    try {
+      h = decodeHeader(new Uint8Array(row.header));
+    } catch (e) {
+      add('block', id, `header does not decode: ${(e as Error).message}`);
+      continue;
+    }
+    if (!equalBytes(nodeSha256(row.header), row.hash)) add('block', id, 'hash does not match its header');
+    if (h.kind !== row.kind || h.depth !== row.depth || h.timestamp !== row.ts || h.size !== row.size)
+      add('block', id, 'index columns disagree with the header');
+    if ((row.seq === 0) !== (h.kind === 'genesis')) add('block', id, 'genesis must be exactly the first block');
+    if (h.timestamp < lastTs) add('block', id, 'timestamp earlier than the previous block');
+    lastTs = h.timestamp;
+    const parentSeqs: number[] = [];
+    let maxParentDepth = -1;
+    for (const p of h.parents) {
+      const pi = parentInfo.get(p) as { seq: number; depth: number } | undefined;
+      if (!pi) add('block', id, `parent ${toHex(p)} does not exist`);
+      else if (pi.seq >= row.seq) add('block', id, `parent ${toHex(p)} comes later in the log`);
+      else {
+        parentSeqs.push(pi.seq);
+        maxParentDepth = Math.max(maxParentDepth, pi.depth);
+      }
+    }
+    if (h.kind !== 'genesis') {
+      if (maxParentDepth >= 0 && h.depth !== maxParentDepth + 1)
+        add('block', id, `depth ${h.depth}, expected ${maxParentDepth + 1}`);
+      if (h.parents.length < Math.min(MIN_PARENTS, row.seq)) add('block', id, `only ${h.parents.length} parent(s)`);
+    }
+    const edges = edgesOf.all(row.seq) as number[];
+    parentSeqs.sort((a, b) => a - b);
+    if (edges.length !== parentSeqs.length || edges.some((e, i) => e !== parentSeqs[i]))
+      add('edge', id, 'edge table disagrees with the header');
+    const lh = leaf.get(row.seq) as Buffer | undefined;
+    if (!lh || !equalBytes(lh, leafHash(row.hash, nodeSha256)))
+      add('log', id, `log leaf ${row.seq} does not match the block`);
+    if (h.kind !== 'genesis') {
+      const ids = chunkIds.all(row.seq) as Buffer[];
+      const listed = objectChunkCount.get(row.seq) as number;
+      if (listed !== h.chunkCount || ids.length !== h.chunkCount)
+        add('object', id, `${listed} chunks indexed (${ids.length} found), header says ${h.chunkCount}`);
+      else if (!equalBytes(merkleRoot(ids, nodeSha256), h.contentRoot))
+        add('object', id, 'chunk list does not match the content root');
+    }
+  }
+
+  checkLog(ctx, total, add);
+
+  const pk = genesisPublicKey(ctx);
+  const log = new MerkleLog(db);
+  const checkpoints = listCheckpoints(ctx);
+  for (const c of checkpoints) {
+    const id = `size ${c.size}`;
+    if (!verifyCheckpointSignature(c, pk)) add('checkpoint', id, 'signature does not verify with the genesis key');
+    if (c.size > log.size) add('checkpoint', id, `covers ${c.size} blocks but the log has ${log.size}`);
+    else if (!equalBytes(log.root(c.size), c.root)) add('checkpoint', id, 'root does not match the log');
+  }
+
+  let chunks = 0;
+  if (!opts.quick) {
+    const bad = ctx.chunks.check((done, n) => {
+      chunks = done;
+      if (done % 1000 === 0) opts.onProgress?.({ type: 'pakit:check:progress', phase: 'chunks', done, total: n });
+    });
+    for (const p of bad) add('chunk', p.id, `${p.problem}: ${p.detail}`);
+  }
+  chunks = ctx.chunks.totals().chunks;
+  return { ok: problems.length === 0, blocks: total, chunks, checkpoints: checkpoints.length, problems };
+}
+
+/** Recomputes every interior node of the log from the level below and compares. */
+function checkLog(ctx: ArchiveContext, size: number, add: (w: 'log', id: string, d: string) => void): void {
+  const count = ctx.db.prepare('SELECT count(*) FROM log_nodes').pluck().get() as number;
+  if (count !== MerkleLog.nodeCount(size))
+    add('log', 'log', `${count} stored nodes, expected ${MerkleLog.nodeCount(size)}`);
+  const level = ctx.db.prepare('SELECT idx, hash FROM log_nodes WHERE level = ? ORDER BY idx');
+  let below = level.all(0) as { idx: number; hash: Buffer }[];
+  for (let l = 1; below.length >= 2; l++) {
+    const here = level.all(l) as { idx: number; hash: Buffer }[];
+    for (const n of here) {
+      const a = below[2 * n.idx];
+      const b = below[2 * n.idx + 1];
+      if (!a || !b || !equalBytes(nodeHash(a.hash, b.hash, nodeSha256), n.hash))
+        add('log', `node ${l}/${n.idx}`, 'does not match its children');
+    }
+    if (here.length !== Math.floor(below.length / 2))
+      add('log', `level ${l}`, `${here.length} nodes, expected ${Math.floor(below.length / 2)}`);
+    below = here;
+  }
+}

@@ -1,0 +1,208 @@
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+  lstatSync,
+  symlinkSync,
+  chmodSync,
+  utimesSync,
+} from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { equalBytes, toHex } from '../../shared/bytes.js';
+import { merkleRoot } from '../../shared/merkle.js';
+import type { BlockRecord } from '../dag/block-index.js';
+import { nodeSha256 } from '../util/sha256.js';
+import { checkFileName, checkRelativePath } from '../util/safe-path.js';
+import { getBlock, type ArchiveContext } from './context.js';
+import { ObjectCorruptError, UnsafePathError } from './errors.js';
+import { decodeSnapshot } from './snapshot.js';
+
+/**
+ * Checks an object's chunk list against its header (count and content root) before any byte is
+ * returned, so a damaged index can never make us return the wrong chunks.
+ */
+function chunkList(ctx: ArchiveContext, b: BlockRecord): number[] {
+  const rows = ctx.db
+    .prepare('SELECT c.rid, c.id FROM object_chunks o JOIN chunks c ON c.rid = o.chunk WHERE o.seq = ? ORDER BY o.idx')
+    .all(b.seq) as { rid: number; id: Buffer }[];
+  const name = toHex(b.hash);
+  if (rows.length !== b.header.chunkCount)
+    throw new ObjectCorruptError(
+      `object ${name}: index lists ${rows.length} chunks, its block says ${b.header.chunkCount}`,
+    );
+  if (
+    !equalBytes(
+      merkleRoot(
+        rows.map((r) => r.id),
+        nodeSha256,
+      ),
+      b.header.contentRoot,
+    )
+  )
+    throw new ObjectCorruptError(`object ${name}: chunk list does not match the block's content root`);
+  return rows.map((r) => r.rid);
+}
+
+/**
+ * The object's original bytes, chunk by chunk. Every chunk is re-hashed on read; a corrupt or
+ * missing chunk ends the stream with ObjectCorruptError naming the object — its bytes are never
+ * returned.
+ */
+export async function* readObject(ctx: ArchiveContext, hash: string | Uint8Array): AsyncGenerator<Buffer> {
+  const b = getBlock(ctx, hash);
+  yield* readBlockContent(ctx, b);
+}
+
+export async function* readBlockContent(ctx: ArchiveContext, b: BlockRecord): AsyncGenerator<Buffer> {
+  const rids = chunkList(ctx, b);
+  let total = 0;
+  let sinceYield = 0;
+  for (const rid of rids) {
+    let data: Buffer;
+    try {
+      data = ctx.chunks.readByRid(rid);
+    } catch (e) {
+      throw new ObjectCorruptError(`object ${toHex(b.hash)}: ${(e as Error).message}`);
+    }
+    total += data.length;
+    sinceYield += data.length;
+    yield data;
+    // Let the event loop breathe on large objects.
+    if (sinceYield > 8 << 20) {
+      sinceYield = 0;
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+  if (total !== b.header.size)
+    throw new ObjectCorruptError(`object ${toHex(b.hash)}: read ${total} bytes, its block says ${b.header.size}`);
+}
+
+export async function readAll(ctx: ArchiveContext, b: BlockRecord): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const p of readBlockContent(ctx, b)) parts.push(p);
+  return Buffer.concat(parts);
+}
+
+/**
+ * Writes an object to `file` through a temporary sibling renamed into place only once every byte
+ * was verified: a failed read leaves nothing behind and never clobbers an existing file half-way.
+ */
+export async function writeObjectToFile(
+  ctx: ArchiveContext,
+  b: BlockRecord,
+  file: string,
+  mode?: number,
+): Promise<void> {
+  const tmp = join(dirname(file), `.${basename(file)}.pakit-${randomBytes(4).toString('hex')}.tmp`);
+  const fd = openSync(tmp, 'wx', mode ?? 0o644);
+  try {
+    for await (const chunk of readBlockContent(ctx, b)) writeSync(fd, chunk);
+    fsyncSync(fd);
+    closeSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    unlinkSync(tmp);
+    throw e;
+  }
+  renameSync(tmp, file);
+}
+
+export interface RestoreSummary {
+  readonly files: number;
+  readonly dirs: number;
+  readonly symlinks: number;
+  readonly bytes: number;
+}
+
+/** Refuses to write through a symlink inside the target: a manifest must not redirect writes outside it. */
+function assertInside(root: string, path: string): void {
+  const full = resolve(path);
+  if (full !== root && !full.startsWith(root + sep)) throw new UnsafePathError(`${path} would escape ${root}`);
+  let cur = dirname(full);
+  while (cur.length > root.length) {
+    if (lstatSync(cur, { throwIfNoEntry: false })?.isSymbolicLink())
+      throw new UnsafePathError(`${path}: ${cur} is a symlink; refusing to write through it`);
+    cur = dirname(cur);
+  }
+}
+
+/**
+ * Restores a snapshot (its whole tree) or a single file/symlink into `toDir`. Names that would
+ * escape `toDir` (`..`, absolute paths, writes through symlinks) are refused before anything is
+ * written.
+ */
+export async function restore(ctx: ArchiveContext, hash: string | Uint8Array, toDir: string): Promise<RestoreSummary> {
+  const b = getBlock(ctx, hash);
+  const root = resolve(toDir);
+  mkdirSync(root, { recursive: true });
+  const summary = { files: 0, dirs: 0, symlinks: 0, bytes: 0 };
+  if (b.header.kind === 'file' || b.header.kind === 'symlink') {
+    const name = b.header.meta.name ?? toHex(b.hash);
+    const why = checkFileName(name);
+    if (why) throw new UnsafePathError(`refusing file name ${JSON.stringify(name)}: ${why}`);
+    await restoreEntry(ctx, b, join(root, name), b.header.meta.mode ? parseInt(b.header.meta.mode, 8) : undefined);
+    if (b.header.kind === 'file') summary.files++;
+    else summary.symlinks++;
+    summary.bytes += b.header.size;
+    return summary;
+  }
+  if (b.header.kind !== 'snapshot')
+    throw new UnsafePathError(`block ${toHex(b.hash)} is a ${b.header.kind} block: nothing to restore`);
+  const manifest = decodeSnapshot(await readAll(ctx, b));
+  // Validate every path before writing anything.
+  for (const e of manifest.entries) {
+    const why = checkRelativePath(e.path);
+    if (why) throw new UnsafePathError(`refusing ${JSON.stringify(e.path)}: ${why}`);
+  }
+  const dirs = manifest.entries.filter((e) => e.type === 'dir');
+  for (const d of dirs) {
+    const p = join(root, d.path);
+    assertInside(root, p);
+    mkdirSync(p, { recursive: true });
+    summary.dirs++;
+  }
+  for (const e of manifest.entries) {
+    if (e.type !== 'file') continue;
+    const p = join(root, e.path);
+    assertInside(root, p);
+    mkdirSync(dirname(p), { recursive: true });
+    await restoreEntry(ctx, getBlock(ctx, e.hash), p, e.mode);
+    utimesSync(p, new Date(e.mtime), new Date(e.mtime));
+    summary.files++;
+    summary.bytes += e.size;
+  }
+  // Symlinks last, so no file write can pass through one the snapshot itself created.
+  for (const e of manifest.entries) {
+    if (e.type !== 'symlink') continue;
+    const p = join(root, e.path);
+    assertInside(root, p);
+    mkdirSync(dirname(p), { recursive: true });
+    if (lstatSync(p, { throwIfNoEntry: false })) unlinkSync(p);
+    symlinkSync(e.target, p);
+    summary.symlinks++;
+  }
+  // Directory modes and mtimes after their contents were written.
+  for (const d of [...dirs].reverse()) {
+    if (d.type !== 'dir') continue;
+    const p = join(root, d.path);
+    chmodSync(p, d.mode | 0o700);
+    utimesSync(p, new Date(d.mtime), new Date(d.mtime));
+  }
+  return summary;
+}
+
+async function restoreEntry(ctx: ArchiveContext, b: BlockRecord, path: string, mode?: number): Promise<void> {
+  if (b.header.kind === 'symlink') {
+    const target = (await readAll(ctx, b)).toString();
+    if (lstatSync(path, { throwIfNoEntry: false })) unlinkSync(path);
+    symlinkSync(target, path);
+    return;
+  }
+  await writeObjectToFile(ctx, b, path, mode);
+  if (mode !== undefined) chmodSync(path, mode);
+}

@@ -1,0 +1,195 @@
+import { lstat, readlink } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { merkleRoot } from '../../shared/merkle.js';
+import { toHex } from '../../shared/bytes.js';
+import type { WrittenBlock } from '../dag/block-writer.js';
+import { Codec, type IngestedChunk } from '../store/types.js';
+import type { IngestPool } from '../store/index.js';
+import { nodeSha256 } from '../util/sha256.js';
+import type { Committer, FileCacheEntry } from './committer.js';
+import type { ArchiveContext } from './context.js';
+
+/** One stored object as the CLI prints it. */
+export interface StoreResult {
+  readonly hash: string;
+  readonly path: string;
+  readonly kind: 'file' | 'symlink' | 'snapshot';
+  readonly size: number;
+  readonly storedSize: number;
+  /** An identical object was already stored (no new block); `fast` when found by size+mtime alone. */
+  readonly reused: boolean;
+  readonly fast?: boolean;
+}
+
+export interface StoreProblem {
+  readonly path: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface StoreOptions {
+  readonly signal?: AbortSignal;
+  /** Called for every stored file, in walk order, and for each directory's snapshot after its files. */
+  readonly onResult?: (r: StoreResult) => void;
+  /** Called for every path that could not be stored; the rest continues. */
+  readonly onProblem?: (p: StoreProblem) => void;
+  /** Progress: files and bytes done so far. */
+  readonly onProgress?: (e: { type: 'pakit:store:progress'; files: number; bytes: number }) => void;
+}
+
+export interface Ingester {
+  readonly ctx: ArchiveContext;
+  readonly pool: IngestPool;
+  readonly committer: Committer;
+}
+
+const codecName = (level: number): string => `zstd-${level}`;
+const mtimeMs = (st: BigIntStats): number => Number(st.mtimeNs / 1_000_000n);
+
+/** Chunk bookkeeping for one object: ids in order, stored size counting each distinct chunk once. */
+class ObjectChunks {
+  readonly ids: Buffer[] = [];
+  readonly #seen = new Set<string>();
+  storedSize = 0;
+
+  constructor(private readonly ctx: ArchiveContext) {}
+
+  add = (batch: readonly IngestedChunk[]): void => {
+    for (const c of batch) {
+      const info = c.encoded
+        ? this.ctx.chunks.put(c as Parameters<typeof this.ctx.chunks.put>[0])
+        : this.ctx.chunks.lookup(c.id);
+      if (!info) throw new Error(`chunk ${c.id.toString('hex')} reported as stored but not found`);
+      this.ids.push(c.id);
+      const k = c.id.toString('latin1');
+      if (!this.#seen.has(k)) {
+        this.#seen.add(k);
+        this.storedSize += info.storedLength;
+      }
+    }
+  };
+}
+
+function fileMeta(name: string, st: BigIntStats): Record<string, string> {
+  return { mode: (Number(st.mode) & 0o7777).toString(8).padStart(4, '0'), mtime: String(mtimeMs(st)), name };
+}
+
+/** Stores one regular file; unchanged size+mtime+inode+mode since the last store returns the old block. */
+export async function storeFile(
+  ing: Ingester,
+  path: string,
+  st: BigIntStats,
+  signal?: AbortSignal,
+): Promise<StoreResult> {
+  const { ctx } = ing;
+  const abs = resolve(path);
+  const cached = ctx.db
+    .prepare('SELECT size, mtime_ns, ino, mode, seq FROM file_cache WHERE path = ?')
+    .safeIntegers(true)
+    .get(abs) as { size: bigint; mtime_ns: bigint; ino: bigint; mode: bigint; seq: bigint } | undefined;
+  if (
+    cached &&
+    cached.size === st.size &&
+    cached.mtime_ns === st.mtimeNs &&
+    cached.ino === st.ino &&
+    cached.mode === st.mode
+  ) {
+    const b = ctx.index.bySeq(Number(cached.seq));
+    if (b && b.header.kind === 'file') {
+      return {
+        hash: b.hash.toString('hex'),
+        path,
+        kind: 'file',
+        size: b.header.size,
+        storedSize: b.header.storedSize,
+        reused: true,
+        fast: true,
+      };
+    }
+  }
+  const chunks = new ObjectChunks(ctx);
+  const { size } = await ing.pool.ingestFile(abs, chunks.add, signal);
+  // If the file changed while it was read, keep what was read but do not trust the fast path for it.
+  const after = await lstat(abs, { bigint: true });
+  const stable = after.size === st.size && after.mtimeNs === st.mtimeNs && BigInt(size) === st.size;
+  const fileCache: FileCacheEntry | undefined = stable
+    ? { path: abs, size, mtimeNs: st.mtimeNs, ino: st.ino, mode: Number(st.mode) }
+    : undefined;
+  const w = await ing.committer.submit(
+    {
+      kind: 'file',
+      contentRoot: merkleRoot(chunks.ids, nodeSha256),
+      size,
+      storedSize: chunks.storedSize,
+      chunkCount: chunks.ids.length,
+      codec: codecName(ctx.zstdLevel),
+      meta: fileMeta(basename(abs), st),
+    },
+    chunks.ids,
+    fileCache,
+  );
+  return result(w, path, 'file');
+}
+
+/** Stores a symbolic link as a link (its target), never following it. */
+export async function storeSymlink(
+  ing: Ingester,
+  path: string,
+  st: BigIntStats,
+  linkTarget?: string,
+): Promise<StoreResult> {
+  const { ctx } = ing;
+  const target = Buffer.from(linkTarget ?? (await readlink(path)));
+  const id = Buffer.from(nodeSha256(target));
+  const info = ctx.chunks.put({ id, rawLength: target.length, encoded: { codec: Codec.Raw, data: target } });
+  const w = await ing.committer.submit(
+    {
+      kind: 'symlink',
+      contentRoot: merkleRoot([id], nodeSha256),
+      size: target.length,
+      storedSize: info.storedLength,
+      chunkCount: 1,
+      codec: 'raw',
+      meta: { mtime: String(mtimeMs(st)), name: basename(path) },
+    },
+    [id],
+  );
+  return result(w, path, 'symlink');
+}
+
+/** Stores bytes held in memory (e.g. a snapshot manifest), chunked in a worker like any file. */
+export async function storeBytes(
+  ing: Ingester,
+  bytes: Uint8Array,
+  kind: 'file' | 'snapshot',
+  meta: Record<string, string>,
+  signal?: AbortSignal,
+): Promise<WrittenBlock> {
+  const chunks = new ObjectChunks(ing.ctx);
+  const { size } = await ing.pool.ingestStream(
+    (async function* () {
+      yield bytes;
+    })(),
+    chunks.add,
+    signal,
+  );
+  return ing.committer.submit(
+    {
+      kind,
+      contentRoot: merkleRoot(chunks.ids, nodeSha256),
+      size,
+      storedSize: chunks.storedSize,
+      chunkCount: chunks.ids.length,
+      codec: codecName(ing.ctx.zstdLevel),
+      meta,
+    },
+    chunks.ids,
+  );
+}
+
+function result(w: WrittenBlock, path: string, kind: StoreResult['kind']): StoreResult {
+  return { hash: toHex(w.hash), path, kind, size: w.header.size, storedSize: w.header.storedSize, reused: w.reused };
+}
+
+export { result as storeResult };

@@ -1,0 +1,172 @@
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { basename, join } from 'node:path';
+import {
+  storeBytes,
+  storeFile,
+  storeResult,
+  storeSymlink,
+  type Ingester,
+  type StoreOptions,
+  type StoreResult,
+} from './store-ops.js';
+import { encodeSnapshot, type SnapshotEntry } from './snapshot.js';
+
+export interface StoreSummary {
+  readonly results: StoreResult[];
+  readonly problems: { path: string; code: string; message: string }[];
+}
+
+const errCode = (e: unknown): string => (e as { code?: string })?.code ?? (e as Error)?.name ?? 'ERROR';
+const mtimeMs = (st: BigIntStats): number => Number(st.mtimeNs / 1_000_000n);
+
+/**
+ * Stores files and directories. A directory is walked recursively (symlinks recorded, not
+ * followed), its files stored with several in flight, and then recorded as a snapshot block whose
+ * content lists every entry's relative path, type, mode, mtime and hash. Results come back in walk
+ * order; unreadable entries are reported through `onProblem` and left out, and the rest continues.
+ */
+export async function storePaths(
+  ing: Ingester,
+  paths: readonly string[],
+  opts: StoreOptions = {},
+): Promise<StoreSummary> {
+  const summary: StoreSummary = { results: [], problems: [] };
+  const window = Math.max(2, ing.pool.size * 3);
+  let files = 0;
+  let bytes = 0;
+  const emit = (r: StoreResult): void => {
+    summary.results.push(r);
+    files++;
+    bytes += r.size;
+    opts.onResult?.(r);
+    opts.onProgress?.({ type: 'pakit:store:progress', files, bytes });
+  };
+  const problem = (path: string, e: unknown): void => {
+    const p = { path, code: errCode(e), message: e instanceof Error ? e.message : String(e) };
+    summary.problems.push(p);
+    opts.onProblem?.(p);
+  };
+
+  for (const path of paths) {
+    opts.signal?.throwIfAborted();
+    let st: BigIntStats;
+    try {
+      st = await lstat(path, { bigint: true });
+    } catch (e) {
+      problem(path, e);
+      continue;
+    }
+    if (st.isDirectory()) {
+      const snap = await storeDirectory(ing, path, window, emit, problem, opts.signal);
+      if (snap) emit(snap);
+    } else {
+      const r = await storeOne(ing, path, st, opts.signal).catch((e: unknown) => {
+        problem(path, e);
+        return undefined;
+      });
+      if (r) emit(r.result);
+    }
+  }
+  return summary;
+}
+
+interface Stored {
+  readonly result: StoreResult;
+  readonly entry: SnapshotEntry;
+}
+
+async function storeOne(
+  ing: Ingester,
+  abs: string,
+  st: BigIntStats,
+  signal?: AbortSignal,
+  rel = basename(abs),
+): Promise<Stored> {
+  if (st.isSymbolicLink()) {
+    const target = await readlink(abs);
+    const result = await storeSymlink(ing, abs, st, target);
+    return { result, entry: { path: rel, type: 'symlink', mtime: mtimeMs(st), target, hash: result.hash } };
+  }
+  if (!st.isFile()) {
+    throw Object.assign(new Error(`${abs} is not a regular file, directory or symlink; skipped`), { code: 'ESPECIAL' });
+  }
+  const result = await storeFile(ing, abs, st, signal);
+  return {
+    result,
+    entry: {
+      path: rel,
+      type: 'file',
+      mode: Number(st.mode) & 0o7777,
+      mtime: mtimeMs(st),
+      size: result.size,
+      hash: result.hash,
+    },
+  };
+}
+
+async function storeDirectory(
+  ing: Ingester,
+  root: string,
+  window: number,
+  emit: (r: StoreResult) => void,
+  problem: (path: string, e: unknown) => void,
+  signal?: AbortSignal,
+): Promise<StoreResult | undefined> {
+  const entries: SnapshotEntry[] = [];
+  const inFlight: Promise<Stored | undefined>[] = [];
+  const drain = async (limit: number): Promise<void> => {
+    while (inFlight.length > limit) {
+      const s = await inFlight.shift()!;
+      if (s) {
+        emit(s.result);
+        entries.push(s.entry);
+      }
+    }
+  };
+
+  // Depth-first walk in byte order of names, so output and snapshots are deterministic.
+  const walk = async (dir: string, rel: string): Promise<void> => {
+    let names: string[];
+    try {
+      names = (await readdir(dir)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    } catch (e) {
+      problem(dir, e);
+      return;
+    }
+    for (const name of names) {
+      signal?.throwIfAborted();
+      const abs = join(dir, name);
+      const relPath = rel ? `${rel}/${name}` : name;
+      let st: BigIntStats;
+      try {
+        st = await lstat(abs, { bigint: true });
+      } catch (e) {
+        problem(abs, e);
+        continue;
+      }
+      if (st.isDirectory()) {
+        entries.push({ path: relPath, type: 'dir', mode: Number(st.mode) & 0o7777, mtime: mtimeMs(st) });
+        await walk(abs, relPath);
+        continue;
+      }
+      inFlight.push(
+        storeOne(ing, abs, st, signal, relPath).catch((e: unknown) => {
+          problem(abs, e);
+          return undefined;
+        }),
+      );
+      await drain(window);
+    }
+  };
+
+  await walk(root, '');
+  await drain(0);
+  if (signal?.aborted) return undefined;
+  const manifest = encodeSnapshot(entries);
+  const w = await storeBytes(ing, manifest, 'snapshot', {
+    entries: String(entries.length),
+    name: basename(root.replace(/\/+$/, '')) || '/',
+  });
+  return storeResult(w, root.endsWith('/') ? root : `${root}/`, 'snapshot');
+}

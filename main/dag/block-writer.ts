@@ -1,0 +1,181 @@
+import type { Db } from '../db/database.js';
+import { FieldWriter, compareBytes } from '../../shared/bytes.js';
+import {
+  BLOCK_VERSION,
+  decodeHeader,
+  encodeHeader,
+  type BlockHeader,
+  type BlockKind,
+} from '../../shared/block-header.js';
+import { MerkleLog } from '../log/merkle-log.js';
+import { nodeSha256 } from '../util/sha256.js';
+import { ParentSelector, type ParentRuleInit } from './parent-selector.js';
+
+/** What the caller knows about a new object; the writer adds parents, depth and timestamp. */
+export interface BlockSpec {
+  readonly kind: Exclude<BlockKind, 'genesis'>;
+  readonly contentRoot: Uint8Array;
+  readonly size: number;
+  readonly storedSize: number;
+  readonly chunkCount: number;
+  readonly codec: string;
+  readonly meta: Readonly<Record<string, string>>;
+}
+
+export interface WrittenBlock {
+  readonly seq: number;
+  readonly hash: Buffer;
+  readonly header: BlockHeader;
+  /** True when an identical object (kind, content and metadata) was already stored: no new block. */
+  readonly reused: boolean;
+}
+
+/** Identity of an object regardless of when it was stored: finds a re-stored identical object. */
+export function objectIdent(kind: string, contentRoot: Uint8Array, meta: Readonly<Record<string, string>>): Buffer {
+  const w = new FieldWriter().string('pakit/ident/v1').string(kind).bytes(contentRoot);
+  for (const k of Object.keys(meta).sort()) w.string(k).string(meta[k]!);
+  return Buffer.from(nodeSha256(w.finish()));
+}
+
+/**
+ * Appends blocks to the DAG and the block log. Every method that writes must run inside the
+ * caller's transaction; after a rollback the caller must call {@link reload}.
+ */
+export class BlockWriter {
+  readonly #db: Db;
+  readonly log: MerkleLog;
+  readonly selector: ParentSelector;
+  readonly #now: () => number;
+  #lastTs = 0;
+  readonly #rule: ParentRuleInit;
+  readonly #random: () => number;
+  readonly #insertBlock;
+  readonly #insertEdge;
+  readonly #byIdent;
+
+  constructor(db: Db, init: { rule?: ParentRuleInit; random?: () => number; now?: () => number } = {}) {
+    this.#db = db;
+    this.#now = init.now ?? Date.now;
+    this.#rule = init.rule ?? {};
+    this.#random = init.random ?? Math.random;
+    this.log = new MerkleLog(db);
+    this.selector = new ParentSelector(this.#rule, this.#random);
+    this.#insertBlock = db.prepare(
+      'INSERT INTO blocks (seq, hash, kind, depth, ts, size, stored_size, ident, header) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.#insertEdge = db.prepare('INSERT INTO edges (parent, child) VALUES (?, ?)');
+    this.#byIdent = db.prepare('SELECT seq, hash, header FROM blocks WHERE ident = ? LIMIT 1');
+    this.#loadWindow();
+  }
+
+  /** The next block's seq (= log size). */
+  get size(): number {
+    return this.log.size;
+  }
+
+  /** Re-reads in-memory state (log frontier, parent window) from the database. */
+  reload(): void {
+    this.log.reload();
+    (this as { selector: ParentSelector }).selector = new ParentSelector(this.#rule, this.#random);
+    this.#loadWindow();
+  }
+
+  #loadWindow(): void {
+    const maxDepth = (this.#db.prepare('SELECT max(depth) FROM blocks').pluck().get() as number | null) ?? -1;
+    const minDepth = maxDepth - (this.selector.rule.historicalDepths ?? 10_000);
+    const rows = this.#db
+      .prepare('SELECT seq, hash, depth, ts FROM blocks WHERE depth > ? ORDER BY seq')
+      .all(minDepth) as { seq: number; hash: Buffer; depth: number; ts: number }[];
+    if (rows.length === 0) return;
+    const children = new Map<number, number>();
+    for (const r of this.#db
+      .prepare('SELECT parent, count(*) AS n FROM edges WHERE parent >= ? GROUP BY parent')
+      .all(rows[0]!.seq) as { parent: number; n: number }[])
+      children.set(r.parent, r.n);
+    for (const r of rows)
+      this.selector.add({ seq: r.seq, hash: r.hash, depth: r.depth, children: children.get(r.seq) ?? 0 });
+    this.#lastTs = (this.#db.prepare('SELECT max(ts) FROM blocks').pluck().get() as number | null) ?? 0;
+  }
+
+  /** Writes the genesis block (seq 0). */
+  writeGenesis(meta: Readonly<Record<string, string>>): WrittenBlock {
+    if (this.log.size !== 0) throw new Error('the archive already has a genesis block');
+    const header: BlockHeader = {
+      version: BLOCK_VERSION,
+      kind: 'genesis',
+      parents: [],
+      depth: 0,
+      timestamp: this.#timestamp(),
+      contentRoot: nodeSha256(new Uint8Array(0)),
+      size: 0,
+      storedSize: 0,
+      chunkCount: 0,
+      codec: 'none',
+      meta,
+    };
+    return this.#write(header, null, []);
+  }
+
+  /** Appends one object's block, or returns the existing block of an identical object. */
+  append(spec: BlockSpec): WrittenBlock {
+    const ident = objectIdent(spec.kind, spec.contentRoot, spec.meta);
+    const existing = this.#byIdent.get(ident) as { seq: number; hash: Buffer; header: Buffer } | undefined;
+    if (existing) {
+      return { seq: existing.seq, hash: existing.hash, header: decodeStored(existing.header), reused: true };
+    }
+    const parents = this.selector.choose();
+    const depth = 1 + Math.max(...parents.map((p) => p.depth));
+    const header: BlockHeader = {
+      version: BLOCK_VERSION,
+      kind: spec.kind,
+      parents: parents.map((p) => p.hash).sort(compareBytes),
+      depth,
+      timestamp: this.#timestamp(),
+      contentRoot: spec.contentRoot,
+      size: spec.size,
+      storedSize: spec.storedSize,
+      chunkCount: spec.chunkCount,
+      codec: spec.codec,
+      meta: spec.meta,
+    };
+    return this.#write(
+      header,
+      ident,
+      parents.map((p) => p.seq),
+    );
+  }
+
+  #write(header: BlockHeader, ident: Buffer | null, parentSeqs: number[]): WrittenBlock {
+    const encoded = encodeHeader(header);
+    const hash = Buffer.from(nodeSha256(encoded));
+    const seq = this.log.size;
+    this.#insertBlock.run(
+      seq,
+      hash,
+      header.kind,
+      header.depth,
+      header.timestamp,
+      header.size,
+      header.storedSize,
+      ident,
+      Buffer.from(encoded),
+    );
+    for (const p of parentSeqs) {
+      this.#insertEdge.run(p, seq);
+      this.selector.addChild(p);
+    }
+    this.log.append(hash);
+    this.selector.add({ seq, hash, depth: header.depth });
+    return { seq, hash, header, reused: false };
+  }
+
+  #timestamp(): number {
+    // Never go backwards, even if the wall clock does.
+    this.#lastTs = Math.max(this.#lastTs, this.#now());
+    return this.#lastTs;
+  }
+}
+
+export function decodeStored(b: Buffer): BlockHeader {
+  return decodeHeader(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+}

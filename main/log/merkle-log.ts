@@ -1,0 +1,111 @@
+import type { Db } from '../db/database.js';
+import { consistencyPath, inclusionPath, leafHash, nodeHash, splitPoint } from '../../shared/merkle.js';
+import { nodeSha256 } from '../util/sha256.js';
+
+/**
+ * The archive's append-only RFC 9162 Merkle log over block hashes, persisted in `log_nodes`.
+ *
+ * Every complete subtree (level l, index i — leaves [i·2^l, (i+1)·2^l)) is stored once when it
+ * completes, so the root of any range the RFC's PATH/PROOF recursion asks for is either one stored
+ * node or, for the single ragged right edge, a combination of O(log n) stored nodes. Appends must
+ * run inside the caller's transaction; after a rollback call {@link reload}.
+ */
+export class MerkleLog {
+  #size = 0;
+  /** last[l] = the newest complete node at level l (needed as the left sibling on append). */
+  #last: Buffer[] = [];
+  readonly #cache = new Map<number, Buffer>();
+  readonly #insert;
+  readonly #select;
+  readonly #count;
+
+  constructor(db: Db) {
+    this.#insert = db.prepare('INSERT INTO log_nodes (level, idx, hash) VALUES (?, ?, ?)');
+    this.#select = db.prepare('SELECT hash FROM log_nodes WHERE level = ? AND idx = ?').pluck();
+    this.#count = db.prepare('SELECT count(*) FROM log_nodes WHERE level = 0').pluck();
+    this.reload();
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Re-reads the size and the right frontier from the database (after open or a rollback). */
+  reload(): void {
+    this.#cache.clear();
+    this.#size = this.#count.get() as number;
+    this.#last = [];
+    for (let l = 0; 2 ** l <= this.#size; l++) {
+      const idx = Math.floor(this.#size / 2 ** l) - 1;
+      this.#last[l] = this.node(l, idx);
+    }
+  }
+
+  /** Appends one block hash as the next leaf. Call inside a transaction. */
+  append(blockHash: Uint8Array): void {
+    let h = Buffer.from(leafHash(blockHash, nodeSha256));
+    let i = this.#size;
+    let l = 0;
+    for (;;) {
+      this.#insert.run(l, i, h);
+      const left = this.#last[l];
+      this.#last[l] = h;
+      if (i % 2 === 1) {
+        h = Buffer.from(nodeHash(left!, h, nodeSha256));
+        i = (i - 1) / 2;
+        l++;
+        continue;
+      }
+      break;
+    }
+    this.#size++;
+  }
+
+  /** A stored complete node. */
+  node(level: number, idx: number): Buffer {
+    const key = idx * 64 + level;
+    let h = this.#cache.get(key);
+    if (h) return h;
+    h = this.#select.get(level, idx) as Buffer | undefined;
+    if (!h) throw new Error(`log node (${level}, ${idx}) missing: the log is damaged`);
+    if (this.#cache.size > 100_000) this.#cache.clear();
+    this.#cache.set(key, h);
+    return h;
+  }
+
+  /** Root of leaves [lo, hi), from stored complete nodes. */
+  subtree = (lo: number, hi: number): Uint8Array => {
+    const n = hi - lo;
+    if ((n & (n - 1)) === 0 && lo % n === 0) return this.node(Math.log2(n), lo / n);
+    const k = splitPoint(n);
+    return nodeHash(this.subtree(lo, lo + k), this.subtree(lo + k, hi), nodeSha256);
+  };
+
+  /** Root at `size` leaves (default: now). The empty log's root is SHA-256(""). */
+  root(size = this.#size): Uint8Array {
+    this.#checkSize(size);
+    return size === 0 ? nodeSha256(new Uint8Array(0)) : this.subtree(0, size);
+  }
+
+  inclusionPath(leaf: number, size = this.#size): Uint8Array[] {
+    this.#checkSize(size);
+    return inclusionPath(leaf, size, this.subtree);
+  }
+
+  consistencyPath(from: number, to = this.#size): Uint8Array[] {
+    this.#checkSize(to);
+    return consistencyPath(from, to, this.subtree);
+  }
+
+  #checkSize(size: number): void {
+    if (!Number.isSafeInteger(size) || size < 0 || size > this.#size)
+      throw new RangeError(`log size ${size} is outside 0..${this.#size}`);
+  }
+
+  /** Number of stored nodes a log of `size` leaves must have (for the integrity check). */
+  static nodeCount(size: number): number {
+    let total = 0;
+    for (let l = 0; 2 ** l <= size; l++) total += Math.floor(size / 2 ** l);
+    return total;
+  }
+}

@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDb } from '../../../main/db/database.js';
+import { BlockIndex } from '../../../main/dag/block-index.js';
+import { BlockWriter, type BlockSpec } from '../../../main/dag/block-writer.js';
+import { hashHeader } from '../../../shared/block-header.js';
+import { seeded, tempDir } from '../../helpers/tmp.js';
+
+function spec(i: number): BlockSpec {
+  return {
+    kind: 'file',
+    contentRoot: randomBytes(32),
+    size: i,
+    storedSize: i,
+    chunkCount: 0,
+    codec: 'zstd-3',
+    meta: { name: `f${i}` },
+  };
+}
+
+function build(n: number) {
+  const db = openDb(join(tempDir(), 'a.db'));
+  let t = 1_700_000_000_000;
+  const writer = new BlockWriter(db, { random: seeded(7), now: () => (t += 10) });
+  db.transaction(() => {
+    writer.writeGenesis({ archiveId: 'x' });
+    for (let i = 1; i <= n; i++) writer.append(spec(i));
+  })();
+  return { db, writer, index: new BlockIndex(db) };
+}
+
+describe('block writer and index', () => {
+  const { db, writer, index } = build(3000);
+
+  it('hashes each block over its canonical header and follows the depth rule', () => {
+    for (const seq of [1, 2, 50, 2999, 3000]) {
+      const b = index.bySeq(seq)!;
+      expect(Buffer.from(hashHeader(b.header)).equals(b.hash)).toBe(true);
+      const ps = index.parents(seq);
+      expect(ps.map((p) => p.hash.toString('hex')).sort()).toEqual(
+        b.header.parents.map((p) => Buffer.from(p).toString('hex')),
+      );
+      expect(b.header.depth).toBe(1 + Math.max(...ps.map((p) => p.header.depth)));
+    }
+  });
+
+  it('returns an identical object’s existing block instead of a new one', () => {
+    const s = spec(99999);
+    const a = db.transaction(() => writer.append(s))();
+    const b = db.transaction(() => writer.append({ ...s }))();
+    expect(b.reused).toBe(true);
+    expect(b.hash.equals(a.hash)).toBe(true);
+    const c = db.transaction(() => writer.append({ ...s, meta: { name: 'other' } }))();
+    expect(c.reused).toBe(false);
+  });
+
+  it('answers depth and time ranges, children, ancestors and descendants', () => {
+    const byDepth = index.byDepth(10, 20);
+    expect(byDepth.every((b) => b.header.depth >= 10 && b.header.depth <= 20)).toBe(true);
+    expect(byDepth.length).toBeGreaterThan(0);
+    const mid = index.bySeq(1500)!;
+    const byTime = index.byTime(mid.header.timestamp - 25, mid.header.timestamp + 25);
+    expect(byTime.map((b) => b.seq)).toContain(1500);
+    for (const c of index.children(1500))
+      expect(c.header.parents.some((p) => Buffer.from(p).equals(mid.hash))).toBe(true);
+    const anc = index.ancestors(100, 10_000);
+    expect(anc.map((b) => b.seq)).toContain(0);
+    expect(anc.every((b) => b.seq < 100)).toBe(true);
+    const des = index.descendants(2990, 10_000);
+    expect(des.every((b) => b.seq > 2990)).toBe(true);
+    expect(des.map((b) => b.seq)).toContain(2991);
+  });
+
+  it('finds a path to genesis much shorter than the depth', () => {
+    const path = index.pathToGenesis(3000);
+    expect(path.at(-1)!.header.kind).toBe('genesis');
+    expect(path.length).toBeLessThan(index.bySeq(3000)!.header.depth / 4);
+    let child = index.bySeq(3000)!;
+    for (const p of path) {
+      expect(child.header.parents.some((h) => Buffer.from(h).equals(p.hash))).toBe(true);
+      child = p;
+    }
+  });
+
+  it('uses indexes for its lookups (EXPLAIN QUERY PLAN)', () => {
+    const plan = (sql: string, ...args: unknown[]) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail).join(' | ');
+    expect(plan('SELECT seq FROM blocks WHERE hash = ?', randomBytes(32))).toMatch(/USING (COVERING )?INDEX/);
+    expect(plan('SELECT seq FROM blocks WHERE depth BETWEEN ? AND ?', 1, 2)).toMatch(/INDEX blocks_depth/);
+    expect(plan('SELECT seq FROM blocks WHERE ts BETWEEN ? AND ?', 1, 2)).toMatch(/INDEX blocks_ts/);
+    expect(plan('SELECT child FROM edges WHERE parent = ?', 1)).toMatch(/PRIMARY KEY|INDEX/);
+    expect(plan('SELECT parent FROM edges WHERE child = ?', 1)).toMatch(/INDEX edges_child/);
+    expect(plan('SELECT seq FROM blocks WHERE ident = ?', randomBytes(32))).toMatch(/INDEX blocks_ident/);
+  });
+
+  it('reloads its window after reopening and keeps following the rule', () => {
+    const again = new BlockWriter(db, { random: seeded(9) });
+    const w = db.transaction(() => again.append(spec(5000)))();
+    const newestBefore = index.bySeq(w.seq - 1)!;
+    expect(w.header.parents.some((p) => Buffer.from(p).equals(newestBefore.hash))).toBe(true);
+    expect(w.header.parents.length).toBeGreaterThanOrEqual(2);
+  });
+});

@@ -56,10 +56,14 @@ export function checkpointMessage(c: Checkpoint): Uint8Array {
     .finish();
 }
 
+/**
+ * Strict RFC 8032 verification: noble's ed25519 default (ZIP-215) accepts small-order public keys,
+ * for which a single signature verifies against every message.
+ */
 export function verifyCheckpointSignature(c: SignedCheckpoint, publicKey: Uint8Array): boolean {
   if (publicKey.length !== 32 || c.signature.length !== 64) return false;
   try {
-    return ed25519.verify(c.signature, checkpointMessage(c), publicKey);
+    return ed25519.verify(c.signature, checkpointMessage(c), publicKey, { zip215: false });
   } catch {
     return false;
   }

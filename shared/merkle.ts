@@ -249,6 +249,8 @@ export function rootFromMultiInclusion(
 }
 
 function checkedIndices(indices: readonly number[], n: number): number[] {
+  // Without this a NaN size passes every `v >= n` test below and the first node becomes "the root".
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`not a tree size: ${n}`);
   if (indices.length === 0) throw new RangeError('no leaves to prove');
   const sorted = [...indices].sort((a, b) => a - b);
   for (let i = 0; i < sorted.length; i++) {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { toHex } from '../../shared/bytes.js';
@@ -27,9 +27,10 @@ import { archiveStats, type ArchiveStats } from './stats.js';
 import type { StoreOptions } from './store-ops.js';
 import { storePaths, type StoreSummary } from './store-tree.js';
 import { WriterLock } from './writer-lock.js';
+import { SOFTWARE } from '../util/version.js';
 import { buildProof, type ProofOptions } from './proofs.js';
 
-export const SOFTWARE = `pakit ${JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).version as string}`;
+export { SOFTWARE };
 
 /** Options for {@link Archive.open}; every field has a documented default. */
 export interface ArchiveInit {

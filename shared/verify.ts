@@ -1,0 +1,419 @@
+/**
+ * The offline verifier for the proof documents of docs/FORMATS.md. It runs wherever the proof
+ * lands — the CLI, the renderer, an auditor's browser — so it is pure TypeScript, and it never
+ * throws: every input, however malformed or hostile, gets a {@link VerifyResult} whose `reason`
+ * names the first step that failed.
+ */
+import { type BlockHeader, hashHeader } from './block-header.js';
+import { equalBytes, fromHex, fromUtf8, toHex } from './bytes.js';
+import { type SignedCheckpoint, checkpointMessage } from './checkpoint.js';
+import { sha256 as defaultSha256, type Sha256 } from './hash.js';
+import { leafHash, rootFromMultiInclusion, verifyConsistency, verifyInclusion } from './merkle.js';
+import type { ConsistencyProof, MultiProof, ProofBundle } from './proof-bundle.js';
+import {
+  CONSISTENCY_FORMAT,
+  MULTIPROOF_FORMAT,
+  PROOF_FORMAT,
+  parseConsistencyProof,
+  parseMultiProof,
+  parseProofBundle,
+} from './proof-parse.js';
+import { type SignatureVerifier, cachedVerifier, verifyEd25519 } from './signature-cache.js';
+
+export { type SignatureVerifier, verifyEd25519 } from './signature-cache.js';
+
+/** Proof texts above this size are refused before parsing (a genuine bundle is a few KiB). */
+export const MAX_PROOF_TEXT_BYTES = 16 * 1024 * 1024;
+
+export type VerifyStepName =
+  'format' | 'genesis' | 'header' | 'signature' | 'inclusion' | 'chunk' | 'ancestry' | 'consistency' | 'anchor';
+
+/** One verification step, in the order run. Optional parts (chunk, ancestry) appear only when present. */
+export interface VerifyStep {
+  readonly step: VerifyStepName;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/**
+ * The verdict on one document. Steps stop at the first failure, whose detail is also in `reason`
+ * as `"<step>: <what was wrong>"`. `anchor` is always `'none'` for version 1: no document carries a
+ * chain anchor yet, so the checkpoint is trusted on its signature alone (the final `anchor` step says so).
+ */
+export interface VerifyResult {
+  readonly valid: boolean;
+  /** The document's format (`pakit-proof`…), or `unknown` when {@link verifyAny} could not tell. */
+  readonly format: string;
+  readonly reason?: string;
+  readonly steps: VerifyStep[];
+  readonly anchor: 'none';
+}
+
+export interface VerifyOptions {
+  /** SHA-256 implementation; default @noble/hashes. Main passes node:crypto's for speed. */
+  readonly hash?: Sha256;
+  /** Ed25519 verification; default {@link verifyEd25519}. Also lets tests count signature checks. */
+  readonly verifySignature?: SignatureVerifier;
+}
+
+type Kind = typeof PROOF_FORMAT | typeof MULTIPROOF_FORMAT | typeof CONSISTENCY_FORMAT;
+
+const ANCHOR_DETAIL = 'no chain anchor in a version 1 document: the checkpoint was not checked against a chain';
+const MAX_DETAIL = 400;
+
+class StepFailure {
+  constructor(
+    readonly step: VerifyStepName,
+    readonly detail: string,
+  ) {}
+}
+
+/** Records steps; `check` ends the run at the first failure. */
+class Steps {
+  readonly list: VerifyStep[] = [];
+  current: VerifyStepName = 'format';
+
+  constructor(public format: string) {}
+
+  begin(step: VerifyStepName): void {
+    this.current = step;
+  }
+
+  check(cond: boolean, detail: string): void {
+    if (!cond) throw new StepFailure(this.current, detail);
+  }
+
+  ok(detail: string): void {
+    this.list.push({ step: this.current, ok: true, detail });
+  }
+}
+
+/** Everything a verification run shares; a batch shares one signature cache across documents. */
+interface Context {
+  readonly hash: Sha256;
+  readonly signatureValid: SignatureVerifier;
+}
+
+function context(options: VerifyOptions | undefined): Context {
+  return {
+    hash: options?.hash ?? defaultSha256,
+    signatureValid: cachedVerifier(options?.verifySignature ?? verifyEd25519),
+  };
+}
+
+function clip(s: string): string {
+  return s.length > MAX_DETAIL ? `${s.slice(0, MAX_DETAIL)}…` : s;
+}
+
+function describe(e: unknown): string {
+  try {
+    return e instanceof Error ? e.message : String(e);
+  } catch {
+    return 'unprintable error';
+  }
+}
+
+/** UTF-8 length of `s`, counting no further than needed to know it exceeds `limit`. */
+function utf8LengthExceeds(s: string, limit: number): boolean {
+  if (s.length > limit) return true;
+  if (s.length * 3 <= limit) return false;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    n += c < 0x80 ? 1 : c < 0x800 ? 2 : 3; // a surrogate pair counts 3 + 3, over by 2: only ever stricter
+    if (n > limit) return true;
+  }
+  return false;
+}
+
+/** Turns text, bytes or an already-decoded value into a JSON value, refusing oversized texts. */
+function decodeInput(input: unknown, s: Steps): unknown {
+  if (typeof input === 'string') {
+    s.check(!utf8LengthExceeds(input, MAX_PROOF_TEXT_BYTES), `text is larger than ${MAX_PROOF_TEXT_BYTES} bytes`);
+    return parseJsonText(input, s);
+  }
+  if (input instanceof Uint8Array) {
+    s.check(input.length <= MAX_PROOF_TEXT_BYTES, `text is larger than ${MAX_PROOF_TEXT_BYTES} bytes`);
+    let text: string;
+    try {
+      text = fromUtf8(input);
+    } catch {
+      throw new StepFailure('format', 'text is not valid UTF-8');
+    }
+    return parseJsonText(text, s);
+  }
+  return input;
+}
+
+function parseJsonText(text: string, s: Steps): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    return s.check(false, `not valid JSON (${describe(e)})`);
+  }
+}
+
+/** Runs `body` and turns its outcome — success, a failed step or any exception — into a result. */
+function run(format: string, body: (s: Steps) => void): VerifyResult {
+  const s = new Steps(format);
+  try {
+    body(s);
+    s.begin('anchor');
+    s.ok(ANCHOR_DETAIL);
+    return { valid: true, format: s.format, steps: s.list, anchor: 'none' };
+  } catch (e) {
+    const f = e instanceof StepFailure ? e : new StepFailure(s.current, `unexpected error: ${describe(e)}`);
+    const detail = clip(f.detail);
+    s.list.push({ step: f.step, ok: false, detail });
+    return { valid: false, format: s.format, reason: `${f.step}: ${detail}`, steps: s.list, anchor: 'none' };
+  }
+}
+
+function parseStep<T>(doc: unknown, kind: Kind, parse: (v: unknown) => T, s: Steps): T {
+  s.begin('format');
+  let parsed: T;
+  try {
+    parsed = parse(doc);
+  } catch (e) {
+    throw new StepFailure('format', describe(e));
+  }
+  s.ok(`well-formed ${kind} version 1`);
+  return parsed;
+}
+
+/** Genesis checks (FORMATS.md step 2) for every checkpoint that names the archive; returns its hash and key. */
+function checkGenesis(
+  g: BlockHeader,
+  checkpoints: readonly [string, SignedCheckpoint][],
+  s: Steps,
+  ctx: Context,
+): { hash: Uint8Array; publicKey: Uint8Array } {
+  s.begin('genesis');
+  s.check(g.kind === 'genesis', `genesis has kind ${g.kind}, not genesis`);
+  // Fixed at creation (FORMATS.md "Genesis"): anything else is not a genesis this format defines.
+  s.check(equalBytes(g.contentRoot, ctx.hash(new Uint8Array(0))), 'genesis contentRoot is not SHA-256("")');
+  s.check(g.size === 0 && g.storedSize === 0 && g.chunkCount === 0, 'genesis sizes and chunkCount must be 0');
+  s.check(g.codec === 'none', 'genesis codec must be none');
+  const pk = Object.hasOwn(g.meta, 'publicKey') ? g.meta.publicKey : undefined;
+  s.check(typeof pk === 'string' && /^[0-9a-f]{64}$/.test(pk), 'genesis meta.publicKey is not 64 lowercase hex digits');
+  const id = Object.hasOwn(g.meta, 'archiveId') ? g.meta.archiveId : undefined;
+  s.check(typeof id === 'string' && /^[0-9a-f]{32}$/.test(id), 'genesis meta.archiveId is not 32 lowercase hex digits');
+  const hash = hashHeader(g, ctx.hash);
+  for (const [name, cp] of checkpoints)
+    s.check(equalBytes(cp.archive, hash), `${name}.archive is not the hash of genesis (${toHex(hash)})`);
+  s.ok(`archive ${toHex(hash)}, signing key ${pk!}`);
+  return { hash, publicKey: fromHex(pk!)! };
+}
+
+function checkSignatures(
+  checkpoints: readonly [string, SignedCheckpoint][],
+  publicKey: Uint8Array,
+  s: Steps,
+  ctx: Context,
+): void {
+  s.begin('signature');
+  for (const [name, cp] of checkpoints)
+    s.check(
+      ctx.signatureValid(cp.signature, checkpointMessage(cp), publicKey),
+      `${name}.signature is not a valid Ed25519 signature by the genesis publicKey`,
+    );
+  const what = checkpoints.map(([name, cp]) => `${name} (size ${cp.size})`).join(' and ');
+  s.ok(`${what} signed by the archive key`);
+}
+
+/** Hashes `block`, checks it against the claimed hash, and keeps genesis-kind headers to leaf 0. */
+function checkHeader(
+  block: BlockHeader,
+  claimed: Uint8Array,
+  where: string,
+  genesisHash: Uint8Array,
+  ctx: Context,
+  s: Steps,
+): Uint8Array {
+  const h = hashHeader(block, ctx.hash);
+  s.check(equalBytes(h, claimed), `hash of ${where}block (${toHex(h)}) does not equal ${where}hash`);
+  s.check(
+    block.kind !== 'genesis' || equalBytes(h, genesisHash),
+    `${where}block is a genesis header but not this archive's genesis`,
+  );
+  return h;
+}
+
+/** Leaf 0 of the log is the genesis block, and only it (FORMATS.md step 5). */
+function checkLeafZero(leafIndex: number, hash: Uint8Array, genesisHash: Uint8Array, where: string, s: Steps): void {
+  const isGenesis = equalBytes(hash, genesisHash);
+  s.check(
+    (leafIndex === 0) === isGenesis,
+    isGenesis ? `${where}the genesis block must be leaf 0` : `${where}leaf 0 is the genesis block, not this block`,
+  );
+}
+
+function checkProof(b: ProofBundle, s: Steps, ctx: Context): void {
+  const cp = b.checkpoint;
+  const g = checkGenesis(b.genesis, [['checkpoint', cp]], s, ctx);
+
+  s.begin('header');
+  const h = checkHeader(b.block, b.hash, '', g.hash, ctx, s);
+  s.ok(`block ${toHex(h)} (${b.block.kind}, depth ${b.block.depth})`);
+
+  checkSignatures([['checkpoint', cp]], g.publicKey, s, ctx);
+
+  s.begin('inclusion');
+  s.check(b.leafIndex < cp.size, `leafIndex ${b.leafIndex} is not below checkpoint size ${cp.size}`);
+  checkLeafZero(b.leafIndex, h, g.hash, '', s);
+  s.check(
+    verifyInclusion(b.leafIndex, cp.size, leafHash(h, ctx.hash), b.inclusion, cp.root, ctx.hash),
+    'audit path does not reproduce the checkpoint root',
+  );
+  s.ok(`leaf ${b.leafIndex} of ${cp.size} reproduces root ${toHex(cp.root)}`);
+
+  if (b.chunk) {
+    const c = b.chunk;
+    s.begin('chunk');
+    const n = b.block.chunkCount;
+    s.check(c.index < n, `chunk index ${c.index} is not below the block's chunkCount ${n}`);
+    s.check(
+      verifyInclusion(c.index, n, leafHash(c.id, ctx.hash), c.path, b.block.contentRoot, ctx.hash),
+      "chunk audit path does not reproduce the block's contentRoot",
+    );
+    s.ok(`chunk ${c.index} of ${n} (id ${toHex(c.id)}) is in contentRoot ${toHex(b.block.contentRoot)}`);
+  }
+
+  if (b.ancestry) {
+    s.begin('ancestry');
+    s.check(b.block.kind !== 'genesis', 'the genesis block has no ancestry');
+    let child = b.block;
+    let childName = 'block';
+    for (let i = 0; i < b.ancestry.length; i++) {
+      const a = b.ancestry[i]!;
+      const ah = hashHeader(a, ctx.hash);
+      s.check(a.kind !== 'genesis', `ancestry[${i}] is a genesis header; genesis itself is not listed`);
+      s.check(
+        child.parents.some((p) => equalBytes(p, ah)),
+        `ancestry[${i}] (${toHex(ah)}) is not a parent of ${childName}`,
+      );
+      s.check(
+        a.depth < child.depth,
+        `ancestry[${i}] depth ${a.depth} is not below ${childName}'s depth ${child.depth}`,
+      );
+      child = a;
+      childName = `ancestry[${i}]`;
+    }
+    s.check(
+      child.parents.some((p) => equalBytes(p, g.hash)),
+      `genesis is not a parent of ${childName}`,
+    );
+    s.ok(`${b.ancestry.length} ancestor${b.ancestry.length === 1 ? '' : 's'} link the block to genesis`);
+  }
+}
+
+function checkMultiProof(m: MultiProof, s: Steps, ctx: Context): void {
+  const cp = m.checkpoint;
+  const g = checkGenesis(m.genesis, [['checkpoint', cp]], s, ctx);
+
+  s.begin('header');
+  const leaves = new Map<number, Uint8Array>();
+  m.blocks.forEach((b, i) => {
+    const h = checkHeader(b.block, b.hash, `blocks[${i}].`, g.hash, ctx, s);
+    leaves.set(b.leafIndex, leafHash(h, ctx.hash));
+  });
+  s.ok(`${m.blocks.length} block hash${m.blocks.length === 1 ? '' : 'es'} match their headers`);
+
+  checkSignatures([['checkpoint', cp]], g.publicKey, s, ctx);
+
+  s.begin('inclusion');
+  m.blocks.forEach((b, i) => {
+    s.check(b.leafIndex < cp.size, `blocks[${i}].leafIndex ${b.leafIndex} is not below checkpoint size ${cp.size}`);
+    checkLeafZero(b.leafIndex, b.hash, g.hash, `blocks[${i}]: `, s);
+  });
+  const root = rootFromMultiInclusion(leaves, cp.size, m.nodes, ctx.hash);
+  s.check(root !== undefined, `nodes do not fit the proven leaves in a log of ${cp.size} (too few or too many)`);
+  s.check(equalBytes(root!, cp.root), 'proven leaves and nodes do not reproduce the checkpoint root');
+  s.ok(`${m.blocks.length} leaves of ${cp.size} reproduce root ${toHex(cp.root)} with ${m.nodes.length} nodes`);
+}
+
+function checkConsistency(c: ConsistencyProof, s: Steps, ctx: Context): void {
+  const cps: [string, SignedCheckpoint][] = [
+    ['from', c.from],
+    ['to', c.to],
+  ];
+  const g = checkGenesis(c.genesis, cps, s, ctx);
+  checkSignatures(cps, g.publicKey, s, ctx);
+
+  s.begin('consistency');
+  s.check(c.from.size <= c.to.size, `from.size ${c.from.size} is greater than to.size ${c.to.size}`);
+  s.check(
+    verifyConsistency(c.from.size, c.to.size, c.from.root, c.to.root, c.path, ctx.hash),
+    `path does not prove that the log at size ${c.to.size} extends the log at size ${c.from.size}`,
+  );
+  s.ok(`the log at size ${c.to.size} extends the log at size ${c.from.size}`);
+}
+
+function verifyDecoded(kind: Kind, doc: unknown, s: Steps, ctx: Context): void {
+  switch (kind) {
+    case PROOF_FORMAT:
+      return checkProof(parseStep(doc, kind, parseProofBundle, s), s, ctx);
+    case MULTIPROOF_FORMAT:
+      return checkMultiProof(parseStep(doc, kind, parseMultiProof, s), s, ctx);
+    case CONSISTENCY_FORMAT:
+      return checkConsistency(parseStep(doc, kind, parseConsistencyProof, s), s, ctx);
+    default: {
+      const never: never = kind;
+      throw new Error(`unhandled format ${String(never)}`);
+    }
+  }
+}
+
+function verifyOne(kind: Kind, input: unknown, ctx: Context): VerifyResult {
+  return run(kind, (s) => {
+    const doc = decodeInput(input, s);
+    verifyDecoded(kind, doc, s, ctx);
+  });
+}
+
+function verifyAnyWith(input: unknown, ctx: Context): VerifyResult {
+  return run('unknown', (s) => {
+    const doc = decodeInput(input, s);
+    const o = typeof doc === 'object' && doc !== null && !Array.isArray(doc) ? (doc as Record<string, unknown>) : {};
+    const f = Object.hasOwn(o, 'format') ? o.format : undefined;
+    const kind = ([PROOF_FORMAT, MULTIPROOF_FORMAT, CONSISTENCY_FORMAT] as const).find((k) => k === f);
+    s.check(
+      kind !== undefined,
+      `not a Pakit proof: format must be "${PROOF_FORMAT}", "${MULTIPROOF_FORMAT}" or "${CONSISTENCY_FORMAT}"`,
+    );
+    s.format = kind!;
+    verifyDecoded(kind!, doc, s, ctx);
+  });
+}
+
+/** Verifies a `pakit-proof` document given as JSON text, UTF-8 bytes or an already-parsed value. Never throws. */
+export function verifyProof(input: unknown, options?: VerifyOptions): VerifyResult {
+  return verifyOne(PROOF_FORMAT, input, context(options));
+}
+
+/** Verifies a `pakit-multiproof` document. Never throws. */
+export function verifyMultiProof(input: unknown, options?: VerifyOptions): VerifyResult {
+  return verifyOne(MULTIPROOF_FORMAT, input, context(options));
+}
+
+/** Verifies a `pakit-consistency` document. Never throws. */
+export function verifyConsistencyProof(input: unknown, options?: VerifyOptions): VerifyResult {
+  return verifyOne(CONSISTENCY_FORMAT, input, context(options));
+}
+
+/** Verifies any of the three documents, chosen by its `format` field. Never throws. */
+export function verifyAny(input: unknown, options?: VerifyOptions): VerifyResult {
+  return verifyAnyWith(input, context(options));
+}
+
+/**
+ * Verifies many documents of any format. Bundles from one archive usually share a checkpoint, so
+ * each distinct (public key, signed message, signature) is checked once and its verdict reused.
+ * Results are in input order. Never throws.
+ */
+export function verifyBatch(inputs: readonly unknown[], options?: VerifyOptions): VerifyResult[] {
+  const ctx = context(options);
+  const out: VerifyResult[] = [];
+  for (let i = 0; i < inputs.length; i++) out.push(verifyAnyWith(inputs[i], ctx));
+  return out;
+}

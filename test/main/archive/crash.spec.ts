@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Archive } from '../../../main/archive/archive.js';
+import { pakit, pakitAsync } from '../../helpers/cli.js';
+import { prose, sha256hex, writeFile } from '../../helpers/files.js';
+import { seeded, tempDir } from '../../helpers/tmp.js';
+
+/** A tree big enough that `store` takes a while: many small files and some large ones. */
+function makeWorkload(root: string, round: number): void {
+  const rnd = seeded(round + 1);
+  for (let i = 0; i < 80; i++)
+    writeFile(root, `small/${i}.txt`, prose(2_000 + Math.floor(rnd() * 20_000), round * 1000 + i));
+  for (let i = 0; i < 4; i++)
+    writeFile(root, `big/${i}.bin`, Buffer.concat([prose(1_500_000, round * 77 + i), randomBytes(500_000)]));
+}
+
+describe('crash safety: kill -9 during store', () => {
+  it('always reopens, passes check, and keeps every object whose store returned', async () => {
+    const data = tempDir();
+    const src = tempDir();
+    const rnd = seeded(2024);
+    const returned = new Map<string, string>(); // hash -> sha256 of the content stored
+    let kills = 0;
+    for (let round = 0; round < 10; round++) {
+      makeWorkload(src, round);
+      const contents = new Map<string, string>();
+      const child = pakitAsync(['--data', data, 'store', src]);
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      const delay = 300 + Math.floor(rnd() * 2500);
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        kills++;
+      }, delay);
+      await exited;
+      clearTimeout(timer);
+      // Only complete lines count as "store returned".
+      for (const line of out.split('\n').slice(0, -1)) {
+        const hash = line.slice(0, 64);
+        const path = line.slice(66);
+        if (path.endsWith('/')) continue;
+        if (!contents.has(path)) contents.set(path, sha256hex(readFileSync(path)));
+        returned.set(hash, contents.get(path)!);
+      }
+      const check = pakit(['--data', data, 'check', '--json']);
+      expect(JSON.parse(check.stdout).problems).toEqual([]);
+      expect(check.code).toBe(0);
+    }
+    expect(kills).toBeGreaterThan(3);
+    expect(returned.size).toBeGreaterThan(30);
+    // Read back in-process (one reader for all objects; spawning a CLI per hash is slow).
+    const reader = await Archive.open({ dir: data, readonly: true });
+    try {
+      for (const [hash, sum] of returned) {
+        const parts: Buffer[] = [];
+        for await (const p of reader.read(hash)) parts.push(p);
+        expect(sha256hex(Buffer.concat(parts)), `object ${hash}`).toBe(sum);
+      }
+    } finally {
+      await reader.close();
+    }
+  }, 600_000);
+
+  it('lets readers list and read while another process writes', async () => {
+    const data = tempDir();
+    const src = tempDir();
+    writeFile(src, 'first.txt', 'first');
+    expect(pakit(['--data', data, 'store', join(src, 'first.txt')]).code).toBe(0);
+    makeWorkload(src, 99);
+    const child = pakitAsync(['--data', data, 'store', src]);
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    let reads = 0;
+    for (let i = 0; i < 5; i++) {
+      const ls = pakit(['--data', data, 'ls', '--json']);
+      expect(ls.code).toBe(0);
+      expect(JSON.parse(ls.stdout).length).toBeGreaterThanOrEqual(1);
+      reads++;
+    }
+    // A second writer is refused with a clear message while the first runs (if it still runs).
+    const second = pakit(['--data', data, 'store', join(src, 'first.txt')]);
+    if (second.code !== 0) expect(second.stderr).toContain('being written by another process');
+    expect(await exited).toBe(0);
+    expect(reads).toBe(5);
+  }, 120_000);
+});

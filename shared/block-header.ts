@@ -75,8 +75,13 @@ export class HeaderFormatError extends Error {
 }
 
 function sortedMetaKeys(meta: Readonly<Record<string, string>>): string[] {
-  // Sort by UTF-8 bytes so every implementation agrees on the order.
-  return Object.keys(meta).sort((a, b) => compareBytes(utf8(a), utf8(b)));
+  // Sort by UTF-8 bytes so every implementation agrees on the order. For ASCII keys (the usual
+  // case) UTF-16 order is the same and needs no encoding.
+  const keys = Object.keys(meta);
+  if (keys.length < 2) return keys;
+  // eslint-disable-next-line no-control-regex
+  if (keys.every((k) => /^[\x00-\x7f]*$/.test(k))) return keys.sort();
+  return keys.sort((a, b) => compareBytes(utf8(a), utf8(b)));
 }
 
 /** Checks the structural rules a header must obey; throws HeaderFormatError naming the broken rule. */

@@ -69,31 +69,49 @@ export function fromUtf8(b: Uint8Array): string {
 /**
  * Appends length-prefixed fields to one buffer. Every field is written as a 4-byte big-endian
  * length followed by its bytes, so no two different field sequences can produce the same bytes.
+ * Writes go straight into one growing buffer: headers are encoded on the hot path of every block.
  */
 export class FieldWriter {
-  #chunks: Uint8Array[] = [];
-  #size = 0;
+  #buf = new Uint8Array(512);
+  #view = new DataView(this.#buf.buffer);
+  #pos = 0;
+
+  #ensure(extra: number): void {
+    if (this.#pos + extra <= this.#buf.length) return;
+    let n = this.#buf.length * 2;
+    while (n < this.#pos + extra) n *= 2;
+    const next = new Uint8Array(n);
+    next.set(this.#buf.subarray(0, this.#pos));
+    this.#buf = next;
+    this.#view = new DataView(next.buffer);
+  }
 
   bytes(b: Uint8Array): this {
-    const len = new Uint8Array(4);
-    new DataView(len.buffer).setUint32(0, b.length, false);
-    this.#chunks.push(len, b);
-    this.#size += 4 + b.length;
+    this.#ensure(4 + b.length);
+    this.#view.setUint32(this.#pos, b.length, false);
+    this.#buf.set(b, this.#pos + 4);
+    this.#pos += 4 + b.length;
     return this;
   }
 
   string(s: string): this {
-    return this.bytes(utf8(s));
+    // UTF-8 is at most 3 bytes per UTF-16 code unit.
+    this.#ensure(4 + s.length * 3);
+    const { written } = utf8Encoder.encodeInto(s, this.#buf.subarray(this.#pos + 4));
+    this.#view.setUint32(this.#pos, written, false);
+    this.#pos += 4 + written;
+    return this;
   }
 
   /** An unsigned integer up to 2^53-1, as 8 bytes big-endian (length-prefixed like every field). */
   u64(n: number): this {
     if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`not an unsigned 53-bit integer: ${n}`);
-    const b = new Uint8Array(8);
-    const v = new DataView(b.buffer);
-    v.setUint32(0, Math.floor(n / 2 ** 32), false);
-    v.setUint32(4, n >>> 0, false);
-    return this.bytes(b);
+    this.#ensure(12);
+    this.#view.setUint32(this.#pos, 8, false);
+    this.#view.setUint32(this.#pos + 4, Math.floor(n / 2 ** 32), false);
+    this.#view.setUint32(this.#pos + 8, n >>> 0, false);
+    this.#pos += 12;
+    return this;
   }
 
   /** A count followed by each item as a field. */
@@ -104,13 +122,7 @@ export class FieldWriter {
   }
 
   finish(): Uint8Array {
-    const out = new Uint8Array(this.#size);
-    let o = 0;
-    for (const c of this.#chunks) {
-      out.set(c, o);
-      o += c.length;
-    }
-    return out;
+    return this.#buf.slice(0, this.#pos);
   }
 }
 

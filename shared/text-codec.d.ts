@@ -2,6 +2,7 @@
 // TextEncoder/TextDecoder exist in both (WHATWG Encoding), so they are declared here, minimally.
 declare class TextEncoder {
   encode(input?: string): Uint8Array;
+  encodeInto(source: string, destination: Uint8Array): { read: number; written: number };
 }
 declare class TextDecoder {
   constructor(label?: string, options?: { fatal?: boolean });

@@ -1,0 +1,267 @@
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  Codec,
+  chunkBoundaries,
+  createChunkStore,
+  createIngestPool,
+  decodeChunk,
+  type ChunkerParams,
+  type IngestedChunk,
+  type IngestPool,
+  type NewChunk,
+} from '../../../main/store/index.js';
+import { ingestWorkerUrl } from '../../../main/store/ingest-pool.js';
+import { newEnv } from './chunk-store-compliance.js';
+import { lengthsOf, randomBytesSeeded, textBytes } from './fixtures.js';
+
+const P: ChunkerParams = { min: 4096, avg: 16384, max: 65536 };
+const sha = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest();
+
+/** Mixed content: compressible text, random bytes, and a repeated block. */
+function sample(n: number, seed: number): Buffer {
+  const q = Math.floor(n / 4);
+  const rep = randomBytesSeeded(q / 2, seed + 2);
+  return Buffer.concat([textBytes(q, seed), randomBytesSeeded(q, seed + 1), rep, rep, textBytes(n - 3 * q, seed + 3)]);
+}
+
+async function collect(run: (onBatch: (b: IngestedChunk[]) => void) => Promise<{ size: number }>) {
+  const chunks: IngestedChunk[] = [];
+  let batches = 0;
+  const { size } = await run((b) => {
+    batches++;
+    chunks.push(...b);
+  });
+  return { size, chunks, batches };
+}
+
+/** Every chunk matches one-shot chunking of `data`: lengths, ids, and (when sent) bytes. */
+function expectChunksOf(data: Buffer, chunks: IngestedChunk[]): void {
+  const cuts = chunkBoundaries(data, P);
+  expect(chunks.map((c) => c.rawLength)).toEqual(lengthsOf(cuts));
+  let at = 0;
+  for (const c of chunks) {
+    const raw = data.subarray(at, at + c.rawLength);
+    expect(c.id.equals(sha(raw))).toBe(true);
+    if (c.encoded) expect(decodeChunk(c.encoded.codec, c.encoded.data, c.rawLength).equals(raw)).toBe(true);
+    at += c.rawLength;
+  }
+}
+
+const never = <T>(): Promise<T> => new Promise<T>(() => {});
+
+describe('ingest pool', () => {
+  // Shared by every test (tempDir() would remove it after the first one).
+  const dir = mkdtempSync(join(tmpdir(), 'pakit-ingest-'));
+  const pools: IngestPool[] = [];
+  const pool = (init: Partial<Parameters<typeof createIngestPool>[0]> = {}): IngestPool => {
+    const p = createIngestPool({ params: P, zstdLevel: 3, workers: 2, ...init });
+    pools.push(p);
+    return p;
+  };
+  afterAll(async () => {
+    await Promise.all(pools.map((p) => p.close()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const file = (name: string, data: Buffer): string => {
+    const path = join(dir, name);
+    writeFileSync(path, data);
+    return path;
+  };
+  const big = sample(6 * 2 ** 20, 1);
+  const bigFile = file('big.bin', big);
+  // Larger than the worker's window of unacknowledged batches: it has to wait for the main thread.
+  const largeFile = file('large.bin', sample(24 * 2 ** 20, 2));
+
+  it('runs the compiled worker from dist/ when loaded from TypeScript source', () => {
+    expect(ingestWorkerUrl('file:///r/main/store/ingest-pool.ts').href).toBe(
+      'file:///r/dist/main/store/ingest-worker.js',
+    );
+    expect(ingestWorkerUrl('file:///r/dist/main/store/ingest-pool.js').href).toBe(
+      'file:///r/dist/main/store/ingest-worker.js',
+    );
+  });
+
+  it('ingests a file into the same chunks as one-shot chunking, compressed where it pays', async () => {
+    const p = pool();
+    const { size, chunks, batches } = await collect((cb) => p.ingestFile(bigFile, cb));
+    expect(size).toBe(big.length);
+    expectChunksOf(big, chunks);
+    expect(chunks.every((c) => c.encoded)).toBe(true);
+    const codecs = new Set(chunks.map((c) => c.encoded!.codec));
+    expect(codecs).toEqual(new Set([Codec.Raw, Codec.Zstd]));
+    expect(batches).toBeGreaterThan(1);
+  });
+
+  it('sends chunks the archive already holds without their bytes', async () => {
+    const env = newEnv();
+    const store = createChunkStore('pack', { db: env.db, dir: env.dir });
+    const first = file('first.bin', big.subarray(0, 3 * 2 ** 20));
+    const p = pool({ dbFile: env.dbFile });
+    const a = await collect((cb) => p.ingestFile(first, cb));
+    for (const c of a.chunks) store.put(c as NewChunk);
+    store.sync();
+    env.db.transaction(() => store.persist())();
+
+    const b = await collect((cb) => p.ingestFile(bigFile, cb));
+    expectChunksOf(big, b.chunks);
+    const known = new Set(a.chunks.map((c) => c.id.toString('hex')));
+    // Chunks of the first file come back bare (except the one cut short at its end); the rest carry bytes.
+    const bare = b.chunks.filter((c) => !c.encoded);
+    expect(bare.length).toBeGreaterThanOrEqual(a.chunks.length - 1);
+    expect(bare.every((c) => known.has(c.id.toString('hex')))).toBe(true);
+    expect(b.chunks.filter((c) => !known.has(c.id.toString('hex'))).every((c) => c.encoded)).toBe(true);
+    store.close();
+  });
+
+  it('rejects a missing file and a directory with their fs error codes, then keeps working', async () => {
+    const p = pool({ workers: 1 });
+    await expect(p.ingestFile(join(dir, 'nope.bin'), () => {})).rejects.toMatchObject({
+      code: 'ENOENT',
+      syscall: 'open',
+    });
+    mkdirSync(join(dir, 'a-dir'), { recursive: true });
+    await expect(p.ingestFile(join(dir, 'a-dir'), () => {})).rejects.toMatchObject({ code: 'EISDIR' });
+    const ok = await collect((cb) => p.ingestFile(bigFile, cb));
+    expect(ok.size).toBe(big.length);
+  });
+
+  it('rejects an unreadable file with EACCES', async (ctx) => {
+    const path = file('secret.bin', Buffer.from('secret'));
+    chmodSync(path, 0o000);
+    let readable = true;
+    try {
+      readFileSync(path);
+    } catch {
+      readable = false;
+    }
+    // root (CAP_DAC_OVERRIDE) reads anything: EACCES cannot happen there.
+    if (readable) ctx.skip();
+    const p = pool({ workers: 1 });
+    await expect(p.ingestFile(path, () => {})).rejects.toMatchObject({ code: 'EACCES' });
+    expect((await collect((cb) => p.ingestFile(bigFile, cb))).size).toBe(big.length);
+  });
+
+  it('ingests an empty file as zero chunks', async () => {
+    const p = pool();
+    const r = await collect((cb) => p.ingestFile(file('empty.bin', Buffer.alloc(0)), cb));
+    expect(r).toEqual({ size: 0, chunks: [], batches: 0 });
+  });
+
+  it('ingests a stream pushed in pieces of any size into the same chunks', async () => {
+    const p = pool();
+    async function* pieces() {
+      let at = 0;
+      let n = 1;
+      while (at < big.length) {
+        n = (n * 7919 + 13) % 3_000_000; // sizes from a few bytes to ~3 MB
+        yield big.subarray(at, at + n);
+        at += n;
+      }
+    }
+    const r = await collect((cb) => p.ingestStream(pieces(), cb));
+    expect(r.size).toBe(big.length);
+    expectChunksOf(big, r.chunks);
+    const empty = await collect((cb) => p.ingestStream((async function* () {})(), cb));
+    expect(empty).toEqual({ size: 0, chunks: [], batches: 0 });
+  });
+
+  it('ingests several files at once, queueing beyond the pool size', async () => {
+    const p = pool({ workers: 2 });
+    const datas = [0, 1, 2, 3, 4].map((i) => sample(1_000_000 + i * 300_000, 10 + i));
+    const paths = datas.map((d, i) => file(`many-${i}.bin`, d));
+    const results = await Promise.all(paths.map((path) => collect((cb) => p.ingestFile(path, cb))));
+    results.forEach((r, i) => {
+      expect(r.size).toBe(datas[i]!.length);
+      expectChunksOf(datas[i]!, r.chunks);
+    });
+  });
+
+  it('stops when aborted, delivering nothing more, and the pool stays usable', async () => {
+    const p = pool({ workers: 1 });
+    const ac = new AbortController();
+    let calls = 0;
+    const run = p.ingestFile(
+      largeFile,
+      async () => {
+        calls++;
+        ac.abort();
+        await new Promise((r) => setTimeout(r, 50));
+      },
+      ac.signal,
+    );
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(calls).toBe(1);
+    await expect(p.ingestFile(bigFile, () => {}, AbortSignal.abort())).rejects.toMatchObject({ name: 'AbortError' });
+    expect((await collect((cb) => p.ingestFile(bigFile, cb))).size).toBe(big.length);
+  });
+
+  it('rejects with the error onBatch throws', async () => {
+    const p = pool({ workers: 1 });
+    const boom = Object.assign(new Error('disk full'), { code: 'ENOSPC' });
+    await expect(
+      p.ingestFile(bigFile, () => {
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+    expect((await collect((cb) => p.ingestFile(bigFile, cb))).size).toBe(big.length);
+  });
+
+  it('does not run ahead of unacknowledged batches (bounded memory)', async () => {
+    const p = pool({ workers: 1 });
+    let pulled = 0;
+    const ac = new AbortController();
+    async function* endless() {
+      const piece = randomBytesSeeded(64 * 1024, 5);
+      for (;;) {
+        pulled += piece.length;
+        yield piece;
+      }
+    }
+    let batches = 0;
+    const run = p.ingestStream(
+      endless(),
+      () => {
+        batches++;
+        return never<void>(); // the consumer is stuck: nothing is ever acknowledged
+      },
+      ac.signal,
+    );
+    while (batches === 0) await new Promise((r) => setTimeout(r, 20));
+    let last = -1;
+    while (pulled !== last) {
+      last = pulled;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // Stream window (8 MiB) + worker read buffer (4 MiB + max) + unacknowledged batches (8 MiB).
+    expect(pulled).toBeLessThan(24 * 2 ** 20);
+    expect(batches).toBe(1);
+    ac.abort();
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('replaces a crashed worker', async () => {
+    const p = pool({ workers: 1 });
+    const run = p.ingestFile(largeFile, async () => {
+      (p as unknown as { crashWorkerForTest(): void }).crashWorkerForTest();
+      await new Promise((r) => setTimeout(r, 20));
+    });
+    await expect(run).rejects.toMatchObject({ name: 'IngestWorkerCrashedError', code: 'ERR_INGEST_WORKER_CRASHED' });
+    const r = await collect((cb) => p.ingestFile(bigFile, cb));
+    expectChunksOf(big, r.chunks);
+  });
+
+  it('rejects work after close', async () => {
+    const p = pool();
+    const running = p.ingestFile(bigFile, () => never<void>());
+    const rejected = expect(running).rejects.toMatchObject({ name: 'IngestPoolClosedError' });
+    await new Promise((r) => setTimeout(r, 50));
+    await p.close();
+    await rejected;
+    await expect(p.ingestFile(bigFile, () => {})).rejects.toMatchObject({ code: 'ERR_INGEST_POOL_CLOSED' });
+  });
+});

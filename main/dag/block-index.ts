@@ -17,40 +17,32 @@ interface Row {
 const toRecord = (r: Row): BlockRecord => ({ seq: r.seq, hash: r.hash, header: decodeStored(r.header) });
 
 /**
- * Read-side queries over the DAG. Lookups by hash use the UNIQUE index, ranges use the depth and
- * time indexes, and graph walks use `edges` (indexed both ways); see test/main/dag for the plans.
+ * Read-side queries over the DAG. Lookups by hash use the UNIQUE index; depth and time ranges use
+ * the rowid (both grow with seq); children come from `edges`, parents from the headers. See
+ * test/main/dag for the query plans.
  */
 export class BlockIndex {
   readonly #byHash;
   readonly #bySeq;
   readonly #seqByHash;
-  readonly #byDepth;
-  readonly #byTime;
-  readonly #parents;
+  readonly #range;
+  readonly #depthAt;
+  readonly #tsAt;
+  readonly #maxSeq;
   readonly #children;
-  readonly #ancestors;
   readonly #descendants;
 
   constructor(db: Db) {
     this.#byHash = db.prepare('SELECT seq, hash, header FROM blocks WHERE hash = ?');
     this.#seqByHash = db.prepare('SELECT seq FROM blocks WHERE hash = ?').pluck();
     this.#bySeq = db.prepare('SELECT seq, hash, header FROM blocks WHERE seq = ?');
-    this.#byDepth = db.prepare(
-      'SELECT seq, hash, header FROM blocks WHERE depth BETWEEN ? AND ? ORDER BY depth, seq LIMIT ?',
-    );
-    this.#byTime = db.prepare('SELECT seq, hash, header FROM blocks WHERE ts BETWEEN ? AND ? ORDER BY ts, seq LIMIT ?');
-    this.#parents = db.prepare(
-      'SELECT b.seq, b.hash, b.header FROM edges e JOIN blocks b ON b.seq = e.parent WHERE e.child = ? ORDER BY b.seq',
-    );
+    this.#range = db.prepare('SELECT seq, hash, header FROM blocks WHERE seq BETWEEN ? AND ? ORDER BY seq LIMIT ?');
+    this.#depthAt = db.prepare('SELECT depth FROM blocks WHERE seq = ?').pluck();
+    this.#tsAt = db.prepare('SELECT ts FROM blocks WHERE seq = ?').pluck();
+    this.#maxSeq = db.prepare('SELECT max(seq) FROM blocks').pluck();
     this.#children = db.prepare(
       'SELECT b.seq, b.hash, b.header FROM edges e JOIN blocks b ON b.seq = e.child WHERE e.parent = ? ORDER BY b.seq',
     );
-    this.#ancestors = db.prepare(`
-      WITH RECURSIVE anc(seq) AS (
-        SELECT parent FROM edges WHERE child = ?
-        UNION SELECT e.parent FROM edges e JOIN anc ON e.child = anc.seq
-      )
-      SELECT b.seq, b.hash, b.header FROM anc JOIN blocks b ON b.seq = anc.seq ORDER BY b.seq DESC LIMIT ?`);
     this.#descendants = db.prepare(`
       WITH RECURSIVE des(seq) AS (
         SELECT child FROM edges WHERE parent = ?
@@ -74,24 +66,64 @@ export class BlockIndex {
     return r && toRecord(r);
   }
 
+  /** First seq whose value (depth or ts, both non-decreasing in seq) is ≥ `v`: O(log n) point reads. */
+  #lowerBound(at: (seq: number) => number, v: number): number {
+    let lo = 0;
+    let hi = ((this.#maxSeq.get() as number | null) ?? -1) + 1;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (at(mid) < v) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  #between(at: (seq: number) => number, min: number, max: number, limit: number): BlockRecord[] {
+    if (max < min) return [];
+    const first = this.#lowerBound(at, min);
+    const last = this.#lowerBound(at, max + 1) - 1;
+    return (this.#range.all(first, last, limit) as Row[]).map(toRecord);
+  }
+
   byDepth(min: number, max: number, limit = 1000): BlockRecord[] {
-    return (this.#byDepth.all(min, max, limit) as Row[]).map(toRecord);
+    return this.#between((s) => this.#depthAt.get(s) as number, min, max, limit);
   }
 
   byTime(fromMs: number, toMs: number, limit = 1000): BlockRecord[] {
-    return (this.#byTime.all(fromMs, toMs, limit) as Row[]).map(toRecord);
+    return this.#between((s) => this.#tsAt.get(s) as number, fromMs, toMs, limit);
   }
 
+  /** Parents, from the block's own header. */
   parents(seq: number): BlockRecord[] {
-    return (this.#parents.all(seq) as Row[]).map(toRecord);
+    const b = this.bySeq(seq);
+    if (!b) return [];
+    return b.header.parents
+      .map((h) => this.get(h))
+      .filter((p): p is BlockRecord => p !== undefined)
+      .sort((x, y) => x.seq - y.seq);
   }
 
   children(seq: number): BlockRecord[] {
     return (this.#children.all(seq) as Row[]).map(toRecord);
   }
 
+  /** Ancestors, newest first, at most `limit`: a walk over parent links in the headers. */
   ancestors(seq: number, limit = 1000): BlockRecord[] {
-    return (this.#ancestors.all(seq, limit) as Row[]).map(toRecord);
+    const seen = new Set<number>([seq]);
+    const frontier = [seq];
+    const found: BlockRecord[] = [];
+    // Walk newest-first so the `limit` nearest ancestors are the ones returned.
+    while (frontier.length > 0 && found.length < limit * 4) {
+      frontier.sort((a, b) => b - a);
+      const cur = frontier.shift()!;
+      for (const p of this.parents(cur)) {
+        if (seen.has(p.seq)) continue;
+        seen.add(p.seq);
+        found.push(p);
+        frontier.push(p.seq);
+      }
+    }
+    return found.sort((a, b) => b.seq - a.seq).slice(0, limit);
   }
 
   descendants(seq: number, limit = 1000): BlockRecord[] {

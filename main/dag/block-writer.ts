@@ -1,5 +1,5 @@
 import type { Db } from '../db/database.js';
-import { FieldWriter, compareBytes } from '../../shared/bytes.js';
+import { compareBytes } from '../../shared/bytes.js';
 import {
   BLOCK_VERSION,
   decodeHeader,
@@ -30,11 +30,12 @@ export interface WrittenBlock {
   readonly reused: boolean;
 }
 
-/** Identity of an object regardless of when it was stored: finds a re-stored identical object. */
-export function objectIdent(kind: string, contentRoot: Uint8Array, meta: Readonly<Record<string, string>>): Buffer {
-  const w = new FieldWriter().string('pakit/ident/v1').string(kind).bytes(contentRoot);
-  for (const k of Object.keys(meta).sort()) w.string(k).string(meta[k]!);
-  return Buffer.from(nodeSha256(w.finish()));
+/** Same kind and metadata (the content root is compared by the index lookup). */
+function sameObject(h: BlockHeader, spec: BlockSpec): boolean {
+  if (h.kind !== spec.kind) return false;
+  const a = Object.keys(h.meta);
+  const b = Object.keys(spec.meta);
+  return a.length === b.length && b.every((k) => h.meta[k] === spec.meta[k]);
 }
 
 /**
@@ -51,7 +52,7 @@ export class BlockWriter {
   readonly #random: () => number;
   readonly #insertBlock;
   readonly #insertEdge;
-  readonly #byIdent;
+  readonly #byContent;
 
   constructor(db: Db, init: { rule?: ParentRuleInit; random?: () => number; now?: () => number } = {}) {
     this.#db = db;
@@ -61,10 +62,10 @@ export class BlockWriter {
     this.log = new MerkleLog(db);
     this.selector = new ParentSelector(this.#rule, this.#random);
     this.#insertBlock = db.prepare(
-      'INSERT INTO blocks (seq, hash, kind, depth, ts, size, stored_size, ident, header) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO blocks (seq, hash, kind, depth, ts, size, stored_size, content_root, header) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.#insertEdge = db.prepare('INSERT INTO edges (parent, child) VALUES (?, ?)');
-    this.#byIdent = db.prepare('SELECT seq, hash, header FROM blocks WHERE ident = ? LIMIT 1');
+    this.#byContent = db.prepare("SELECT seq, hash, header FROM blocks WHERE content_root = ? AND kind <> 'genesis'");
     this.#loadWindow();
   }
 
@@ -113,15 +114,16 @@ export class BlockWriter {
       codec: 'none',
       meta,
     };
-    return this.#write(header, null, []);
+    return this.#write(header, []);
   }
 
   /** Appends one object's block, or returns the existing block of an identical object. */
   append(spec: BlockSpec): WrittenBlock {
-    const ident = objectIdent(spec.kind, spec.contentRoot, spec.meta);
-    const existing = this.#byIdent.get(ident) as { seq: number; hash: Buffer; header: Buffer } | undefined;
-    if (existing) {
-      return { seq: existing.seq, hash: existing.hash, header: decodeStored(existing.header), reused: true };
+    // One block per distinct object: the same content with the same kind and metadata is the block
+    // already stored. Usually no row shares the content root, so this is one index probe.
+    for (const row of this.#byContent.all(spec.contentRoot) as { seq: number; hash: Buffer; header: Buffer }[]) {
+      const header = decodeStored(row.header);
+      if (sameObject(header, spec)) return { seq: row.seq, hash: row.hash, header, reused: true };
     }
     const parents = this.selector.choose();
     const depth = 1 + Math.max(...parents.map((p) => p.depth));
@@ -140,12 +142,11 @@ export class BlockWriter {
     };
     return this.#write(
       header,
-      ident,
       parents.map((p) => p.seq),
     );
   }
 
-  #write(header: BlockHeader, ident: Buffer | null, parentSeqs: number[]): WrittenBlock {
+  #write(header: BlockHeader, parentSeqs: number[]): WrittenBlock {
     const encoded = encodeHeader(header);
     const hash = Buffer.from(nodeSha256(encoded));
     const seq = this.log.size;
@@ -157,7 +158,7 @@ export class BlockWriter {
       header.timestamp,
       header.size,
       header.storedSize,
-      ident,
+      header.contentRoot,
       Buffer.from(encoded),
     );
     for (const p of parentSeqs) {

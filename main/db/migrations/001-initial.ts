@@ -39,19 +39,19 @@ CREATE TABLE blocks (
   ts INTEGER NOT NULL,
   size INTEGER NOT NULL,
   stored_size INTEGER NOT NULL,
-  ident BLOB,                     -- hash of (kind, content root, metadata): finds an identical object
+  content_root BLOB NOT NULL,     -- finds blocks of identical content (and so identical objects)
   header BLOB NOT NULL            -- canonical encoding (shared/block-header.ts); hash = SHA-256(header)
 ) STRICT;
-CREATE INDEX blocks_depth ON blocks(depth);
-CREATE INDEX blocks_ts ON blocks(ts);
-CREATE INDEX blocks_ident ON blocks(ident) WHERE ident IS NOT NULL;
+-- No depth or time index: both only grow with seq (every block links the newest, timestamps never
+-- go back; the integrity check enforces it), so ranges are found by binary search on seq.
+CREATE INDEX blocks_content ON blocks(content_root);
 
 CREATE TABLE edges (
   parent INTEGER NOT NULL,
   child INTEGER NOT NULL,
   PRIMARY KEY (parent, child)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX edges_child ON edges(child, parent);
+-- child -> parents comes from the block header itself; this table answers parent -> children.
 
 CREATE TABLE object_chunks (
   seq INTEGER NOT NULL,

@@ -52,7 +52,7 @@ export interface ArchiveInit {
   readonly random?: () => number;
   /** Clock in ms. Default Date.now. */
   readonly now?: () => number;
-  /** Group-commit delay in ms. Default 25. */
+  /** Group-commit delay in ms. Default 50. */
   readonly commitDelayMs?: number;
 }
 
@@ -254,7 +254,7 @@ export class Archive {
   }
 
   async close(): Promise<void> {
-    this.#committer?.flush();
+    await this.#committer?.flush();
     await this.#pool?.close();
     this.ctx.chunks.close();
     this.ctx.db.close();

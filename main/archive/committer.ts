@@ -20,7 +20,7 @@ interface Pending {
 }
 
 export interface CommitterInit {
-  /** Longest an object waits to be committed with others. Default 25 ms. */
+  /** Longest an object waits to be committed with others. Default 50 ms. */
   readonly maxDelayMs?: number;
   /** Commit as soon as this many objects wait. Default 256. */
   readonly maxBatch?: number;
@@ -37,6 +37,7 @@ export class Committer {
   readonly #maxBatch: number;
   #queue: Pending[] = [];
   #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
   /** Set when a commit failed: in-memory state may disagree with the database, so stop writing. */
   #failed: unknown;
   readonly #insertChunk;
@@ -44,7 +45,7 @@ export class Committer {
 
   constructor(ctx: ArchiveContext, init: CommitterInit = {}) {
     this.#ctx = ctx;
-    this.#maxDelay = init.maxDelayMs ?? 25;
+    this.#maxDelay = init.maxDelayMs ?? 50;
     this.#maxBatch = init.maxBatch ?? 256;
     this.#insertChunk = ctx.db.prepare('INSERT INTO object_chunks (seq, idx, chunk) VALUES (?, ?, ?)');
     this.#upsertCache = ctx.db.prepare(
@@ -61,27 +62,38 @@ export class Committer {
         return;
       }
       this.#queue.push({ spec, chunkIds, fileCache, resolve, reject });
-      if (this.#queue.length >= this.#maxBatch) this.#commitNow();
-      else this.#timer ??= setTimeout(() => this.#commitNow(), this.#maxDelay);
+      if (this.#queue.length >= this.#maxBatch) this.#kick();
+      else this.#timer ??= setTimeout(() => this.#kick(), this.#maxDelay);
     });
   }
 
-  /** Commits whatever waits, now. */
-  flush(): void {
-    this.#commitNow();
+  /** Commits whatever waits, and resolves once it (and any commit under way) is done. */
+  async flush(): Promise<void> {
+    this.#kick();
+    while (this.#running) await this.#running;
   }
 
-  #commitNow(): void {
+  #kick(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#running || this.#queue.length === 0) return;
+    this.#running = this.#drain().finally(() => {
+      this.#running = undefined;
+      if (this.#queue.length > 0) this.#timer ??= setTimeout(() => this.#kick(), this.#maxDelay);
+    });
+  }
+
+  /** One commit at a time; objects queued meanwhile go in the next batch. */
+  async #drain(): Promise<void> {
     const batch = this.#queue;
     this.#queue = [];
-    if (batch.length === 0) return;
     const ctx = this.#ctx;
     const writer = requireWriter(ctx);
     let written: WrittenBlock[];
     try {
-      // Chunk bytes must be durable before the rows that point at them commit.
+      // Chunk bytes must be durable before the rows that point at them commit. The long fdatasync
+      // runs on the thread pool; sync() then covers only bytes written while it ran.
+      await ctx.chunks.syncAsync();
       ctx.chunks.sync();
       written = ctx.db
         .transaction(() => {

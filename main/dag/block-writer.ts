@@ -51,7 +51,7 @@ export class BlockWriter {
   readonly #rule: ParentRuleInit;
   readonly #random: () => number;
   readonly #insertBlock;
-  readonly #insertEdge;
+  readonly #insertEdges;
   readonly #byContent;
 
   constructor(db: Db, init: { rule?: ParentRuleInit; random?: () => number; now?: () => number } = {}) {
@@ -64,7 +64,10 @@ export class BlockWriter {
     this.#insertBlock = db.prepare(
       'INSERT INTO blocks (seq, hash, kind, depth, ts, size, stored_size, content_root, header) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
-    this.#insertEdge = db.prepare('INSERT INTO edges (parent, child) VALUES (?, ?)');
+    // One multi-row statement per parent count: a block's edges go in with one call, not five.
+    this.#insertEdges = [1, 2, 3, 4, 5].map((n) =>
+      db.prepare(`INSERT INTO edges (parent, child) VALUES ${Array.from({ length: n }, () => '(?, ?)').join(', ')}`),
+    );
     this.#byContent = db.prepare("SELECT seq, hash, header FROM blocks WHERE content_root = ? AND kind <> 'genesis'");
     this.#loadWindow();
   }
@@ -161,9 +164,13 @@ export class BlockWriter {
       header.contentRoot,
       Buffer.from(encoded),
     );
-    for (const p of parentSeqs) {
-      this.#insertEdge.run(p, seq);
-      this.selector.addChild(p);
+    if (parentSeqs.length > 0) {
+      const args: number[] = [];
+      for (const p of parentSeqs) {
+        args.push(p, seq);
+        this.selector.addChild(p);
+      }
+      this.#insertEdges[parentSeqs.length - 1]!.run(...args);
     }
     this.log.append(hash);
     this.selector.add({ seq, hash, depth: header.depth });

@@ -20,13 +20,12 @@ export class MerkleLog {
   readonly #cache = new Map<number, Buffer>();
   readonly #db: Db;
   readonly #multi = new Map<number, Statement>();
-  readonly #insert;
+  readonly #insertMany = new Map<number, Statement>();
   readonly #select;
   readonly #count;
 
   constructor(db: Db) {
     this.#db = db;
-    this.#insert = db.prepare('INSERT INTO log_nodes (level, idx, hash) VALUES (?, ?, ?)');
     this.#select = db.prepare('SELECT hash FROM log_nodes WHERE level = ? AND idx = ?').pluck();
     this.#count = db.prepare('SELECT count(*) FROM log_nodes WHERE level = 0').pluck();
     this.reload();
@@ -52,8 +51,9 @@ export class MerkleLog {
     let h = Buffer.from(leafHash(blockHash, nodeSha256));
     let i = this.#size;
     let l = 0;
+    const rows: (number | Buffer)[] = [];
     for (;;) {
-      this.#insert.run(l, i, h);
+      rows.push(l, i, h);
       const left = this.#last[l];
       this.#last[l] = h;
       if (i % 2 === 1) {
@@ -64,6 +64,16 @@ export class MerkleLog {
       }
       break;
     }
+    // All nodes this leaf completes go in with one statement (half the appends complete only the leaf).
+    const n = rows.length / 3;
+    let stmt = this.#insertMany.get(n);
+    if (!stmt) {
+      stmt = this.#db.prepare(
+        `INSERT INTO log_nodes (level, idx, hash) VALUES ${Array.from({ length: n }, () => '(?, ?, ?)').join(', ')}`,
+      );
+      this.#insertMany.set(n, stmt);
+    }
+    stmt.run(...rows);
     this.#size++;
   }
 

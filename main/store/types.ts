@@ -2,6 +2,7 @@
  * The chunk layer's public types. An object's bytes are cut by content-defined chunking, each chunk
  * named by SHA-256 of its raw bytes, compressed with zstd unless that does not pay, and kept once.
  */
+import type { Db } from '../db/database.js';
 
 /** Content-defined chunking parameters (bytes). Recorded in the genesis block; never change for an archive. */
 export interface ChunkerParams {
@@ -10,7 +11,11 @@ export interface ChunkerParams {
   readonly max: number;
 }
 
-export const enum Codec {
+/**
+ * How a chunk's bytes are stored. A plain (not `const`) enum: `isolatedModules` forbids reading a
+ * const enum through another project's declarations (bench/ and test/ see main/ that way).
+ */
+export enum Codec {
   Raw = 0,
   Zstd = 1,
 }
@@ -57,6 +62,7 @@ export interface ChunkProblem {
  *   1. `put()` each new chunk — bytes are written (or staged) and the chunk is findable by `lookup`
  *      in this process at once;
  *   2. `sync()` — outside any transaction: make the bytes durable (fdatasync of pack files);
+ *      `await syncAsync()` first keeps that wait off the event loop (sync then covers only the rest);
  *   3. `persist()` — inside the archive's SQLite transaction: index the chunks put since the last
  *      persist, so the transaction that commits an object also commits its chunks.
  * A crash before 3 leaves unindexed bytes past a pack's committed size; opening for write cuts them.
@@ -65,8 +71,15 @@ export interface ChunkStore {
   /** A chunk's row, committed or put by this process; undefined if unknown. */
   lookup(id: Buffer): ChunkInfo | undefined;
   /** Stores an encoded chunk unless already known; returns its info either way. */
-  put(chunk: IngestedChunk & { readonly encoded: NonNullable<IngestedChunk['encoded']> }): ChunkInfo;
+  put(chunk: NewChunk): ChunkInfo;
+  /** Makes every chunk put so far durable (blocks on fdatasync for pack stores). */
   sync(): void;
+  /**
+   * The same on the thread pool, so the event loop stays free. Chunks put while it runs are not
+   * covered: call `sync()` after it (it then only has those left to do). Let it settle before `close()`.
+   */
+  syncAsync(): Promise<void>;
+  /** Indexes the chunks put since the last persist; call inside the archive's transaction. */
   persist(): void;
   /** Raw bytes of a chunk, decoded and re-hashed; throws ChunkMissingError / ChunkCorruptError. */
   read(id: Buffer): Buffer;
@@ -78,12 +91,103 @@ export interface ChunkStore {
   close(): void;
 }
 
+/** A chunk with its encoded bytes, as `ChunkStore.put` takes it. */
+export type NewChunk = IngestedChunk & { readonly encoded: NonNullable<IngestedChunk['encoded']> };
+
+/** Where a store keeps chunk bytes: pack files indexed in SQLite, or inline in SQLite. */
+export type ChunkStoreKind = 'pack' | 'sqlite';
+
+/** Options of `createChunkStore`. */
+export interface ChunkStoreInit {
+  /** The archive database (migrated); opened read-only for a reader. */
+  readonly db: Db;
+  /** The archive directory; pack files live in `<dir>/packs/`. */
+  readonly dir: string;
+  /** A reader: never writes, truncates or deletes anything. Default false. */
+  readonly readonly?: boolean;
+  /** Pack stores start a new pack file once the current one would pass this size. Default 1 GiB. */
+  readonly packSizeLimit?: number;
+}
+
+/** Options of the errors below: the chunk concerned (hex id), and the underlying error. */
+export interface ChunkErrorOptions extends ErrorOptions {
+  readonly chunkId?: string;
+}
+
 export class ChunkMissingError extends Error {
   override readonly name = 'ChunkMissingError';
   readonly code = 'ERR_CHUNK_MISSING';
+  /** Hex id of the chunk, when known. */
+  readonly chunkId: string | undefined;
+  constructor(message: string, options: ChunkErrorOptions = {}) {
+    super(message, options);
+    this.chunkId = options.chunkId;
+  }
 }
 
 export class ChunkCorruptError extends Error {
   override readonly name = 'ChunkCorruptError';
   readonly code = 'ERR_CHUNK_CORRUPT';
+  /** Hex id of the chunk, when known. */
+  readonly chunkId: string | undefined;
+  constructor(message: string, options: ChunkErrorOptions = {}) {
+    super(message, options);
+    this.chunkId = options.chunkId;
+  }
+}
+
+/** A write (put, sync, persist) on a store opened read-only. */
+export class ChunkStoreReadonlyError extends Error {
+  override readonly name = 'ChunkStoreReadonlyError';
+  readonly code = 'ERR_CHUNK_STORE_READONLY';
+}
+
+/** The index already holds the chunk under another row id: a second writer touched the archive. */
+export class ChunkStoreConflictError extends Error {
+  override readonly name = 'ChunkStoreConflictError';
+  readonly code = 'ERR_CHUNK_STORE_CONFLICT';
+}
+
+/** Receives an ingest's chunks in input order; the next batch waits until the returned promise settles. */
+export type OnIngestBatch = (chunks: IngestedChunk[]) => void | Promise<void>;
+
+/** Options of `createIngestPool`. */
+export interface IngestPoolInit {
+  /** The archive's chunking parameters. */
+  readonly params: ChunkerParams;
+  /** zstd level new chunks are compressed with. */
+  readonly zstdLevel: number;
+  /**
+   * The archive database. Workers open it read-only to skip compressing chunks it already holds
+   * (those come back without bytes). Without it every chunk is compressed.
+   */
+  readonly dbFile?: string;
+  /** Worker threads, started on demand. Default `os.availableParallelism()`. */
+  readonly workers?: number;
+  /**
+   * Run workers at low priority (nice 10, Linux), so the main thread and the user's programs come
+   * first; ingest then only uses otherwise idle CPU. Default true.
+   */
+  readonly lowPriority?: boolean;
+}
+
+/**
+ * Chunks, hashes and compresses bytes in worker threads, one input per worker at a time (more wait
+ * in a queue), so the main thread only stores what comes back. Each input's batches arrive in order
+ * and the worker never runs more than a few MiB ahead of the acknowledged ones, so memory stays
+ * bounded whatever the input's size.
+ */
+export interface IngestPool {
+  /** How many inputs it ingests at once (its worker count). */
+  readonly size: number;
+  /** Reads and ingests a file in a worker; rejects with the fs error (its `code` kept) if it cannot. */
+  ingestFile(path: string, onBatch: OnIngestBatch, signal?: AbortSignal): Promise<{ size: number }>;
+  /** Ingests bytes pushed from this thread (bounded: the source is pulled as the worker consumes). */
+  ingestStream(
+    source: AsyncIterable<Uint8Array>,
+    onBatch: OnIngestBatch,
+    signal?: AbortSignal,
+  ): Promise<{ size: number }>;
+  /** Rejects what is queued or running and terminates the workers. */
+  close(): Promise<void>;
 }

@@ -237,6 +237,26 @@ export function chunkStoreCompliance(name: string, target: ChunkStoreTarget): vo
       writer.close();
     });
 
+    it('makes chunks durable with syncAsync while more are put', async () => {
+      const env = newEnv();
+      let store = target.open({ db: env.db, dir: env.dir });
+      const a = store.put(chunkOf(text));
+      const syncing = store.syncAsync();
+      const b = store.put(chunkOf(random)); // put while the background sync runs
+      await syncing;
+      store.sync();
+      env.db.transaction(() => store.persist())();
+      store.close();
+      env.db.close();
+      const db = openDb(env.dbFile);
+      store = target.open({ db, dir: env.dir });
+      expect(store.read(a.id).equals(text)).toBe(true);
+      expect(store.read(b.id).equals(random)).toBe(true);
+      const reader = target.open({ db, dir: env.dir, readonly: true });
+      await expect(reader.syncAsync()).rejects.toMatchObject({ name: 'ChunkStoreReadonlyError' });
+      store.close();
+    });
+
     it('totals raw and stored bytes of every chunk once', () => {
       const { dir, db } = newEnv();
       const store = target.open({ db, dir });

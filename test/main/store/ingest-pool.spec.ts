@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -94,6 +94,11 @@ describe('ingest pool', () => {
     const codecs = new Set(chunks.map((c) => c.encoded!.codec));
     expect(codecs).toEqual(new Set([Codec.Raw, Codec.Zstd]));
     expect(batches).toBeGreaterThan(1);
+    // Keeping an id (an object's chunk list does) must not keep a batch's data alive.
+    for (const c of chunks) {
+      expect(c.id.buffer).not.toBe(c.encoded!.data.buffer);
+      expect(c.id.buffer.byteLength).toBeLessThan(4096);
+    }
   });
 
   it('sends chunks the archive already holds without their bytes', async () => {
@@ -200,6 +205,27 @@ describe('ingest pool', () => {
     expect((await collect((cb) => p.ingestFile(bigFile, cb))).size).toBe(big.length);
   });
 
+  it('aborts a job waiting behind another without disturbing it', async () => {
+    const p = pool({ workers: 1 });
+    const ac = new AbortController();
+    let secondCalls = 0;
+    const first = collect((cb) =>
+      p.ingestFile(largeFile, async (b) => {
+        cb(b);
+        await new Promise((r) => setTimeout(r, 5));
+      }),
+    );
+    const second = p.ingestFile(bigFile, () => void secondCalls++, ac.signal);
+    const third = collect((cb) => p.ingestFile(bigFile, cb));
+    await new Promise((r) => setTimeout(r, 20));
+    ac.abort();
+    await expect(second).rejects.toMatchObject({ name: 'AbortError' });
+    const [a, c] = await Promise.all([first, third]);
+    expect(a.size).toBe(24 * 2 ** 20);
+    expectChunksOf(big, c.chunks);
+    expect(secondCalls).toBe(0);
+  });
+
   it('rejects with the error onBatch throws', async () => {
     const p = pool({ workers: 1 });
     const boom = Object.assign(new Error('disk full'), { code: 'ENOSPC' });
@@ -253,6 +279,26 @@ describe('ingest pool', () => {
     await expect(run).rejects.toMatchObject({ name: 'IngestWorkerCrashedError', code: 'ERR_INGEST_WORKER_CRASHED' });
     const r = await collect((cb) => p.ingestFile(bigFile, cb));
     expectChunksOf(big, r.chunks);
+  });
+
+  it.runIf(process.platform === 'linux')('runs its workers at low priority unless told otherwise', async () => {
+    /** Threads of this process whose nice value is 10. */
+    const niceThreads = (): number =>
+      readdirSync('/proc/self/task').filter((tid) => {
+        try {
+          const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+          return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16] === '10';
+        } catch {
+          return false; // the thread ended meanwhile
+        }
+      }).length;
+    const before = niceThreads();
+    const normal = pool({ workers: 1, lowPriority: false });
+    await normal.ingestFile(bigFile, () => {});
+    expect(niceThreads()).toBe(before);
+    const low = pool({ workers: 1 });
+    await low.ingestFile(bigFile, () => {});
+    expect(niceThreads()).toBe(before + 1);
   });
 
   it('rejects work after close', async () => {

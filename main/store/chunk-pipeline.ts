@@ -1,0 +1,142 @@
+import { hash } from 'node:crypto';
+import { ChunkEncoder } from './compression.js';
+import { GearChunker } from './gear-chunker.js';
+import { META_FIELDS, NO_CODEC } from './ingest-protocol.js';
+import type { ChunkerParams } from './types.js';
+
+/**
+ * The CPU work of ingest, as it runs in a worker thread: read → chunk → SHA-256 → skip known
+ * chunks → compress → pack into batches. Bytes are read into one reused buffer and compressed
+ * into a reused batch buffer, so the only per-chunk allocation is the 32-byte id.
+ */
+
+/** Bytes asked for per read: large enough to amortise the syscall, small enough to stay cache-friendly. */
+export const READ_SIZE = 4 * 2 ** 20;
+/** A batch is sent once it covers this many raw bytes (or its buffer is full). */
+export const BATCH_RAW_BYTES = 2 ** 20;
+
+/**
+ * One batch, ready to transfer (layout in BatchMessage, ingest-protocol.ts). Ids and data travel in
+ * separate buffers: a consumer that keeps the ids (an object's chunk list) must not keep the
+ * megabytes of chunk data alive with them.
+ */
+export interface Batch {
+  readonly head: ArrayBuffer;
+  readonly data: ArrayBuffer;
+  readonly count: number;
+  readonly rawBytes: number;
+}
+
+/** What one run of the pipeline needs besides its input. */
+export interface PipelineRun {
+  /** Whether the archive already stores this chunk id (its bytes are then not compressed nor sent). */
+  readonly isKnown?: (id: Buffer) => boolean;
+  /** Hands a batch over; the pipeline waits for the promise (that is the backpressure). */
+  readonly emit: (batch: Batch) => Promise<void>;
+  /** Throws to stop the pipeline (checked between reads and batches). */
+  readonly checkAborted: () => void;
+}
+
+/** Accumulates chunks, encoding into a reused scratch buffer; each batch leaves as exact-size copies. */
+class BatchBuilder {
+  #used = 0;
+  #ids: Buffer[] = [];
+  #meta: number[] = [];
+  #raw = 0;
+
+  constructor(
+    private readonly scratch: Uint8Array,
+    private readonly encoder: ChunkEncoder,
+    private readonly run: PipelineRun,
+  ) {}
+
+  async add(id: Buffer, raw: Uint8Array, known: boolean): Promise<void> {
+    const need = known ? 0 : ChunkEncoder.bound(raw.length);
+    if (this.#ids.length > 0 && (this.#raw >= BATCH_RAW_BYTES || this.#used + need > this.scratch.length))
+      await this.flush();
+    const at = this.#used;
+    let codec: number = NO_CODEC;
+    let length = 0;
+    if (!known) ({ codec, length } = this.encoder.encodeInto(raw, this.scratch.subarray(at, at + need)));
+    this.#ids.push(id);
+    this.#meta.push(raw.length, codec, at, length);
+    this.#used = at + length;
+    this.#raw += raw.length;
+  }
+
+  async flush(): Promise<void> {
+    const n = this.#ids.length;
+    if (n === 0) return;
+    const head = new ArrayBuffer(n * (32 + 4 * META_FIELDS));
+    const bytes = new Uint8Array(head);
+    this.#ids.forEach((id, i) => bytes.set(id, 32 * i));
+    new Int32Array(head, 32 * n, META_FIELDS * n).set(this.#meta);
+    // One copy, in the worker: the main thread then owns a buffer of exactly the batch's size, and
+    // the scratch buffer is reused instead of allocating (and zeroing) a big one per batch.
+    const { buffer, byteOffset } = this.scratch;
+    const data = buffer.slice(byteOffset, byteOffset + this.#used) as ArrayBuffer;
+    const batch: Batch = { head, data, count: n, rawBytes: this.#raw };
+    this.#used = 0;
+    this.#ids = [];
+    this.#meta = [];
+    this.#raw = 0;
+    await this.run.emit(batch);
+  }
+}
+
+/**
+ * The pipeline of one worker thread. Its buffers are allocated once and reused by every input: a
+ * folder of small files must not cost megabytes of allocation (and garbage collection) per file.
+ */
+export class ChunkPipeline {
+  readonly #params: ChunkerParams;
+  readonly #encoder: ChunkEncoder;
+  /** Input: the unfinished chunk (< max bytes) stays at the front, so one read always fits behind it. */
+  readonly #input: Buffer;
+  readonly #batch: Uint8Array;
+
+  constructor(params: ChunkerParams, encoder: ChunkEncoder) {
+    this.#params = params;
+    this.#encoder = encoder;
+    this.#input = Buffer.allocUnsafeSlow(READ_SIZE + params.max);
+    this.#batch = new Uint8Array(BATCH_RAW_BYTES + ChunkEncoder.bound(params.max));
+  }
+
+  /**
+   * Runs over everything `read` returns (it fills `dest` and returns the byte count, 0 at the end);
+   * resolves with the input's size once the last batch was emitted. One run at a time.
+   */
+  async run(read: (dest: Uint8Array) => number | Promise<number>, run: PipelineRun): Promise<number> {
+    const { isKnown, checkAborted } = run;
+    const chunker = new GearChunker(this.#params);
+    const batch = new BatchBuilder(this.#batch, this.#encoder, run);
+    const buf = this.#input;
+    let base = 0; // stream offset of buf[0]
+    let fill = 0; // bytes of buf holding data
+    let start = 0; // stream offset where the current chunk begins
+    const emit = async (end: number): Promise<void> => {
+      const raw = buf.subarray(start - base, end - base);
+      // One-shot hash(): a createHash object per chunk costs several times more for small chunks.
+      const id = hash('sha256', raw, 'buffer');
+      await batch.add(id, raw, isKnown?.(id) ?? false);
+      start = end;
+    };
+    for (;;) {
+      checkAborted();
+      if (buf.length - fill < READ_SIZE) {
+        buf.copyWithin(0, start - base, fill);
+        fill -= start - base;
+        base = start;
+      }
+      const n = await read(buf.subarray(fill, fill + READ_SIZE));
+      if (n === 0) break;
+      const cuts = chunker.push(buf.subarray(fill, fill + n));
+      fill += n;
+      for (const end of cuts) await emit(end);
+    }
+    for (const end of chunker.finish()) await emit(end);
+    checkAborted();
+    await batch.flush();
+    return start;
+  }
+}

@@ -1,0 +1,96 @@
+import binding, { type CCtx, type DCtx } from 'zstd-napi/binding.js';
+import { Codec } from './types.js';
+
+/**
+ * Chunk encoding: zstd unless it does not pay. We use zstd-napi's thin binding (one reusable
+ * compression context per encoder, the same object the high-level `Compressor` wraps) so a worker
+ * can compress straight into its outgoing batch buffer, and decompress into a buffer of the
+ * length the index recorded — a corrupt frame header cannot make us allocate what it claims.
+ */
+
+/**
+ * A chunk is stored raw unless zstd shrinks it below this fraction of its raw size: saving under 3%
+ * is not worth a decompression on every read (and random or already-compressed data lands here).
+ */
+export const RAW_THRESHOLD = 0.97;
+
+export class ChunkDecodeError extends Error {
+  override readonly name = 'ChunkDecodeError';
+  readonly code = 'ERR_CHUNK_DECODE';
+}
+
+/** An encoded chunk: how it is stored and its stored bytes. */
+export interface EncodedChunk {
+  readonly codec: Codec;
+  readonly data: Buffer;
+}
+
+/** Compresses chunks at one zstd level, reusing one native context (not thread-safe: one per thread). */
+export class ChunkEncoder {
+  readonly level: number;
+  readonly #cctx: CCtx;
+
+  constructor(level: number) {
+    if (!Number.isInteger(level) || level < binding.minCLevel() || level > binding.maxCLevel())
+      throw new RangeError(`zstd level ${level} is out of range`);
+    this.level = level;
+    this.#cctx = new binding.CCtx();
+    this.#cctx.setParameter(binding.CParameter.compressionLevel, level);
+    // SHA-256 of the raw bytes already guards every read; a zstd checksum would only cost time.
+    this.#cctx.setParameter(binding.CParameter.checksumFlag, 0);
+  }
+
+  /** Bytes `encodeInto` may need for a chunk of `rawLength` bytes. */
+  static bound(rawLength: number): number {
+    return binding.compressBound(rawLength);
+  }
+
+  /**
+   * Encodes `raw` into `dest` (which must hold `ChunkEncoder.bound(raw.length)` bytes); returns the
+   * codec and the number of bytes written.
+   */
+  encodeInto(raw: Uint8Array, dest: Uint8Array): { codec: Codec; length: number } {
+    if (raw.length > 0) {
+      const n = this.#cctx.compress2(dest, raw);
+      if (n < raw.length * RAW_THRESHOLD) return { codec: Codec.Zstd, length: n };
+    }
+    dest.set(raw);
+    return { codec: Codec.Raw, length: raw.length };
+  }
+
+  /** Encodes `raw` into a new buffer of exactly the stored size. */
+  encode(raw: Uint8Array): EncodedChunk {
+    const scratch = Buffer.allocUnsafeSlow(ChunkEncoder.bound(raw.length));
+    const { codec, length } = this.encodeInto(raw, scratch);
+    return { codec, data: Buffer.from(scratch.subarray(0, length)) };
+  }
+}
+
+let sharedDctx: DCtx | undefined;
+
+/**
+ * Decodes stored bytes to exactly `rawLength` bytes; throws ChunkDecodeError when the bytes are not
+ * a valid encoding of that length. Raw chunks are returned as is (no copy).
+ */
+export function decodeChunk(codec: Codec, data: Buffer, rawLength: number): Buffer {
+  switch (codec) {
+    case Codec.Raw:
+      if (data.length !== rawLength)
+        throw new ChunkDecodeError(`raw chunk has ${data.length} bytes, expected ${rawLength}`);
+      return data;
+    case Codec.Zstd: {
+      sharedDctx ??= new binding.DCtx();
+      const out = Buffer.allocUnsafe(rawLength);
+      let n: number;
+      try {
+        n = sharedDctx.decompress(out, data);
+      } catch (e) {
+        throw new ChunkDecodeError(`zstd: ${(e as Error).message}`, { cause: e });
+      }
+      if (n !== rawLength) throw new ChunkDecodeError(`zstd frame holds ${n} bytes, expected ${rawLength}`);
+      return out;
+    }
+    default:
+      throw new ChunkDecodeError(`unknown codec ${String(codec satisfies never)}`);
+  }
+}

@@ -1,0 +1,283 @@
+import { hash } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
+import type { Db } from '../db/database.js';
+import { decodeChunk } from './compression.js';
+import {
+  ChunkCorruptError,
+  ChunkMissingError,
+  ChunkStoreConflictError,
+  ChunkStoreReadonlyError,
+  type ChunkInfo,
+  type ChunkProblem,
+  type ChunkStore,
+  type ChunkTotals,
+  type Codec,
+  type NewChunk,
+} from './types.js';
+
+/** A chunk's row in `chunks`: its info and, for pack stores, where its bytes are. */
+export interface StoredChunk extends ChunkInfo {
+  readonly pack: number | null;
+  readonly offset: number | null;
+}
+
+interface Row {
+  rid: number;
+  id: Buffer;
+  raw_len: number;
+  stored_len: number;
+  codec: number;
+  pack: number | null;
+  offset: number | null;
+}
+
+const COLUMNS = 'rid, id, raw_len, stored_len, codec, pack, offset';
+const CHECK_PAGE = 1000;
+
+const toChunk = (r: Row): StoredChunk => ({
+  rid: r.rid,
+  id: r.id,
+  rawLength: r.raw_len,
+  storedLength: r.stored_len,
+  codec: r.codec as Codec,
+  pack: r.pack,
+  offset: r.offset,
+});
+
+/**
+ * What both chunk stores share: the `chunks` index in SQLite, the chunks put by this process but not
+ * yet committed, and verified reads. Subclasses decide only where the bytes go.
+ *
+ * Row ids are handed out at `put` (the archive records them in object_chunks in the same
+ * transaction), counting up from the largest committed one; only one writer exists at a time.
+ * `persist` runs inside the archive's transaction, which may still roll back: the chunks it indexed
+ * stay "in flight" in memory until, outside any transaction, one query shows whether their rows
+ * committed — if not, they are pending again and the next persist indexes them anew.
+ */
+export abstract class IndexedChunkStore implements ChunkStore {
+  protected readonly db: Db;
+  readonly readonly: boolean;
+  #pending: StoredChunk[] = [];
+  #inflight: StoredChunk[] = [];
+  /** Pending and in-flight chunks, by id (latin1 string of the 32 bytes) and by rid. */
+  readonly #byId = new Map<string, StoredChunk>();
+  readonly #byRid = new Map<number, StoredChunk>();
+  #nextRid = 0;
+  readonly #selectById: Statement<[Buffer], Row>;
+  readonly #selectByRid: Statement<[number], Row>;
+  readonly #selectPage: Statement<[number, number], Row>;
+  readonly #countRange: Statement<[number, number], number>;
+  readonly #totals: Statement<[], ChunkTotals>;
+  readonly #insert: Statement<[number, Buffer, number, number, number, number | null, number | null]> | undefined;
+
+  constructor(db: Db, readonly: boolean) {
+    this.db = db;
+    this.readonly = readonly;
+    this.#selectById = db.prepare(`SELECT ${COLUMNS} FROM chunks WHERE id = ?`);
+    this.#selectByRid = db.prepare(`SELECT ${COLUMNS} FROM chunks WHERE rid = ?`);
+    this.#selectPage = db.prepare(`SELECT ${COLUMNS} FROM chunks WHERE rid > ? ORDER BY rid LIMIT ?`);
+    this.#countRange = db
+      .prepare<[number, number], number>('SELECT count(*) FROM chunks WHERE rid BETWEEN ? AND ?')
+      .pluck();
+    this.#totals = db.prepare(
+      'SELECT count(*) AS chunks, coalesce(sum(raw_len), 0) AS rawBytes, coalesce(sum(stored_len), 0) AS storedBytes FROM chunks',
+    );
+    if (!readonly) {
+      this.#insert = db.prepare(`INSERT OR IGNORE INTO chunks (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+      this.#nextRid = this.committedMaxRid() + 1;
+    }
+  }
+
+  /** The largest committed row id (0 when there is none). */
+  protected committedMaxRid(): number {
+    return this.db.prepare<[], number>('SELECT coalesce(max(rid), 0) FROM chunks').pluck().get() ?? 0;
+  }
+
+  /** Writes (or stages) the stored bytes of a new chunk; returns where they went. */
+  protected abstract writeBytes(rid: number, data: Buffer): { pack: number | null; offset: number | null };
+  /** The stored bytes of a chunk, or undefined when they are not there (missing row, short file). */
+  protected abstract readBytes(chunk: StoredChunk): Buffer | undefined;
+  /** Inside the persist transaction, before the rows of `chunks` are inserted. */
+  protected abstract persistBytes(chunks: readonly StoredChunk[]): void;
+  /** After a transaction that indexed `lost` rolled back; they are pending again. */
+  protected abstract onRolledBack(lost: readonly StoredChunk[]): void;
+  /** After the rows of `committed` are known to be committed. */
+  protected abstract onCommitted(committed: readonly StoredChunk[]): void;
+  abstract sync(): void;
+  abstract syncAsync(): Promise<void>;
+  protected abstract closeBytes(): void;
+
+  protected requireWriter(what: string): void {
+    if (this.readonly) throw new ChunkStoreReadonlyError(`cannot ${what}: the chunk store was opened read-only`);
+  }
+
+  lookup(id: Buffer): ChunkInfo | undefined {
+    return this.#find(id);
+  }
+
+  put(chunk: NewChunk): ChunkInfo {
+    this.requireWriter('put a chunk');
+    const known = this.#find(chunk.id);
+    if (known) return known;
+    const rid = this.#nextRid++;
+    const { data, codec } = chunk.encoded;
+    const where = this.writeBytes(rid, data);
+    const stored: StoredChunk = {
+      rid,
+      id: Buffer.from(chunk.id),
+      rawLength: chunk.rawLength,
+      storedLength: data.length,
+      codec,
+      ...where,
+    };
+    this.#pending.push(stored);
+    this.#byId.set(stored.id.toString('latin1'), stored);
+    this.#byRid.set(rid, stored);
+    return stored;
+  }
+
+  persist(): void {
+    this.requireWriter('persist chunks');
+    this.#settle(true);
+    const batch = this.#pending;
+    if (batch.length === 0) return;
+    const insert = this.#insert!;
+    // Nested in the archive's transaction this is a savepoint; alone, its own transaction.
+    this.db.transaction(() => {
+      this.persistBytes(batch);
+      for (const c of batch) {
+        if (insert.run(c.rid, c.id, c.rawLength, c.storedLength, c.codec, c.pack, c.offset).changes === 1) continue;
+        const row = this.#selectById.get(c.id);
+        if (!row || row.rid !== c.rid)
+          throw new ChunkStoreConflictError(
+            `chunk ${c.id.toString('hex')} (row ${c.rid}) collides with row ${row?.rid ?? c.rid}: another writer?`,
+          );
+      }
+    })();
+    this.#pending = [];
+    this.#inflight.push(...batch);
+    this.#settle();
+  }
+
+  read(id: Buffer): Buffer {
+    const chunk = this.#find(id);
+    if (!chunk)
+      throw new ChunkMissingError(`chunk ${id.toString('hex')} is not in the archive`, { chunkId: id.toString('hex') });
+    return this.#load(chunk);
+  }
+
+  readByRid(rid: number): Buffer {
+    this.#settle();
+    const row = this.#byRid.get(rid) ?? this.#rowByRid(rid);
+    if (!row) throw new ChunkMissingError(`no chunk with row id ${rid}`);
+    return this.#load(row);
+  }
+
+  totals(): ChunkTotals {
+    this.#settle();
+    const t = this.#totals.get()!;
+    let { chunks, rawBytes, storedBytes } = t;
+    for (const c of this.#pending) {
+      chunks++;
+      rawBytes += c.rawLength;
+      storedBytes += c.storedLength;
+    }
+    return { chunks, rawBytes, storedBytes };
+  }
+
+  check(onProgress?: (done: number, total: number) => void): ChunkProblem[] {
+    this.#settle();
+    const problems: ChunkProblem[] = [];
+    const total = this.#totals.get()!.chunks + this.#pending.length;
+    let done = 0;
+    const visit = (c: StoredChunk): void => {
+      try {
+        this.#load(c);
+      } catch (e) {
+        const err = e as Error;
+        const problem =
+          err.name === 'ChunkMissingError' ? 'missing' : err.name === 'ChunkCorruptError' ? 'corrupt' : 'unreadable';
+        problems.push({ id: c.id.toString('hex'), problem, detail: err.message });
+      }
+      onProgress?.(++done, total);
+    };
+    // Paged rather than iterated: better-sqlite3 keeps the connection busy during an iteration,
+    // and the inline store needs it to read each chunk's bytes.
+    for (let after = 0; ;) {
+      const page = this.#selectPage.all(after, CHECK_PAGE);
+      for (const r of page) visit(toChunk(r));
+      if (page.length < CHECK_PAGE) break;
+      after = page.at(-1)!.rid;
+    }
+    for (const c of this.#pending) visit(c);
+    return problems;
+  }
+
+  close(): void {
+    this.closeBytes();
+  }
+
+  #rowByRid(rid: number): StoredChunk | undefined {
+    const r = this.#selectByRid.get(rid);
+    return r ? toChunk(r) : undefined;
+  }
+
+  #find(id: Buffer): StoredChunk | undefined {
+    this.#settle();
+    const mine = this.#byId.size > 0 ? this.#byId.get(id.toString('latin1')) : undefined;
+    if (mine) return mine;
+    const r = this.#selectById.get(id);
+    return r ? toChunk(r) : undefined;
+  }
+
+  /**
+   * Resolves in-flight chunks. Outside a transaction their rows are either committed (they leave
+   * memory) or gone (they are pending again). Inside one, a visible row may still roll back, so only
+   * absent rows are decided — that check costs a query, so it runs only when `persist` asks for it
+   * (a persist right after a failed one must index the lost chunks again).
+   */
+  #settle(insideTransactionToo = false): void {
+    const inflight = this.#inflight;
+    if (inflight.length === 0) return;
+    const inTransaction = this.db.inTransaction;
+    if (inTransaction && !insideTransactionToo) return;
+    const present = this.#countRange.get(inflight[0]!.rid, inflight.at(-1)!.rid) ?? 0;
+    if (present === inflight.length && inTransaction) return;
+    // A transaction commits all of its rows or none, so the count nearly always decides at once.
+    let visible = inflight;
+    let lost: StoredChunk[] = [];
+    if (present !== inflight.length) {
+      visible = present === 0 ? [] : inflight.filter((c) => this.#selectByRid.get(c.rid) !== undefined);
+      const ok = new Set(visible);
+      lost = inflight.filter((c) => !ok.has(c));
+    }
+    this.#inflight = inTransaction ? visible : [];
+    if (!inTransaction) {
+      for (const c of visible) {
+        this.#byId.delete(c.id.toString('latin1'));
+        this.#byRid.delete(c.rid);
+      }
+      if (visible.length > 0) this.onCommitted(visible);
+    }
+    if (lost.length > 0) {
+      this.#pending = [...lost, ...this.#pending];
+      this.onRolledBack(lost);
+    }
+  }
+
+  /** Reads, decodes and re-hashes one chunk. */
+  #load(c: StoredChunk): Buffer {
+    const hex = c.id.toString('hex');
+    const stored = this.readBytes(c);
+    if (!stored) throw new ChunkMissingError(`chunk ${hex}: its stored bytes are missing`, { chunkId: hex });
+    let raw: Buffer;
+    try {
+      raw = decodeChunk(c.codec, stored, c.rawLength);
+    } catch (e) {
+      throw new ChunkCorruptError(`chunk ${hex} does not decode: ${(e as Error).message}`, { chunkId: hex, cause: e });
+    }
+    if (!hash('sha256', raw, 'buffer').equals(c.id))
+      throw new ChunkCorruptError(`chunk ${hex}: its bytes do not hash to its id`, { chunkId: hex });
+    return raw;
+  }
+}

@@ -1,0 +1,331 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { ChunkEncoder } from './compression.js';
+import { validateChunkerParams } from './gear-chunker.js';
+import {
+  decodeBatch,
+  deserializeError,
+  type FromWorker,
+  type IngestWorkerData,
+  type ToWorker,
+} from './ingest-protocol.js';
+import type { IngestPool, IngestPoolInit, OnIngestBatch } from './types.js';
+
+/** How much stream input the pool sends ahead of what the worker has copied out. */
+const STREAM_WINDOW = 8 * 2 ** 20;
+/** Small pieces of stream input are gathered into messages of this size. */
+const STREAM_PIECE = 2 ** 20;
+/**
+ * File jobs handed to one worker at once: it runs them one by one, but has the next at hand when one
+ * ends instead of idling while the main thread is busy (a commit's fdatasync, say). Stream jobs only
+ * go to idle workers: a queued stream would hold its window of bytes in the worker meanwhile.
+ */
+const WORKER_DEPTH = 4;
+
+export class IngestWorkerCrashedError extends Error {
+  override readonly name = 'IngestWorkerCrashedError';
+  readonly code = 'ERR_INGEST_WORKER_CRASHED';
+}
+
+export class IngestPoolClosedError extends Error {
+  override readonly name = 'IngestPoolClosedError';
+  readonly code = 'ERR_INGEST_POOL_CLOSED';
+}
+
+/**
+ * Where the worker script is. Worker threads need compiled JavaScript, but under vitest this module
+ * is loaded from its .ts source; the test setup builds dist/ first, so map
+ * `<root>/main/store/ingest-pool.ts` to `<root>/dist/main/store/ingest-worker.js`.
+ */
+export function ingestWorkerUrl(moduleUrl: string = import.meta.url): URL {
+  return moduleUrl.endsWith('.ts')
+    ? new URL('../../dist/main/store/ingest-worker.js', moduleUrl)
+    : new URL('./ingest-worker.js', moduleUrl);
+}
+
+interface Slot {
+  readonly worker: Worker;
+  /** Jobs handed to the worker, the running one first. */
+  readonly jobs: Job[];
+  /** Messages to send together at the end of this tick (see #post). */
+  outbox: ToWorker[];
+  transfers: ArrayBuffer[];
+  lastError?: Error;
+}
+
+interface Job {
+  readonly id: number;
+  readonly input: { readonly file: string } | { readonly stream: AsyncIterable<Uint8Array> };
+  readonly onBatch: OnIngestBatch;
+  readonly resolve: (r: { size: number }) => void;
+  readonly reject: (e: unknown) => void;
+  readonly cleanup: () => void;
+  settled: boolean;
+  /** Batch handling, in order: each batch waits for the previous one's onBatch. */
+  chain: Promise<void>;
+  slot?: Slot;
+  /** Stream bytes sent and not yet consumed by the worker; the feeder waits on `wakeFeeder`. */
+  inflight: number;
+  wakeFeeder?: () => void;
+}
+
+class WorkerIngestPool implements IngestPool {
+  readonly #data: IngestWorkerData;
+  readonly #max: number;
+  readonly #slots: Slot[] = [];
+  readonly #queue: Job[] = [];
+  #nextJob = 1;
+  #closed = false;
+
+  constructor(init: IngestPoolInit) {
+    validateChunkerParams(init.params);
+    new ChunkEncoder(init.zstdLevel); // throws on a bad level here rather than in every worker
+    this.#data = {
+      params: init.params,
+      zstdLevel: init.zstdLevel,
+      dbFile: init.dbFile,
+      niceness: (init.lowPriority ?? true) ? 10 : 0,
+    };
+    this.#max = Math.max(1, init.workers ?? availableParallelism());
+  }
+
+  get size(): number {
+    return this.#max;
+  }
+
+  ingestFile(path: string, onBatch: OnIngestBatch, signal?: AbortSignal): Promise<{ size: number }> {
+    return this.#submit({ file: path }, onBatch, signal);
+  }
+
+  ingestStream(
+    source: AsyncIterable<Uint8Array>,
+    onBatch: OnIngestBatch,
+    signal?: AbortSignal,
+  ): Promise<{ size: number }> {
+    return this.#submit({ stream: source }, onBatch, signal);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const err = new IngestPoolClosedError('the ingest pool was closed');
+    for (const job of [...this.#queue]) this.#fail(job, err);
+    for (const slot of this.#slots) for (const job of [...slot.jobs]) this.#fail(job, err);
+    const slots = this.#slots.splice(0);
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+
+  /** Test hook: makes one busy worker (or any) exit as if it crashed. */
+  crashWorkerForTest(): void {
+    const slot = this.#slots.find((s) => s.jobs.length > 0) ?? this.#slots[0];
+    slot?.worker.postMessage([{ t: 'crash' }] satisfies ToWorker[]);
+  }
+
+  #submit(input: Job['input'], onBatch: OnIngestBatch, signal?: AbortSignal): Promise<{ size: number }> {
+    if (this.#closed) return Promise.reject(new IngestPoolClosedError('the ingest pool was closed'));
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => this.#fail(job, signal!.reason);
+      const job: Job = {
+        id: this.#nextJob++,
+        input,
+        onBatch,
+        resolve,
+        reject,
+        cleanup: () => signal?.removeEventListener('abort', onAbort),
+        settled: false,
+        chain: Promise.resolve(),
+        inflight: 0,
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#queue.push(job);
+      this.#dispatch();
+    });
+  }
+
+  #dispatch(): void {
+    while (this.#queue.length > 0 && !this.#closed) {
+      const job = this.#queue[0]!;
+      const depth = 'file' in job.input ? WORKER_DEPTH : 1;
+      // An idle worker first, then a new one, and only then the least busy one.
+      const slot =
+        this.#slots.find((s) => s.jobs.length === 0) ??
+        (this.#slots.length < this.#max ? this.#spawn() : undefined) ??
+        this.#slots.reduce<Slot | undefined>(
+          (best, s) => (s.jobs.length < (best?.jobs.length ?? depth) ? s : best),
+          undefined,
+        );
+      if (!slot) return;
+      this.#queue.shift();
+      this.#start(slot, job);
+    }
+  }
+
+  #spawn(): Slot {
+    const worker = new Worker(ingestWorkerUrl(), { workerData: this.#data });
+    const slot: Slot = { worker, jobs: [], outbox: [], transfers: [] };
+    worker.on('message', (ms: FromWorker[]) => {
+      for (const m of ms) this.#onMessage(slot, m);
+    });
+    worker.on('error', (e) => (slot.lastError = e));
+    worker.on('exit', (code) => this.#onExit(slot, code));
+    // An idle pool must not keep the process alive; a busy worker is ref'ed while it works.
+    worker.unref();
+    this.#slots.push(slot);
+    return slot;
+  }
+
+  #start(slot: Slot, job: Job): void {
+    slot.jobs.push(job);
+    job.slot = slot;
+    slot.worker.ref();
+    const input = job.input;
+    if ('file' in input) {
+      this.#post(slot, { t: 'file', job: job.id, path: input.file });
+    } else {
+      this.#post(slot, { t: 'stream', job: job.id });
+      void this.#feed(slot, job, input.stream);
+    }
+  }
+
+  /**
+   * Queues a message for the worker; everything queued in the same tick leaves in one postMessage
+   * (one wake-up of the worker) — a dispatch handing out several small files, for instance.
+   */
+  #post(slot: Slot, m: ToWorker, transfer: ArrayBuffer[] = []): void {
+    if (slot.outbox.length === 0) {
+      queueMicrotask(() => {
+        const out = slot.outbox;
+        const transfers = slot.transfers;
+        slot.outbox = [];
+        slot.transfers = [];
+        if (out.length > 0 && this.#slots.includes(slot)) slot.worker.postMessage(out, transfers);
+      });
+    }
+    slot.outbox.push(m);
+    slot.transfers.push(...transfer);
+  }
+
+  #onMessage(slot: Slot, m: FromWorker): void {
+    const job = slot.jobs.find((j) => j.id === m.job);
+    if (!job) return;
+    switch (m.t) {
+      case 'batch': {
+        const end = m.end;
+        if (end !== undefined) this.#release(slot, job);
+        job.chain = job.chain.then(async () => {
+          if (job.settled) return;
+          try {
+            await job.onBatch(decodeBatch(m));
+          } catch (e) {
+            this.#fail(job, e);
+            return;
+          }
+          if (end === undefined) this.#post(slot, { t: 'ack', job: job.id, bytes: m.rawBytes });
+          else this.#succeed(job, end);
+        });
+        break;
+      }
+      case 'consumed':
+        job.inflight -= m.bytes;
+        job.wakeFeeder?.();
+        break;
+      case 'done':
+        this.#release(slot, job);
+        void job.chain.then(() => this.#succeed(job, m.size));
+        break;
+      case 'error':
+        this.#release(slot, job);
+        this.#fail(job, deserializeError(m.error));
+        break;
+      default: {
+        const never: never = m;
+        throw new Error(`unexpected message from an ingest worker: ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  #onExit(slot: Slot, code: number): void {
+    const i = this.#slots.indexOf(slot);
+    if (i >= 0) this.#slots.splice(i, 1);
+    const why = slot.lastError ? `: ${slot.lastError.message}` : '';
+    for (const job of slot.jobs.splice(0))
+      this.#fail(
+        job,
+        new IngestWorkerCrashedError(`ingest worker exited with code ${code}${why}`, { cause: slot.lastError }),
+      );
+    // A replacement is started on demand by the next job.
+    this.#dispatch();
+  }
+
+  /** The worker has finished with `job` (it sends nothing more about it): it may take the next one. */
+  #release(slot: Slot, job: Job): void {
+    const i = slot.jobs.indexOf(job);
+    if (i < 0) return;
+    slot.jobs.splice(i, 1);
+    if (slot.jobs.length === 0) slot.worker.unref();
+    this.#dispatch();
+  }
+
+  #succeed(job: Job, size: number): void {
+    if (job.settled) return;
+    job.settled = true;
+    job.cleanup();
+    job.resolve({ size });
+  }
+
+  /** Rejects a job; a running one is told to stop, and its worker is released when it confirms. */
+  #fail(job: Job, err: unknown): void {
+    if (job.settled) return;
+    job.settled = true;
+    job.cleanup();
+    job.reject(err);
+    job.wakeFeeder?.();
+    const q = this.#queue.indexOf(job);
+    if (q >= 0) this.#queue.splice(q, 1);
+    else if (job.slot?.jobs.includes(job)) this.#post(job.slot, { t: 'abort', job: job.id });
+  }
+
+  /** Pushes stream input to the worker, at most STREAM_WINDOW bytes ahead of what it consumed. */
+  async #feed(slot: Slot, job: Job, source: AsyncIterable<Uint8Array>): Promise<void> {
+    let piece = new Uint8Array(STREAM_PIECE);
+    let used = 0;
+    const send = async (bytes: Uint8Array): Promise<boolean> => {
+      while (!job.settled && job.inflight > 0 && job.inflight + bytes.length > STREAM_WINDOW)
+        await new Promise<void>((resolve) => (job.wakeFeeder = resolve));
+      if (job.settled) return false;
+      job.inflight += bytes.length;
+      this.#post(slot, { t: 'data', job: job.id, buf: bytes.buffer as ArrayBuffer, length: bytes.length }, [
+        bytes.buffer as ArrayBuffer,
+      ]);
+      return true;
+    };
+    const sendPiece = async (): Promise<boolean> => {
+      const full = piece.subarray(0, used);
+      piece = new Uint8Array(STREAM_PIECE);
+      used = 0;
+      return send(full);
+    };
+    try {
+      for await (const bytes of source) {
+        if (job.settled) return;
+        if (used > 0 && used + bytes.length > STREAM_PIECE && !(await sendPiece())) return;
+        if (bytes.length >= STREAM_PIECE) {
+          // A copy we own and can transfer (not `slice`, which is a view for a Buffer).
+          if (!(await send(new Uint8Array(bytes)))) return;
+        } else {
+          piece.set(bytes, used);
+          used += bytes.length;
+        }
+      }
+      if (used > 0 && !(await sendPiece())) return;
+      if (!job.settled) this.#post(slot, { t: 'end', job: job.id });
+    } catch (e) {
+      this.#fail(job, e);
+    }
+  }
+}
+
+/** Starts an ingest pool; workers are spawned on demand, up to `init.workers`. */
+export function createIngestPool(init: IngestPoolInit): IngestPool {
+  return new WorkerIngestPool(init);
+}

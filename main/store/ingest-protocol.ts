@@ -1,0 +1,109 @@
+import type { ChunkerParams, IngestedChunk } from './types.js';
+
+/**
+ * Messages between the ingest pool (main thread) and an ingest worker. Each side sends arrays of
+ * them, one postMessage per burst (a wake-up of the other thread is the expensive part). Every
+ * message about an input carries its job number, so a late one about a cancelled job is dropped.
+ */
+
+/** What the pool passes as `workerData`. */
+export interface IngestWorkerData {
+  readonly params: ChunkerParams;
+  readonly zstdLevel: number;
+  readonly dbFile: string | undefined;
+  /** Nice value for the worker thread (0: unchanged). */
+  readonly niceness: number;
+}
+
+export type ToWorker =
+  | { readonly t: 'file'; readonly job: number; readonly path: string }
+  | { readonly t: 'stream'; readonly job: number }
+  /** Stream input; `buf` is transferred. */
+  | { readonly t: 'data'; readonly job: number; readonly buf: ArrayBuffer; readonly length: number }
+  | { readonly t: 'end'; readonly job: number }
+  /** A batch of `bytes` raw bytes was handled: the worker may run that much further ahead. */
+  | { readonly t: 'ack'; readonly job: number; readonly bytes: number }
+  | { readonly t: 'abort'; readonly job: number }
+  /** Test hook: the worker exits at once, as a crash would. */
+  | { readonly t: 'crash' };
+
+/**
+ * A batch of chunks in two transferred buffers. `head` holds the `count` 32-byte ids, then per chunk
+ * 4 int32s: raw length, codec (-1: already stored, no bytes), offset and length of its encoded bytes
+ * in `data`.
+ */
+export interface BatchMessage {
+  readonly t: 'batch';
+  readonly job: number;
+  readonly head: ArrayBuffer;
+  readonly data: ArrayBuffer;
+  readonly count: number;
+  readonly rawBytes: number;
+  /** Set on a job's last batch: the input's size. The job is then over (no ack is expected). */
+  readonly end?: number;
+}
+
+export type FromWorker =
+  | BatchMessage
+  /** The worker copied out `bytes` of stream input: the pool may send that much more. */
+  | { readonly t: 'consumed'; readonly job: number; readonly bytes: number }
+  | { readonly t: 'done'; readonly job: number; readonly size: number }
+  | { readonly t: 'error'; readonly job: number; readonly error: SerializedError };
+
+export const META_FIELDS = 4;
+export const NO_CODEC = -1;
+
+/** Turns a batch message into chunks whose buffers are views of the transferred buffers (no copy). */
+export function decodeBatch(m: BatchMessage): IngestedChunk[] {
+  const out: IngestedChunk[] = [];
+  const n = m.count;
+  const meta = new Int32Array(m.head, 32 * n, META_FIELDS * n);
+  for (let i = 0; i < n; i++) {
+    const rawLength = meta[META_FIELDS * i]!;
+    const codec = meta[META_FIELDS * i + 1]!;
+    const id = Buffer.from(m.head, 32 * i, 32);
+    if (codec === NO_CODEC) out.push({ id, rawLength });
+    else {
+      const data = Buffer.from(m.data, meta[META_FIELDS * i + 2]!, meta[META_FIELDS * i + 3]!);
+      out.push({ id, rawLength, encoded: { codec, data } });
+    }
+  }
+  return out;
+}
+
+/** An error as it crosses threads: structured clone drops `code`, `errno`, `syscall` and `path`. */
+export interface SerializedError {
+  readonly name: string;
+  readonly message: string;
+  readonly code?: string;
+  readonly errno?: number;
+  readonly syscall?: string;
+  readonly path?: string;
+  readonly stack?: string;
+}
+
+export function serializeError(e: unknown): SerializedError {
+  if (!(e instanceof Error)) return { name: 'Error', message: String(e) };
+  const x = e as NodeJS.ErrnoException;
+  return {
+    name: x.name,
+    message: x.message,
+    ...(typeof x.code === 'string' ? { code: x.code } : {}),
+    ...(typeof x.errno === 'number' ? { errno: x.errno } : {}),
+    ...(typeof x.syscall === 'string' ? { syscall: x.syscall } : {}),
+    ...(typeof x.path === 'string' ? { path: x.path } : {}),
+    ...(x.stack ? { stack: x.stack } : {}),
+  };
+}
+
+/** Rebuilds an error thrown in a worker, with its name and fs fields. */
+export function deserializeError(s: SerializedError): Error {
+  const e = new Error(s.message) as NodeJS.ErrnoException;
+  Object.defineProperty(e, 'name', { value: s.name, configurable: true, writable: true });
+  if (s.code !== undefined) e.code = s.code;
+  if (s.errno !== undefined) e.errno = s.errno;
+  if (s.syscall !== undefined) e.syscall = s.syscall;
+  if (s.path !== undefined) e.path = s.path;
+  if (s.stack !== undefined) e.stack = s.stack;
+  return e;
+}

@@ -1,0 +1,259 @@
+import { closeSync, openSync, readlinkSync, readSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Statement } from 'better-sqlite3';
+import { openDb } from '../db/database.js';
+import { ChunkPipeline, type Batch } from './chunk-pipeline.js';
+import { ChunkEncoder } from './compression.js';
+import { serializeError, type FromWorker, type IngestWorkerData, type ToWorker } from './ingest-protocol.js';
+
+/**
+ * Entry point of an ingest worker thread (started by ingest-pool.ts from the compiled dist/ file).
+ * It runs one job at a time — the pool may queue the next one here so the worker never waits for a
+ * round trip between files — reading a file itself (or taking stream bytes from the pool), running
+ * the chunk pipeline and posting batches in input order, never more than WINDOW raw bytes ahead of
+ * the batches the pool has acknowledged.
+ */
+
+/** Raw bytes of batches posted but not yet acknowledged, at most (one batch may exceed it alone). */
+const WINDOW = 8 * 2 ** 20;
+
+const init = workerData as IngestWorkerData;
+const port = parentPort!;
+
+/**
+ * Background work should yield the CPU to the main thread (the UI, the event loop) and to the user's
+ * programs, as Syncthing lowers its own priority. On Linux a nice value is per thread:
+ * /proc/thread-self names this thread's id. Elsewhere (or if refused) we run at normal priority.
+ */
+if (init.niceness > 0 && process.platform === 'linux') {
+  try {
+    setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), init.niceness);
+  } catch {
+    // Not fatal: only scheduling changes.
+  }
+}
+const pipeline = new ChunkPipeline(init.params, new ChunkEncoder(init.zstdLevel));
+let knownStatement: Statement<[Buffer], number> | undefined;
+
+class AbortError extends Error {
+  override readonly name = 'AbortError';
+  readonly code = 'ABORT_ERR';
+}
+
+/** One input being ingested. The pipeline is sequential, so at most one wait is pending at a time. */
+class Job {
+  aborted = false;
+  unacked = 0;
+  /** Stream input not yet copied out, and how far into the first piece we are. */
+  readonly queue: Uint8Array[] = [];
+  head = 0;
+  ended = false;
+  /** The latest batch, not yet posted (see emit). */
+  held: Batch | undefined;
+  #wake: (() => void) | undefined;
+
+  constructor(
+    readonly id: number,
+    readonly source: { readonly file: string } | { readonly stream: true },
+  ) {}
+
+  wake(): void {
+    const w = this.#wake;
+    this.#wake = undefined;
+    w?.();
+  }
+
+  wait(): Promise<void> {
+    return new Promise((resolve) => (this.#wake = resolve));
+  }
+
+  checkAborted = (): void => {
+    if (this.aborted) throw new AbortError(`ingest job ${this.id} was aborted`);
+  };
+}
+
+/** Jobs queued or running, by id; they run in arrival order. */
+const jobs = new Map<number, Job>();
+const queue: Job[] = [];
+let running = false;
+
+/**
+ * Messages to the pool wait here until this thread yields, or is about to wait for the pool: one
+ * postMessage (one wake-up of the main thread) then carries a whole burst, such as the results of
+ * several small files.
+ */
+let outbox: FromWorker[] = [];
+let transfers: ArrayBuffer[] = [];
+
+function post(m: FromWorker, transfer: ArrayBuffer[] = []): void {
+  if (outbox.length === 0) setImmediate(flush);
+  outbox.push(m);
+  transfers.push(...transfer);
+}
+
+function flush(): void {
+  if (outbox.length === 0) return;
+  port.postMessage(outbox, transfers);
+  outbox = [];
+  transfers = [];
+}
+
+function isKnown(): ((id: Buffer) => boolean) | undefined {
+  if (init.dbFile === undefined) return undefined;
+  if (!knownStatement) {
+    const db = openDb(init.dbFile, { readonly: true });
+    knownStatement = db.prepare<[Buffer], number>('SELECT 1 FROM chunks WHERE id = ?').pluck();
+  }
+  const statement = knownStatement;
+  return (id) => statement.get(id) !== undefined;
+}
+
+interface Reader {
+  read(dest: Uint8Array): number | Promise<number>;
+  close(): void;
+}
+
+/**
+ * Synchronous reads: this thread has nothing else to do meanwhile, and a folder of small files would
+ * otherwise pay a thread-pool round trip per open, read and close.
+ */
+function fileReader(path: string): Reader {
+  const fd = openSync(path, 'r');
+  let first = true;
+  return {
+    read: async (dest) => {
+      // Let acks, aborts and the like in between two reads (the rest of the work never yields);
+      // not before the first, so a small file costs no extra turn of the event loop.
+      if (!first) await new Promise(setImmediate);
+      first = false;
+      return readSync(fd, dest, 0, dest.length, null);
+    },
+    close: () => closeSync(fd),
+  };
+}
+
+function streamReader(job: Job): Reader {
+  return {
+    async read(dest) {
+      for (;;) {
+        job.checkAborted();
+        let n = 0;
+        while (n < dest.length && job.queue.length > 0) {
+          const piece = job.queue[0]!;
+          const take = Math.min(piece.length - job.head, dest.length - n);
+          dest.set(piece.subarray(job.head, job.head + take), n);
+          n += take;
+          job.head += take;
+          if (job.head === piece.length) {
+            job.queue.shift();
+            job.head = 0;
+            post({ t: 'consumed', job: job.id, bytes: piece.length });
+          }
+        }
+        if (n > 0 || job.ended) return n;
+        flush(); // our 'consumed' messages are what lets the pool send more
+        await job.wait();
+      }
+    },
+    close: () => {},
+  };
+}
+
+/**
+ * Each batch is held back until the next one exists, so a job's last batch can carry its end: for a
+ * small file that is one message instead of a batch, a done and an ack.
+ */
+async function emit(job: Job, batch: Batch): Promise<void> {
+  const held = job.held;
+  job.held = batch;
+  if (!held) return;
+  while (job.unacked > 0 && job.unacked + held.rawBytes > WINDOW) {
+    job.checkAborted();
+    flush(); // the acks we wait for may be for batches still in the outbox
+    await job.wait();
+  }
+  job.checkAborted();
+  job.unacked += held.rawBytes;
+  post({ t: 'batch', job: job.id, ...held }, [held.head, held.data]);
+}
+
+/** The job's outcome: its last batch with the input size, or a bare done. */
+function finish(job: Job, size: number): void {
+  const last = job.held;
+  job.held = undefined;
+  if (last) post({ t: 'batch', job: job.id, ...last, end: size }, [last.head, last.data]);
+  else post({ t: 'done', job: job.id, size });
+}
+
+async function run(job: Job): Promise<void> {
+  let reader: Reader | undefined;
+  let result: number | FromWorker;
+  try {
+    job.checkAborted();
+    const known = isKnown();
+    reader = 'file' in job.source ? fileReader(job.source.file) : streamReader(job);
+    const r = reader;
+    const size = await pipeline.run((dest) => r.read(dest), {
+      ...(known ? { isKnown: known } : {}),
+      emit: (batch) => emit(job, batch),
+      checkAborted: job.checkAborted,
+    });
+    result = size;
+  } catch (e) {
+    result = { t: 'error', job: job.id, error: serializeError(e) };
+  }
+  try {
+    reader?.close();
+  } catch {
+    // Closing a file we only read cannot lose data; the job's outcome stands.
+  }
+  if (typeof result === 'number') finish(job, result);
+  else post(result);
+}
+
+async function drain(): Promise<void> {
+  if (running) return;
+  running = true;
+  for (let job = queue.shift(); job; job = queue.shift()) {
+    await run(job);
+    jobs.delete(job.id);
+  }
+  running = false;
+}
+
+port.on('message', (ms: ToWorker[]) => {
+  for (const m of ms) handle(m);
+});
+
+function handle(m: ToWorker): void {
+  if (m.t === 'crash') process.exit(70);
+  if (m.t === 'file' || m.t === 'stream') {
+    const job = new Job(m.job, m.t === 'file' ? { file: m.path } : { stream: true });
+    jobs.set(job.id, job);
+    queue.push(job);
+    void drain();
+    return;
+  }
+  const job = jobs.get(m.job);
+  if (!job) return; // about a job that already ended
+  switch (m.t) {
+    case 'data':
+      job.queue.push(new Uint8Array(m.buf, 0, m.length));
+      break;
+    case 'end':
+      job.ended = true;
+      break;
+    case 'ack':
+      job.unacked -= m.bytes;
+      break;
+    case 'abort':
+      job.aborted = true;
+      break;
+    default: {
+      const never: never = m;
+      throw new Error(`unexpected message ${JSON.stringify(never)}`);
+    }
+  }
+  job.wake();
+}

@@ -79,7 +79,6 @@ function sortedMetaKeys(meta: Readonly<Record<string, string>>): string[] {
   // case) UTF-16 order is the same and needs no encoding.
   const keys = Object.keys(meta);
   if (keys.length < 2) return keys;
-  // eslint-disable-next-line no-control-regex
   if (keys.every((k) => /^[\x00-\x7f]*$/.test(k))) return keys.sort();
   return keys.sort((a, b) => compareBytes(utf8(a), utf8(b)));
 }

@@ -1,0 +1,123 @@
+// The DAG at scale: append a million metadata-only blocks, then measure hash lookups, inclusion
+// proofs and whole-bundle verification against that archive. In-process, on a real SQLite file.
+import { randomBytes } from 'node:crypto';
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { Archive } from '../main/archive/archive.js';
+import { logOf } from '../main/archive/proofs.js';
+import type { BlockSpec } from '../main/dag/block-writer.js';
+import { leafHash, verifyInclusion } from '../shared/merkle.js';
+import { verifyProof } from '../shared/verify.js';
+import { nodeSha256 } from '../main/util/sha256.js';
+import { envNumber, type Section } from './context.js';
+import { progress, round } from './measure.js';
+import { latency, timeEach } from './percentiles.js';
+
+const BATCH = 10_000;
+
+function spec(i: number): BlockSpec {
+  // A metadata-only block: what a tombstone or a small snapshot costs in the DAG.
+  return {
+    kind: 'snapshot',
+    contentRoot: randomBytes(32),
+    size: 0,
+    storedSize: 0,
+    chunkCount: 0,
+    codec: 'none',
+    meta: { n: String(i) },
+  };
+}
+
+function sample<T>(arr: readonly T[], n: number): T[] {
+  return Array.from({ length: n }, () => arr[Math.floor(Math.random() * arr.length)]!);
+}
+
+export const dagMillionSection: Section = async (ctx) => {
+  const total = envNumber('PAKIT_BENCH_BLOCKS', 1_000_000);
+  const dir = join(ctx.workDir, 'runs', 'dag-million');
+  await rm(dir, { recursive: true, force: true });
+  const archive = await Archive.open({ dir });
+  try {
+    const hashes: Buffer[] = [];
+    const rates: { atBlocks: number; blocksPerSecond: number }[] = [];
+    const t0 = process.hrtime.bigint();
+    let tMark = t0;
+    let mark = 0;
+    for (let i = 0; i < total; i += BATCH) {
+      const n = Math.min(BATCH, total - i);
+      const written = archive.appendBlocks(Array.from({ length: n }, (_, k) => spec(i + k)));
+      for (const w of written) hashes.push(w.hash);
+      // A rate per 100,000 blocks shows whether appends slow down as the archive grows.
+      if (i + n - mark >= 100_000 || i + n >= total) {
+        const now = process.hrtime.bigint();
+        rates.push({ atBlocks: i + n, blocksPerSecond: Math.round((i + n - mark) / (Number(now - tMark) / 1e9)) });
+        tMark = now;
+        mark = i + n;
+        progress(`dag: ${i + n} blocks, ${rates.at(-1)!.blocksPerSecond} blocks/s`);
+      }
+    }
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const cp = archive.checkpoint();
+
+    const probe = sample(hashes, 100_000);
+    const index = archive.ctx.index;
+    const lookupSeq = latency(timeEach(probe, (h) => index.seqOf(h)));
+    const lookupBlock = latency(timeEach(probe.slice(0, 20_000), (h) => index.get(h)));
+
+    const log = logOf(archive.ctx);
+    const leaves = sample(
+      Array.from({ length: cp.size }, (_, i) => i),
+      20_000,
+    );
+    // Build + verify one audit path, as a server answering proof requests does (node:crypto).
+    const proofNode = latency(
+      timeEach(leaves, (i) => {
+        const path = log.inclusionPath(i, cp.size);
+        if (
+          !verifyInclusion(
+            i,
+            cp.size,
+            leafHash(hashes[i - 1] ?? archive.ctx.genesis.hash, nodeSha256),
+            path,
+            cp.root,
+            nodeSha256,
+          )
+        )
+          throw new Error(`proof for leaf ${i} did not verify`);
+      }),
+    );
+    // The same verification with @noble/hashes, as the browser and the offline verifier run it.
+    const paths = leaves.slice(0, 5000).map((i) => ({ i, path: log.inclusionPath(i, cp.size) }));
+    const verifyNoble = latency(
+      timeEach(paths, ({ i, path }) =>
+        verifyInclusion(i, cp.size, leafHash(hashes[i - 1] ?? archive.ctx.genesis.hash), path, cp.root),
+      ),
+    );
+    const bundles = sample(hashes, 200).map((h) => archive.proof(h));
+    const bundleVerify = latency(timeEach(bundles, (b) => verifyProof(b)));
+    const json = JSON.stringify(bundles[0]);
+    const dbBytes = (await stat(join(dir, 'archive.db'))).size;
+    return {
+      blocks: cp.size,
+      appendSeconds: round(seconds),
+      blocksPerSecond: Math.round(total / seconds),
+      blocksPerSecondNearEnd: rates.at(-1)?.blocksPerSecond,
+      rates,
+      lookupSeqByHash: lookupSeq,
+      lookupBlockByHash: lookupBlock,
+      inclusionBuildAndVerify: proofNode,
+      inclusionVerifyNoble: verifyNoble,
+      auditPathHashes: bundles[0]!.inclusion.length,
+      auditPathBytes: bundles[0]!.inclusion.length * 32,
+      bundleJsonBytes: json.length,
+      bundleJsonGzipBytes: gzipSync(json).length,
+      bundleVerifyWithSignature: bundleVerify,
+      dbBytes,
+      bytesPerBlock: Math.round(dbBytes / cp.size),
+    };
+  } finally {
+    await archive.close();
+    if (!ctx.keep) await rm(dir, { recursive: true, force: true });
+  }
+};

@@ -1,0 +1,132 @@
+// `npm run bench` — runs named bench sections and prints ONE JSON document on stdout
+// (progress goes to stderr). Select sections by name: `node dist/bench/run.js corpus borg`.
+//
+// To add a section (million-block DAG, 2 GiB file RSS, event-loop lag…): write it in its own file
+// as a `Section` (`(ctx) => Promise<object>`) and add one line to SECTIONS below.
+//
+// Exit status: 0 unless something is wrong (a restore that is not byte-identical, or a section
+// that threw). Slow numbers never fail the bench; a missing tool is reported in the JSON.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { buildCorpus, corpusSection } from './corpus.js';
+import { borgSection, resticSection } from './competitors.js';
+import type { BenchContext, CorpusInfo, Section } from './context.js';
+import { repoRootFrom } from './context.js';
+import { machineSection } from './machine.js';
+import { progress, round } from './measure.js';
+import { pakitSection } from './pakit-cli.js';
+import { summarySection } from './summary.js';
+import { dagMillionSection } from './dag-million.js';
+import { eventLoopSection, largeFileSection } from './large-file.js';
+
+interface Registered {
+  run: Section;
+  /** Part of a plain `npm run bench`. Expensive extras can register with `byDefault: false`. */
+  byDefault: boolean;
+  describe: string;
+}
+
+const SECTIONS: Record<string, Registered> = {
+  corpus: { run: corpusSection, byDefault: true, describe: 'build/reuse the real mixed corpus, report composition' },
+  pakit: { run: pakitSection, byDefault: true, describe: 'Pakit CLI: store, unchanged store, restore, stats' },
+  borg: { run: borgSection, byDefault: true, describe: 'borg create zstd,3 ×2, extract' },
+  restic: { run: resticSection, byDefault: true, describe: 'restic backup --compression auto ×2, restore' },
+  dag: { run: dagMillionSection, byDefault: true, describe: '1,000,000 metadata blocks: append rate, lookups, proofs' },
+  'large-file': { run: largeFileSection, byDefault: true, describe: '2 GiB file: peak RSS, event-loop delay' },
+  'event-loop': {
+    run: eventLoopSection,
+    byDefault: true,
+    describe: 'main-thread event-loop delay while the corpus ingests',
+  },
+  summary: { run: summarySection, byDefault: true, describe: 'table and Pakit/borg, Pakit/restic ratios' },
+};
+
+function selectSections(argv: string[]): string[] {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    const lines = Object.entries(SECTIONS).map(
+      ([n, s]) => `  ${n.padEnd(10)} ${s.describe}${s.byDefault ? '' : ' (opt-in)'}`,
+    );
+    process.stderr.write(`usage: node dist/bench/run.js [section...]\nsections:\n${lines.join('\n')}\n`);
+    process.exit(0);
+  }
+  const unknown = argv.filter((a) => !(a in SECTIONS));
+  if (unknown.length > 0) {
+    process.stderr.write(`unknown section(s): ${unknown.join(', ')}; known: ${Object.keys(SECTIONS).join(', ')}\n`);
+    process.exit(2);
+  }
+  const picked = argv.length > 0 ? argv : Object.keys(SECTIONS).filter((n) => SECTIONS[n].byDefault);
+  // Run in registry order whatever the argv order, so results read the same every time;
+  // the summary is appended whenever a tool ran, since the ratios are the point.
+  const withSummary = picked.some((n) => ['pakit', 'borg', 'restic'].includes(n)) ? [...picked, 'summary'] : picked;
+  return Object.keys(SECTIONS).filter((n) => withSummary.includes(n));
+}
+
+/** Problems that must fail the run: a restore that lost or changed bytes, or a crashed section. */
+function problems(results: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const [name, value] of Object.entries(results)) {
+    const v = value as { restore?: { identical?: boolean }; crashed?: boolean };
+    if (v?.restore && v.restore.identical === false) out.push(`${name}: restore is not identical to the corpus`);
+    if (v?.crashed) out.push(`${name}: section threw`);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const started = process.hrtime.bigint();
+  const repoRoot = repoRootFrom(import.meta.url);
+  const workDir = resolve(process.env.PAKIT_BENCH_DIR || join(repoRoot, 'bench-work'));
+  let corpus: Promise<CorpusInfo> | null = null;
+  const ctx: BenchContext = {
+    repoRoot,
+    workDir,
+    corpus: () => (corpus ??= buildCorpus(workDir)),
+    results: {},
+    keep: process.env.PAKIT_BENCH_KEEP === '1',
+  };
+  const names = selectSections(process.argv.slice(2));
+  await mkdir(workDir, { recursive: true });
+
+  const doc: Record<string, unknown> = {
+    benchmark: 'pakit vs borg vs restic on a real mixed corpus',
+    startedAt: new Date().toISOString(),
+    command: `node dist/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
+    env: {
+      PAKIT_BENCH_DIR: process.env.PAKIT_BENCH_DIR ?? null,
+      PAKIT_BENCH_CORPUS_MB: process.env.PAKIT_BENCH_CORPUS_MB ?? null,
+      PAKIT_BENCH_KEEP: process.env.PAKIT_BENCH_KEEP ?? null,
+    },
+    units: 'MB = 10^6 bytes; seconds are wall clock; MBps = corpus bytes / wall seconds',
+    machine: await machineSection(ctx),
+  };
+  for (const name of names) {
+    progress(`== ${name} ==`);
+    const t0 = process.hrtime.bigint();
+    try {
+      ctx.results[name] = await SECTIONS[name].run(ctx);
+    } catch (err) {
+      progress(`section ${name} threw: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      ctx.results[name] = { error: err instanceof Error ? err.message : String(err), crashed: true };
+    }
+    progress(`== ${name}: ${round(Number(process.hrtime.bigint() - t0) / 1e9, 1)} s ==`);
+    doc[name] = ctx.results[name];
+  }
+  const bad = problems(ctx.results);
+  doc.problems = bad;
+  doc.loadAverageAtEnd = loadavg().map((l) => round(l, 2));
+  doc.totalSeconds = round(Number(process.hrtime.bigint() - started) / 1e9, 1);
+  const json = `${JSON.stringify(doc, null, 2)}\n`;
+  // A copy on disk, so a run's figures survive a scrolled-away terminal (docs/BENCHMARKS.md cites them).
+  const saved = join(workDir, 'results', `${String(doc.startedAt).replace(/[:.]/g, '-')}.json`);
+  await mkdir(dirname(saved), { recursive: true });
+  await writeFile(saved, json);
+  progress(`results saved to ${saved}`);
+  process.stdout.write(json);
+  if (bad.length > 0) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,5 +1,6 @@
 import { lstat, readlink } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
+import type { Statement } from 'better-sqlite3';
 import { basename, resolve } from 'node:path';
 import { merkleRoot } from '../../shared/merkle.js';
 import { toHex } from '../../shared/bytes.js';
@@ -45,6 +46,16 @@ export interface Ingester {
 }
 
 const codecName = (level: number): string => `zstd-${level}`;
+
+const fileCacheStatements = new WeakMap<ArchiveContext, Statement>();
+function fileCacheLookup(ctx: ArchiveContext): Statement {
+  let s = fileCacheStatements.get(ctx);
+  if (!s) {
+    s = ctx.db.prepare('SELECT size, mtime_ns, ino, mode, seq FROM file_cache WHERE path = ?').safeIntegers(true);
+    fileCacheStatements.set(ctx, s);
+  }
+  return s;
+}
 const mtimeMs = (st: BigIntStats): number => Number(st.mtimeNs / 1_000_000n);
 
 /** Chunk bookkeeping for one object: ids in order, stored size counting each distinct chunk once. */
@@ -81,13 +92,12 @@ export async function storeFile(
   path: string,
   st: BigIntStats,
   signal?: AbortSignal,
+  onIngested?: () => void,
 ): Promise<StoreResult> {
   const { ctx } = ing;
   const abs = resolve(path);
-  const cached = ctx.db
-    .prepare('SELECT size, mtime_ns, ino, mode, seq FROM file_cache WHERE path = ?')
-    .safeIntegers(true)
-    .get(abs) as { size: bigint; mtime_ns: bigint; ino: bigint; mode: bigint; seq: bigint } | undefined;
+  const cached = fileCacheLookup(ctx).get(abs) as
+    { size: bigint; mtime_ns: bigint; ino: bigint; mode: bigint; seq: bigint } | undefined;
   if (
     cached &&
     cached.size === st.size &&
@@ -109,9 +119,16 @@ export async function storeFile(
     }
   }
   const chunks = new ObjectChunks(ctx);
-  const { size } = await ing.pool.ingestFile(abs, chunks.add, signal);
-  // If the file changed while it was read, keep what was read but do not trust the fast path for it.
-  const after = await lstat(abs, { bigint: true });
+  let size: number;
+  let after: BigIntStats;
+  try {
+    ({ size } = await ing.pool.ingestFile(abs, chunks.add, signal));
+    // If the file changed while it was read, keep what was read but do not trust the fast path for it.
+    after = await lstat(abs, { bigint: true });
+  } finally {
+    // The chunks are stored: the caller may start the next file while this one waits to commit.
+    onIngested?.();
+  }
   const stable = after.size === st.size && after.mtimeNs === st.mtimeNs && BigInt(size) === st.size;
   const fileCache: FileCacheEntry | undefined = stable
     ? { path: abs, size, mtimeNs: st.mtimeNs, ino: st.ino, mode: Number(st.mode) }

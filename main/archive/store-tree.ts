@@ -32,7 +32,7 @@ export async function storePaths(
   opts: StoreOptions = {},
 ): Promise<StoreSummary> {
   const summary: StoreSummary = { results: [], problems: [] };
-  const window = Math.max(2, ing.pool.size * 3);
+  const window = Math.max(2, ing.pool.size * 16);
   let files = 0;
   let bytes = 0;
   const emit = (r: StoreResult): void => {
@@ -82,6 +82,7 @@ async function storeOne(
   st: BigIntStats,
   signal?: AbortSignal,
   rel = basename(abs),
+  onIngested?: () => void,
 ): Promise<Stored> {
   if (st.isSymbolicLink()) {
     const target = await readlink(abs);
@@ -91,7 +92,7 @@ async function storeOne(
   if (!st.isFile()) {
     throw Object.assign(new Error(`${abs} is not a regular file, directory or symlink; skipped`), { code: 'ESPECIAL' });
   }
-  const result = await storeFile(ing, abs, st, signal);
+  const result = await storeFile(ing, abs, st, signal, onIngested);
   return {
     result,
     entry: {
@@ -114,14 +115,35 @@ async function storeDirectory(
   signal?: AbortSignal,
 ): Promise<StoreResult | undefined> {
   const entries: SnapshotEntry[] = [];
-  const inFlight: Promise<Stored | undefined>[] = [];
+  // Two limits: at most `window` files are being read and chunked at once (they hold workers and
+  // memory); files already ingested only wait for their group commit, and many may wait, so the
+  // commit delay never throttles the walk. Results are emitted in walk order as they settle.
+  let ingesting = 0;
+  const slotFree: (() => void)[] = [];
+  const release = (): void => {
+    ingesting--;
+    slotFree.shift()?.();
+  };
+  interface Pending {
+    done: boolean;
+    value?: Stored;
+    p: Promise<void>;
+  }
+  const pending: Pending[] = [];
+  const take = (item: Pending): void => {
+    if (item.value) {
+      emit(item.value.result);
+      entries.push(item.value.entry);
+    }
+  };
+  const emitSettled = (): void => {
+    while (pending.length > 0 && pending[0]!.done) take(pending.shift()!);
+  };
   const drain = async (limit: number): Promise<void> => {
-    while (inFlight.length > limit) {
-      const s = await inFlight.shift()!;
-      if (s) {
-        emit(s.result);
-        entries.push(s.entry);
-      }
+    while (pending.length > limit) {
+      const item = pending.shift()!;
+      await item.p;
+      take(item);
     }
   };
 
@@ -150,13 +172,30 @@ async function storeDirectory(
         await walk(abs, relPath);
         continue;
       }
-      inFlight.push(
-        storeOne(ing, abs, st, signal, relPath).catch((e: unknown) => {
-          problem(abs, e);
-          return undefined;
-        }),
+      while (ingesting >= window) await new Promise<void>((r) => slotFree.push(r));
+      ingesting++;
+      let released = false;
+      const once = (): void => {
+        if (!released) {
+          released = true;
+          release();
+        }
+      };
+      const item: Pending = { done: false, p: Promise.resolve() };
+      item.p = storeOne(ing, abs, st, signal, relPath, once).then(
+        (v) => {
+          item.value = v;
+        },
+        (e: unknown) => problem(abs, e),
       );
-      await drain(window);
+      void item.p.finally(() => {
+        once();
+        item.done = true;
+      });
+      pending.push(item);
+      emitSettled();
+      // Bound memory: results waiting for commit are small, but not unlimited.
+      await drain(10_000);
     }
   };
 

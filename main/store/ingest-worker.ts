@@ -2,7 +2,7 @@ import { closeSync, openSync, readlinkSync, readSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Statement } from 'better-sqlite3';
-import { openDb } from '../db/database.js';
+import { openDb, type Db } from '../db/database.js';
 import { ChunkPipeline, type Batch } from './chunk-pipeline.js';
 import { ChunkEncoder } from './compression.js';
 import { serializeError, type FromWorker, type IngestWorkerData, type ToWorker } from './ingest-protocol.js';
@@ -99,14 +99,38 @@ function flush(): void {
   transfers = [];
 }
 
+let knownDb: Db | undefined;
+let snapshotAt = 0;
+let releaseTimer: NodeJS.Timeout | undefined;
+
+/**
+ * Whether a chunk is already stored, so its compression can be skipped. The answer is only a hint
+ * (the main thread dedups for real), so lookups share one read snapshot for up to 500 ms instead of
+ * taking SQLite's locks per query — those lock syscalls were a large part of ingest's system time.
+ * The snapshot is released when the worker goes idle, so it never holds back WAL checkpoints.
+ */
 function isKnown(): ((id: Buffer) => boolean) | undefined {
   if (init.dbFile === undefined) return undefined;
   if (!knownStatement) {
-    const db = openDb(init.dbFile, { readonly: true });
-    knownStatement = db.prepare<[Buffer], number>('SELECT 1 FROM chunks WHERE id = ?').pluck();
+    knownDb = openDb(init.dbFile, { readonly: true });
+    knownStatement = knownDb.prepare<[Buffer], number>('SELECT 1 FROM chunks WHERE id = ?').pluck();
   }
   const statement = knownStatement;
-  return (id) => statement.get(id) !== undefined;
+  const db = knownDb!;
+  return (id) => {
+    const now = Date.now();
+    if (!db.inTransaction || now - snapshotAt > 500) {
+      if (db.inTransaction) db.exec('COMMIT');
+      db.exec('BEGIN');
+      snapshotAt = now;
+    }
+    if (releaseTimer) clearTimeout(releaseTimer);
+    releaseTimer = setTimeout(() => {
+      if (db.inTransaction) db.exec('COMMIT');
+    }, 200);
+    releaseTimer.unref();
+    return statement.get(id) !== undefined;
+  };
 }
 
 interface Reader {

@@ -97,12 +97,15 @@ export async function writeObjectToFile(
   b: BlockRecord,
   file: string,
   mode?: number,
+  durable = true,
 ): Promise<void> {
   const tmp = join(dirname(file), `.${basename(file)}.pakit-${randomBytes(4).toString('hex')}.tmp`);
   const fd = openSync(tmp, 'wx', mode ?? 0o644);
   try {
     for await (const chunk of readBlockContent(ctx, b)) writeSync(fd, chunk);
-    fsyncSync(fd);
+    // A whole-tree restore skips the per-file fsync (as borg and restic do): the rename still means
+    // no half-written file is ever visible, and the archive itself is the durable copy.
+    if (durable) fsyncSync(fd);
     closeSync(fd);
   } catch (e) {
     closeSync(fd);
@@ -119,14 +122,19 @@ export interface RestoreSummary {
   readonly bytes: number;
 }
 
-/** Refuses to write through a symlink inside the target: a manifest must not redirect writes outside it. */
-function assertInside(root: string, path: string): void {
+/**
+ * Refuses to write through a symlink inside the target: a manifest must not redirect writes
+ * outside it. `checked` remembers directories already found to be real, so a tree of many files
+ * costs one lstat per directory, not one per path component per file.
+ */
+function assertInside(root: string, path: string, checked: Set<string>): void {
   const full = resolve(path);
   if (full !== root && !full.startsWith(root + sep)) throw new UnsafePathError(`${path} would escape ${root}`);
   let cur = dirname(full);
-  while (cur.length > root.length) {
+  while (cur.length > root.length && !checked.has(cur)) {
     if (lstatSync(cur, { throwIfNoEntry: false })?.isSymbolicLink())
       throw new UnsafePathError(`${path}: ${cur} is a symlink; refusing to write through it`);
+    checked.add(cur);
     cur = dirname(cur);
   }
 }
@@ -160,16 +168,18 @@ export async function restore(ctx: ArchiveContext, hash: string | Uint8Array, to
     if (why) throw new UnsafePathError(`refusing ${JSON.stringify(e.path)}: ${why}`);
   }
   const dirs = manifest.entries.filter((e) => e.type === 'dir');
+  // Symlinks are only created after every file and directory, so a directory found real stays real.
+  const checked = new Set<string>();
   for (const d of dirs) {
     const p = join(root, d.path);
-    assertInside(root, p);
+    assertInside(root, p, checked);
     mkdirSync(p, { recursive: true });
     summary.dirs++;
   }
   for (const e of manifest.entries) {
     if (e.type !== 'file') continue;
     const p = join(root, e.path);
-    assertInside(root, p);
+    assertInside(root, p, checked);
     mkdirSync(dirname(p), { recursive: true });
     await restoreEntry(ctx, getBlock(ctx, e.hash), p, e.mode);
     utimesSync(p, new Date(e.mtime), new Date(e.mtime));
@@ -180,7 +190,7 @@ export async function restore(ctx: ArchiveContext, hash: string | Uint8Array, to
   for (const e of manifest.entries) {
     if (e.type !== 'symlink') continue;
     const p = join(root, e.path);
-    assertInside(root, p);
+    assertInside(root, p, checked);
     mkdirSync(dirname(p), { recursive: true });
     if (lstatSync(p, { throwIfNoEntry: false })) unlinkSync(p);
     symlinkSync(e.target, p);
@@ -203,6 +213,6 @@ async function restoreEntry(ctx: ArchiveContext, b: BlockRecord, path: string, m
     symlinkSync(target, path);
     return;
   }
-  await writeObjectToFile(ctx, b, path, mode);
+  await writeObjectToFile(ctx, b, path, mode, false);
   if (mode !== undefined) chmodSync(path, mode);
 }

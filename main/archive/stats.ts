@@ -4,6 +4,7 @@ import type { ArchiveContext } from './context.js';
 export interface ArchiveStats {
   readonly archive: string;
   readonly objects: number;
+  /** Distinct file and symlink objects (identical files stored under one block count once). */
   readonly files: number;
   readonly snapshots: number;
   readonly blocks: number;
@@ -13,6 +14,8 @@ export interface ArchiveStats {
   readonly checkpoints: number;
   /** Original bytes of every stored object version (including snapshot manifests). */
   readonly originalBytes: number;
+  /** Original bytes of file and symlink versions only. */
+  readonly fileBytes: number;
   /** Raw bytes of the distinct chunks (after dedup, before compression). */
   readonly uniqueBytes: number;
   /** Bytes the chunks occupy in the store (after dedup and compression). */
@@ -41,6 +44,7 @@ export function archiveStats(ctx: ArchiveContext): ArchiveStats {
     tips,
     checkpoints: q('SELECT count(*) FROM checkpoints'),
     originalBytes,
+    fileBytes: q("SELECT total(size) FROM blocks WHERE kind IN ('file', 'symlink')"),
     uniqueBytes: totals.rawBytes,
     storedBytes: totals.storedBytes,
     compressionRatio: totals.storedBytes > 0 ? originalBytes / totals.storedBytes : 1,

@@ -82,5 +82,5 @@ CREATE TABLE file_cache (
   ino INTEGER NOT NULL,
   mode INTEGER NOT NULL,
   seq INTEGER NOT NULL            -- the block stored for it
-) STRICT;
+) STRICT, WITHOUT ROWID;          -- the path is the key: stored once, not again in an index
 `;

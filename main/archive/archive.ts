@@ -174,13 +174,14 @@ export class Archive {
 
   #ingester() {
     requireWriter(this.ctx);
+    this.#committer ??= new Committer(this.ctx, { maxDelayMs: this.#commitDelayMs });
     this.#pool ??= createIngestPool({
       params: this.ctx.chunker,
       zstdLevel: this.ctx.zstdLevel,
       dbFile: this.ctx.dbFile,
       workers: this.#workers,
+      commits: this.#committer.commits,
     });
-    this.#committer ??= new Committer(this.ctx, { maxDelayMs: this.#commitDelayMs });
     return { ctx: this.ctx, pool: this.#pool, committer: this.#committer };
   }
 

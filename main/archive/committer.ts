@@ -43,6 +43,9 @@ export class Committer {
   readonly #insertChunk;
   readonly #upsertCache;
 
+  /** Incremented after every commit; shared with the ingest workers. */
+  readonly commits = new Int32Array(new SharedArrayBuffer(4));
+
   constructor(ctx: ArchiveContext, init: CommitterInit = {}) {
     this.#ctx = ctx;
     this.#maxDelay = init.maxDelayMs ?? 250;
@@ -119,6 +122,8 @@ export class Committer {
       for (const p of batch) p.reject(e);
       return;
     }
+    // Tell ingest workers their read snapshot is stale (see IngestPoolInit.commits).
+    if (this.commits) Atomics.add(this.commits, 0, 1);
     batch.forEach((p, i) => p.resolve(written[i]!));
   }
 }

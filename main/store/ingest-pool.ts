@@ -85,6 +85,7 @@ class WorkerIngestPool implements IngestPool {
       zstdLevel: init.zstdLevel,
       dbFile: init.dbFile,
       niceness: (init.lowPriority ?? true) ? 10 : 0,
+      commits: init.commits,
     };
     this.#max = Math.max(1, init.workers ?? availableParallelism());
   }

@@ -13,6 +13,8 @@ export interface IngestWorkerData {
   readonly dbFile: string | undefined;
   /** Nice value for the worker thread (0: unchanged). */
   readonly niceness: number;
+  /** Shared commit counter (see IngestPoolInit.commits). */
+  readonly commits: Int32Array | undefined;
 }
 
 export type ToWorker =

@@ -100,14 +100,14 @@ function flush(): void {
 }
 
 let knownDb: Db | undefined;
-let snapshotAt = 0;
+let snapshotOf = -1;
 let releaseTimer: NodeJS.Timeout | undefined;
 
 /**
- * Whether a chunk is already stored, so its compression can be skipped. The answer is only a hint
- * (the main thread dedups for real), so lookups share one read snapshot for up to 500 ms instead of
- * taking SQLite's locks per query — those lock syscalls were a large part of ingest's system time.
- * The snapshot is released when the worker goes idle, so it never holds back WAL checkpoints.
+ * Whether a chunk is already stored, so its compression can be skipped. Lookups share one read
+ * snapshot until the archive's commit counter moves, instead of taking SQLite's locks per query —
+ * those lock syscalls were a large part of ingest's system time. The snapshot is released when the
+ * worker goes idle, so it never holds back WAL checkpoints.
  */
 function isKnown(): ((id: Buffer) => boolean) | undefined {
   if (init.dbFile === undefined) return undefined;
@@ -117,12 +117,14 @@ function isKnown(): ((id: Buffer) => boolean) | undefined {
   }
   const statement = knownStatement;
   const db = knownDb!;
+  const commits = init.commits;
+  if (!commits) return (id) => statement.get(id) !== undefined;
   return (id) => {
-    const now = Date.now();
-    if (!db.inTransaction || now - snapshotAt > 500) {
+    const seen = Atomics.load(commits, 0);
+    if (!db.inTransaction || seen !== snapshotOf) {
       if (db.inTransaction) db.exec('COMMIT');
       db.exec('BEGIN');
-      snapshotAt = now;
+      snapshotOf = seen;
     }
     if (releaseTimer) clearTimeout(releaseTimer);
     releaseTimer = setTimeout(() => {

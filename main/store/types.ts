@@ -169,6 +169,13 @@ export interface IngestPoolInit {
    * first; ingest then only uses otherwise idle CPU. Default true.
    */
   readonly lowPriority?: boolean;
+  /**
+   * A counter over a SharedArrayBuffer that the archive increments after every commit. Workers
+   * share one read snapshot for their "already stored?" lookups and take a fresh one whenever the
+   * counter has moved, so they see every committed chunk without locking SQLite per query.
+   * Without it, every lookup reads the newest state.
+   */
+  readonly commits?: Int32Array;
 }
 
 /**

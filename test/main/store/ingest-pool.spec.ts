@@ -122,6 +122,24 @@ describe('ingest pool', () => {
     store.close();
   });
 
+  it('with a shared commit counter, sees chunks committed since its last snapshot', async () => {
+    const env = newEnv();
+    const store = createChunkStore('pack', { db: env.db, dir: env.dir });
+    const commits = new Int32Array(new SharedArrayBuffer(4));
+    const p = pool({ dbFile: env.dbFile, workers: 1, commits });
+    // The worker takes its read snapshot during this ingest, before anything is committed.
+    const a = await collect((cb) => p.ingestFile(file('a.bin', big.subarray(0, 2 ** 20)), cb));
+    expect(a.chunks.every((c) => c.encoded)).toBe(true);
+    for (const c of a.chunks) store.put(c as NewChunk);
+    store.sync();
+    env.db.transaction(() => store.persist())();
+    Atomics.add(commits, 0, 1);
+    const b = await collect((cb) => p.ingestFile(file('b.bin', big.subarray(0, 2 ** 20)), cb));
+    expect(b.chunks.length).toBe(a.chunks.length);
+    expect(b.chunks.every((c) => !c.encoded)).toBe(true);
+    store.close();
+  });
+
   it('rejects a missing file and a directory with their fs error codes, then keeps working', async () => {
     const p = pool({ workers: 1 });
     await expect(p.ingestFile(join(dir, 'nope.bin'), () => {})).rejects.toMatchObject({

@@ -4,6 +4,7 @@
  * against the Certificate Transparency reference vectors.
  */
 import { createHash } from 'node:crypto';
+import { seeded } from '../helpers/tmp.js';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../shared/bytes.js';
 import {
@@ -82,17 +83,8 @@ function refMultiNodes(proven: ReadonlySet<number>, d: readonly Uint8Array[], lo
 
 // ---- fixtures ---------------------------------------------------------------------------------
 
-/** Deterministic PRNG (mulberry32), so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+/** Deterministic PRNG, so a failure can be replayed. */
+const prng = seeded;
 
 const MAX = 70;
 const entries = Array.from({ length: MAX }, (_, i) => sha(new TextEncoder().encode(`entry ${i}`)));

@@ -1,26 +1,11 @@
 import { chmodSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { Archive } from '../../../main/archive/archive.js';
+import { describe, expect, it } from 'vitest';
 import { buildConsistency, buildMultiProof } from '../../../main/archive/proofs.js';
 import { verifyAny, verifyProof } from '../../../shared/verify.js';
 import { describeTree, makeTree, prose, sha256hex, writeFile } from '../../helpers/files.js';
 import { tempDir } from '../../helpers/tmp.js';
-
-const open: Archive[] = [];
-afterEach(async () => {
-  for (const a of open.splice(0)) await a.close();
-});
-async function openArchive(dir = tempDir()): Promise<Archive> {
-  const a = await Archive.open({ dir, workers: 2, commitDelayMs: 5 });
-  open.push(a);
-  return a;
-}
-async function readAll(a: Archive, hash: string): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const p of a.read(hash)) parts.push(p);
-  return Buffer.concat(parts);
-}
+import { forget, openArchive, readAll } from '../../helpers/archive.js';
 
 describe('archive: store, get, restore', () => {
   it('stores a tree and returns every file byte for byte', async () => {
@@ -178,7 +163,7 @@ describe('archive: proofs and integrity', () => {
     expect(a.check()).toMatchObject({ ok: true, problems: [] });
     const scan = results.find((r) => r.path.endsWith('scans/scan.bin'))!;
     await a.close();
-    open.splice(open.indexOf(a), 1);
+    forget(a);
     // Flip one byte in the middle of the packs' data.
     const { readdirSync } = await import('node:fs');
     const packDir = join(a.ctx.dir, 'packs');

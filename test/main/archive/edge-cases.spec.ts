@@ -11,7 +11,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Archive } from '../../../main/archive/archive.js';
 import { keyPath } from '../../../main/archive/keys.js';
 import { storeBytes } from '../../../main/archive/store-ops.js';
@@ -21,16 +21,7 @@ import { verifyProof } from '../../../shared/verify.js';
 import { BIN } from '../../helpers/cli.js';
 import { writeFile } from '../../helpers/files.js';
 import { tempDir } from '../../helpers/tmp.js';
-
-const open: Archive[] = [];
-afterEach(async () => {
-  for (const a of open.splice(0)) await a.close();
-});
-async function openArchive(dir = tempDir()): Promise<Archive> {
-  const a = await Archive.open({ dir, workers: 2, commitDelayMs: 5 });
-  open.push(a);
-  return a;
-}
+import { openArchive } from '../../helpers/archive.js';
 
 /** Stores a hand-made snapshot manifest, as a hostile or damaged archive could contain. */
 async function storeManifest(a: Archive, manifest: object): Promise<string> {

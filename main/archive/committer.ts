@@ -22,7 +22,7 @@ interface Pending {
 export interface CommitterInit {
   /** Longest an object waits to be committed with others. Default 200 ms. */
   readonly maxDelayMs?: number;
-  /** Commit as soon as this many objects wait. Default 4096. */
+  /** Commit as soon as this many objects wait. Default 256: each commit stays a short pause (~20 ms) for the event loop. */
   readonly maxBatch?: number;
 }
 
@@ -48,8 +48,8 @@ export class Committer {
 
   constructor(ctx: ArchiveContext, init: CommitterInit = {}) {
     this.#ctx = ctx;
-    this.#maxDelay = init.maxDelayMs ?? 250;
-    this.#maxBatch = init.maxBatch ?? 1024;
+    this.#maxDelay = init.maxDelayMs ?? 200;
+    this.#maxBatch = init.maxBatch ?? 256;
     this.#insertChunk = ctx.db.prepare('INSERT INTO object_chunks (seq, idx, chunk) VALUES (?, ?, ?)');
     this.#upsertCache = ctx.db.prepare(
       `INSERT INTO file_cache (path, size, mtime_ns, ino, mode, seq) VALUES (?, ?, ?, ?, ?, ?)

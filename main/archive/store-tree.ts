@@ -1,4 +1,5 @@
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstatSync, readdirSync } from 'node:fs';
+import { lstat, readlink } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { basename, join } from 'node:path';
 import {
@@ -147,22 +148,29 @@ async function storeDirectory(
     }
   };
 
-  // Depth-first walk in byte order of names, so output and snapshots are deterministic.
+  // Depth-first walk in byte order of names, so output and snapshots are deterministic. Metadata
+  // calls are synchronous: a few µs each from the inode cache, where an awaited thread-pool round
+  // trip per entry left the walk idle a third of the time. It yields every 256 entries.
+  let sinceYield = 0;
   const walk = async (dir: string, rel: string): Promise<void> => {
     let names: string[];
     try {
-      names = (await readdir(dir)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+      names = readdirSync(dir).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     } catch (e) {
       problem(dir, e);
       return;
     }
     for (const name of names) {
       signal?.throwIfAborted();
+      if (++sinceYield >= 256) {
+        sinceYield = 0;
+        await new Promise<void>((r) => setImmediate(r));
+      }
       const abs = join(dir, name);
       const relPath = rel ? `${rel}/${name}` : name;
       let st: BigIntStats;
       try {
-        st = await lstat(abs, { bigint: true });
+        st = lstatSync(abs, { bigint: true });
       } catch (e) {
         problem(abs, e);
         continue;

@@ -4,6 +4,7 @@ import { nodeSha256 } from '../util/sha256.js';
 import type { Statement } from 'better-sqlite3';
 
 const EMPTY = new Uint8Array(32);
+const KEEP_LEVEL = 6;
 
 /**
  * The archive's append-only RFC 9162 Merkle log over block hashes, persisted in `log_nodes`.
@@ -17,7 +18,12 @@ export class MerkleLog {
   #size = 0;
   /** last[l] = the newest complete node at level l (needed as the left sibling on append). */
   #last: Buffer[] = [];
+  /**
+   * Stored nodes read so far. Nodes at level ≥ KEEP_LEVEL (at most n/64 of them) stay for good —
+   * every proof's path ends in them; lower ones are dropped in bulk when there are too many.
+   */
   readonly #cache = new Map<number, Buffer>();
+  readonly #upper = new Map<number, Buffer>();
   readonly #db: Db;
   readonly #multi = new Map<number, Statement>();
   readonly #insertMany = new Map<number, Statement>();
@@ -38,6 +44,7 @@ export class MerkleLog {
   /** Re-reads the size and the right frontier from the database (after open or a rollback). */
   reload(): void {
     this.#cache.clear();
+    this.#upper.clear();
     this.#size = this.#count.get() as number;
     this.#last = [];
     for (let l = 0; 2 ** l <= this.#size; l++) {
@@ -80,13 +87,21 @@ export class MerkleLog {
   /** A stored complete node. */
   node(level: number, idx: number): Buffer {
     const key = idx * 64 + level;
-    let h = this.#cache.get(key);
+    let h = this.#upper.get(key) ?? this.#cache.get(key);
     if (h) return h;
     h = this.#select.get(level, idx) as Buffer | undefined;
     if (!h) throw new Error(`log node (${level}, ${idx}) missing: the log is damaged`);
+    this.#remember(key, level, h);
+    return h;
+  }
+
+  #remember(key: number, level: number, h: Buffer): void {
+    if (level >= KEEP_LEVEL) {
+      this.#upper.set(key, h);
+      return;
+    }
     if (this.#cache.size > 100_000) this.#cache.clear();
     this.#cache.set(key, h);
-    return h;
   }
 
   /** Root of leaves [lo, hi), from stored complete nodes. */
@@ -126,7 +141,8 @@ export class MerkleLog {
       if ((n & (n - 1)) === 0 && lo % n === 0) {
         const level = Math.log2(n);
         const idx = lo / n;
-        if (!this.#cache.has(idx * 64 + level)) need.push(level, idx);
+        const key = idx * 64 + level;
+        if (!this.#upper.has(key) && !this.#cache.has(key)) need.push(level, idx);
       } else {
         const k = splitPoint(n);
         record(lo, lo + k);
@@ -143,9 +159,8 @@ export class MerkleLog {
       stmt = this.#db.prepare(`SELECT level, idx, hash FROM log_nodes WHERE (level, idx) IN (VALUES ${values})`);
       this.#multi.set(count, stmt);
     }
-    if (this.#cache.size > 100_000) this.#cache.clear();
     for (const r of stmt.all(...need) as { level: number; idx: number; hash: Buffer }[])
-      this.#cache.set(r.idx * 64 + r.level, r.hash);
+      this.#remember(r.idx * 64 + r.level, r.level, r.hash);
   }
 
   #checkSize(size: number): void {

@@ -120,11 +120,13 @@ export async function storeFile(
   }
   const chunks = new ObjectChunks(ctx);
   let size: number;
-  let after: BigIntStats;
+  let after: { size: bigint; mtimeNs: bigint };
   try {
-    ({ size } = await ing.pool.ingestFile(abs, chunks.add, signal));
-    // If the file changed while it was read, keep what was read but do not trust the fast path for it.
-    after = await lstat(abs, { bigint: true });
+    const r = await ing.pool.ingestFile(abs, chunks.add, signal);
+    size = r.size;
+    // The worker fstat()s the file after its last read; if it changed while being read, keep what
+    // was read but do not trust the fast path for it.
+    after = r.stat ?? (await lstat(abs, { bigint: true }));
   } finally {
     // The chunks are stored: the caller may start the next file while this one waits to commit.
     onIngested?.();

@@ -5,11 +5,12 @@ import { validateChunkerParams } from './gear-chunker.js';
 import {
   decodeBatch,
   deserializeError,
+  type FileStat,
   type FromWorker,
   type IngestWorkerData,
   type ToWorker,
 } from './ingest-protocol.js';
-import type { IngestPool, IngestPoolInit, OnIngestBatch } from './types.js';
+import type { IngestPool, IngestPoolInit, IngestResult, OnIngestBatch } from './types.js';
 
 /** How much stream input the pool sends ahead of what the worker has copied out. */
 const STREAM_WINDOW = 8 * 2 ** 20;
@@ -57,7 +58,7 @@ interface Job {
   readonly id: number;
   readonly input: { readonly file: string } | { readonly stream: AsyncIterable<Uint8Array> };
   readonly onBatch: OnIngestBatch;
-  readonly resolve: (r: { size: number }) => void;
+  readonly resolve: (r: IngestResult) => void;
   readonly reject: (e: unknown) => void;
   readonly cleanup: () => void;
   settled: boolean;
@@ -94,15 +95,11 @@ class WorkerIngestPool implements IngestPool {
     return this.#max;
   }
 
-  ingestFile(path: string, onBatch: OnIngestBatch, signal?: AbortSignal): Promise<{ size: number }> {
+  ingestFile(path: string, onBatch: OnIngestBatch, signal?: AbortSignal): Promise<IngestResult> {
     return this.#submit({ file: path }, onBatch, signal);
   }
 
-  ingestStream(
-    source: AsyncIterable<Uint8Array>,
-    onBatch: OnIngestBatch,
-    signal?: AbortSignal,
-  ): Promise<{ size: number }> {
+  ingestStream(source: AsyncIterable<Uint8Array>, onBatch: OnIngestBatch, signal?: AbortSignal): Promise<IngestResult> {
     return this.#submit({ stream: source }, onBatch, signal);
   }
 
@@ -222,7 +219,7 @@ class WorkerIngestPool implements IngestPool {
             return;
           }
           if (end === undefined) this.#post(slot, { t: 'ack', job: job.id, bytes: m.rawBytes });
-          else this.#succeed(job, end);
+          else this.#succeed(job, end, m.stat);
         });
         break;
       }
@@ -232,7 +229,7 @@ class WorkerIngestPool implements IngestPool {
         break;
       case 'done':
         this.#release(slot, job);
-        void job.chain.then(() => this.#succeed(job, m.size));
+        void job.chain.then(() => this.#succeed(job, m.size, m.stat));
         break;
       case 'error':
         this.#release(slot, job);
@@ -267,11 +264,11 @@ class WorkerIngestPool implements IngestPool {
     this.#dispatch();
   }
 
-  #succeed(job: Job, size: number): void {
+  #succeed(job: Job, size: number, stat: FileStat | undefined): void {
     if (job.settled) return;
     job.settled = true;
     job.cleanup();
-    job.resolve({ size });
+    job.resolve(stat ? { size, stat } : { size });
   }
 
   /** Rejects a job; a running one is told to stop, and its worker is released when it confirms. */

@@ -1,11 +1,17 @@
-import { closeSync, openSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readlinkSync, readSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Statement } from 'better-sqlite3';
 import { openDb, type Db } from '../db/database.js';
 import { ChunkPipeline, type Batch } from './chunk-pipeline.js';
 import { ChunkEncoder } from './compression.js';
-import { serializeError, type FromWorker, type IngestWorkerData, type ToWorker } from './ingest-protocol.js';
+import {
+  serializeError,
+  type FileStat,
+  type FromWorker,
+  type IngestWorkerData,
+  type ToWorker,
+} from './ingest-protocol.js';
 
 /**
  * Entry point of an ingest worker thread (started by ingest-pool.ts from the compiled dist/ file).
@@ -137,6 +143,8 @@ function isKnown(): ((id: Buffer) => boolean) | undefined {
 
 interface Reader {
   read(dest: Uint8Array): number | Promise<number>;
+  /** For a file: size and mtime after reading, so the caller can tell whether it changed meanwhile. */
+  stat?(): FileStat;
   close(): void;
 }
 
@@ -154,6 +162,10 @@ function fileReader(path: string): Reader {
       if (!first) await new Promise(setImmediate);
       first = false;
       return readSync(fd, dest, 0, dest.length, null);
+    },
+    stat: () => {
+      const st = fstatSync(fd, { bigint: true });
+      return { size: st.size, mtimeNs: st.mtimeNs };
     },
     close: () => closeSync(fd),
   };
@@ -205,16 +217,18 @@ async function emit(job: Job, batch: Batch): Promise<void> {
 }
 
 /** The job's outcome: its last batch with the input size, or a bare done. */
-function finish(job: Job, size: number): void {
+function finish(job: Job, size: number, stat: FileStat | undefined): void {
   const last = job.held;
   job.held = undefined;
-  if (last) post({ t: 'batch', job: job.id, ...last, end: size }, [last.head, last.data]);
-  else post({ t: 'done', job: job.id, size });
+  const end = stat ? { stat } : {};
+  if (last) post({ t: 'batch', job: job.id, ...last, end: size, ...end }, [last.head, last.data]);
+  else post({ t: 'done', job: job.id, size, ...end });
 }
 
 async function run(job: Job): Promise<void> {
   let reader: Reader | undefined;
   let result: number | FromWorker;
+  let stat: FileStat | undefined;
   try {
     job.checkAborted();
     const known = isKnown();
@@ -226,6 +240,7 @@ async function run(job: Job): Promise<void> {
       checkAborted: job.checkAborted,
     });
     result = size;
+    stat = r.stat?.();
   } catch (e) {
     result = { t: 'error', job: job.id, error: serializeError(e) };
   }
@@ -234,7 +249,7 @@ async function run(job: Job): Promise<void> {
   } catch {
     // Closing a file we only read cannot lose data; the job's outcome stands.
   }
-  if (typeof result === 'number') finish(job, result);
+  if (typeof result === 'number') finish(job, result, stat);
   else post(result);
 }
 

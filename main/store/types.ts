@@ -184,17 +184,19 @@ export interface IngestPoolInit {
  * and the worker never runs more than a few MiB ahead of the acknowledged ones, so memory stays
  * bounded whatever the input's size.
  */
+/** What an ingest returns: bytes read and, for a file, its size and mtime (ns) by fstat after reading. */
+export interface IngestResult {
+  readonly size: number;
+  readonly stat?: { readonly size: bigint; readonly mtimeNs: bigint };
+}
+
 export interface IngestPool {
   /** How many inputs it ingests at once (its worker count). */
   readonly size: number;
   /** Reads and ingests a file in a worker; rejects with the fs error (its `code` kept) if it cannot. */
-  ingestFile(path: string, onBatch: OnIngestBatch, signal?: AbortSignal): Promise<{ size: number }>;
+  ingestFile(path: string, onBatch: OnIngestBatch, signal?: AbortSignal): Promise<IngestResult>;
   /** Ingests bytes pushed from this thread (bounded: the source is pulled as the worker consumes). */
-  ingestStream(
-    source: AsyncIterable<Uint8Array>,
-    onBatch: OnIngestBatch,
-    signal?: AbortSignal,
-  ): Promise<{ size: number }>;
+  ingestStream(source: AsyncIterable<Uint8Array>, onBatch: OnIngestBatch, signal?: AbortSignal): Promise<IngestResult>;
   /** Rejects what is queued or running and terminates the workers. */
   close(): Promise<void>;
 }

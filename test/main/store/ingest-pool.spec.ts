@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -120,6 +129,23 @@ describe('ingest pool', () => {
     expect(bare.every((c) => known.has(c.id.toString('hex')))).toBe(true);
     expect(b.chunks.filter((c) => !known.has(c.id.toString('hex'))).every((c) => c.encoded)).toBe(true);
     store.close();
+  });
+
+  it('reports the file’s size and mtime as fstat saw them after the last read', async () => {
+    const p = pool({ workers: 1 });
+    const f = file('stat.bin', big.subarray(0, 300_000));
+    const st = lstatSync(f, { bigint: true });
+    const r = await p.ingestFile(f, () => {});
+    expect(r.size).toBe(300_000);
+    expect(r.stat).toEqual({ size: 300_000n, mtimeNs: st.mtimeNs });
+    // Streams have no file to stat.
+    const s = await p.ingestStream(
+      (async function* () {
+        yield big.subarray(0, 1000);
+      })(),
+      () => {},
+    );
+    expect(s).toEqual({ size: 1000 });
   });
 
   it('with a shared commit counter, sees chunks committed since its last snapshot', async () => {

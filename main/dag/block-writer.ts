@@ -12,15 +12,9 @@ import { nodeSha256 } from '../util/sha256.js';
 import { ParentSelector, type ParentRuleInit } from './parent-selector.js';
 
 /** What the caller knows about a new object; the writer adds parents, depth and timestamp. */
-export interface BlockSpec {
+export type BlockSpec = Pick<BlockHeader, 'contentRoot' | 'size' | 'storedSize' | 'chunkCount' | 'codec' | 'meta'> & {
   readonly kind: Exclude<BlockKind, 'genesis'>;
-  readonly contentRoot: Uint8Array;
-  readonly size: number;
-  readonly storedSize: number;
-  readonly chunkCount: number;
-  readonly codec: string;
-  readonly meta: Readonly<Record<string, string>>;
-}
+};
 
 export interface WrittenBlock {
   readonly seq: number;

@@ -72,8 +72,11 @@ export class Committer {
 
   /** Commits whatever waits, and resolves once it (and any commit under way) is done. */
   async flush(): Promise<void> {
-    this.#kick();
-    while (this.#running) await this.#running;
+    // Objects may be queued while a commit runs; keep going until nothing waits.
+    while (this.#running || this.#queue.length > 0) {
+      this.#kick();
+      if (this.#running) await this.#running;
+    }
   }
 
   #kick(): void {

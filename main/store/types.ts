@@ -114,9 +114,8 @@ export interface ChunkErrorOptions extends ErrorOptions {
   readonly chunkId?: string;
 }
 
-export class ChunkMissingError extends Error {
-  override readonly name = 'ChunkMissingError';
-  readonly code = 'ERR_CHUNK_MISSING';
+/** A chunk that could not be returned; `chunkId` names it (hex) when known. */
+abstract class ChunkError extends Error {
   /** Hex id of the chunk, when known. */
   readonly chunkId: string | undefined;
   constructor(message: string, options: ChunkErrorOptions = {}) {
@@ -125,15 +124,14 @@ export class ChunkMissingError extends Error {
   }
 }
 
-export class ChunkCorruptError extends Error {
+export class ChunkMissingError extends ChunkError {
+  override readonly name = 'ChunkMissingError';
+  readonly code = 'ERR_CHUNK_MISSING';
+}
+
+export class ChunkCorruptError extends ChunkError {
   override readonly name = 'ChunkCorruptError';
   readonly code = 'ERR_CHUNK_CORRUPT';
-  /** Hex id of the chunk, when known. */
-  readonly chunkId: string | undefined;
-  constructor(message: string, options: ChunkErrorOptions = {}) {
-    super(message, options);
-    this.chunkId = options.chunkId;
-  }
 }
 
 /** A write (put, sync, persist) on a store opened read-only. */

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { toHex } from '../../shared/bytes.js';
 import type { SignedCheckpoint } from '../../shared/checkpoint.js';
 import { openDb, type Db } from '../db/database.js';
+import { WalCheckpointer } from '../db/wal-checkpointer.js';
 import { BlockIndex, type BlockRecord } from '../dag/block-index.js';
 import { BlockWriter, type BlockSpec, type WrittenBlock } from '../dag/block-writer.js';
 import type { ParentRuleInit } from '../dag/parent-selector.js';
@@ -74,6 +75,7 @@ export class Archive {
   readonly ctx: ArchiveContext;
   readonly #lock?: WriterLock;
   #pool?: IngestPool;
+  #checkpointer?: WalCheckpointer;
   #committer?: Committer;
   readonly #workers?: number;
   readonly #now: () => number;
@@ -108,7 +110,9 @@ export class Archive {
       const key = loadOrCreateKey(dir, true)!;
       const hasGenesis = db.prepare('SELECT 1 FROM blocks WHERE seq = 0').get() !== undefined;
       if (!hasGenesis) Archive.#createGenesis(db, key, init);
-      return new Archive(Archive.#context(dir, dbFile, db, init, true, key), init, lock);
+      const archive = new Archive(Archive.#context(dir, dbFile, db, init, true, key), init, lock);
+      archive.#checkpointer = WalCheckpointer.start(db, dbFile);
+      return archive;
     } catch (e) {
       db?.close();
       lock.release();
@@ -257,6 +261,7 @@ export class Archive {
   async close(): Promise<void> {
     await this.#committer?.flush();
     await this.#pool?.close();
+    await this.#checkpointer?.close();
     this.ctx.chunks.close();
     this.ctx.db.close();
     this.#lock?.release();

@@ -8,7 +8,7 @@ import {
   type BlockKind,
 } from '../../shared/block-header.js';
 import { MerkleLog } from '../log/merkle-log.js';
-import { nodeSha256 } from '../util/sha256.js';
+import { asBuffer, nodeSha256 } from '../util/sha256.js';
 import { ParentSelector, type ParentRuleInit } from './parent-selector.js';
 
 /** What the caller knows about a new object; the writer adds parents, depth and timestamp. */
@@ -145,7 +145,7 @@ export class BlockWriter {
 
   #write(header: BlockHeader, parentSeqs: number[]): WrittenBlock {
     const encoded = encodeHeader(header);
-    const hash = Buffer.from(nodeSha256(encoded));
+    const hash = asBuffer(nodeSha256(encoded));
     const seq = this.log.size;
     this.#insertBlock.run(
       seq,
@@ -156,7 +156,7 @@ export class BlockWriter {
       header.size,
       header.storedSize,
       header.contentRoot,
-      Buffer.from(encoded),
+      asBuffer(encoded),
     );
     if (parentSeqs.length > 0) {
       const args: number[] = [];

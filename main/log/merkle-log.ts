@@ -1,6 +1,6 @@
 import type { Db } from '../db/database.js';
 import { consistencyPath, inclusionPath, leafHash, nodeHash, splitPoint } from '../../shared/merkle.js';
-import { nodeSha256 } from '../util/sha256.js';
+import { asBuffer, nodeSha256 } from '../util/sha256.js';
 import type { Statement } from 'better-sqlite3';
 
 const EMPTY = new Uint8Array(32);
@@ -55,7 +55,7 @@ export class MerkleLog {
 
   /** Appends one block hash as the next leaf. Call inside a transaction. */
   append(blockHash: Uint8Array): void {
-    let h = Buffer.from(leafHash(blockHash, nodeSha256));
+    let h = asBuffer(leafHash(blockHash, nodeSha256));
     let i = this.#size;
     let l = 0;
     const rows: (number | Buffer)[] = [];
@@ -64,7 +64,7 @@ export class MerkleLog {
       const left = this.#last[l];
       this.#last[l] = h;
       if (i % 2 === 1) {
-        h = Buffer.from(nodeHash(left!, h, nodeSha256));
+        h = asBuffer(nodeHash(left!, h, nodeSha256));
         i = (i - 1) / 2;
         l++;
         continue;

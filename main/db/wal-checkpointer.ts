@@ -1,0 +1,60 @@
+import { Worker } from 'node:worker_threads';
+import type { Db } from './database.js';
+
+/** WAL pages (4 KiB) after which the writer checkpoints by itself, should the worker fall behind. */
+const FALLBACK_PAGES = 16_384;
+/** SQLite's own default, restored if the worker dies. */
+const DEFAULT_PAGES = 1_000;
+
+/** Worker scripts must be compiled JavaScript; under vitest this module is .ts (see ingest-pool.ts). */
+function workerUrl(moduleUrl: string = import.meta.url): URL {
+  return moduleUrl.endsWith('.ts')
+    ? new URL('../../dist/main/db/wal-checkpoint-worker.js', moduleUrl)
+    : new URL('./wal-checkpoint-worker.js', moduleUrl);
+}
+
+/**
+ * Checkpoints the writer's WAL on a worker thread. Left to SQLite, the commit that pushes the WAL
+ * past 1,000 pages copies them into the database file and fsyncs it, on the thread that committed:
+ * the main thread (a third of the time of a million block appends, in bench/dag-million.ts). Here a
+ * worker with its own connection runs PASSIVE checkpoints every `intervalMs`, and the writer only
+ * checkpoints itself if the WAL outgrows 64 MiB. If the worker dies, SQLite's default comes back.
+ */
+export class WalCheckpointer {
+  readonly #worker: Worker;
+  #stopped = false;
+  readonly #exited: Promise<void>;
+
+  private constructor(db: Db, file: string, intervalMs: number) {
+    db.pragma(`wal_autocheckpoint = ${FALLBACK_PAGES}`);
+    // After a checkpoint has caught up the writer restarts the WAL; this trims a file that grew.
+    db.pragma(`journal_size_limit = ${FALLBACK_PAGES * 4096}`);
+    this.#worker = new Worker(workerUrl(), { workerData: { file, intervalMs } });
+    this.#worker.unref();
+    this.#exited = new Promise((resolve) => {
+      this.#worker.once('exit', () => {
+        if (!this.#stopped && db.open) db.pragma(`wal_autocheckpoint = ${DEFAULT_PAGES}`);
+        resolve();
+      });
+    });
+    this.#worker.on('error', () => {
+      // Reported by the exit handler's fallback; a checkpoint failure never fails a write.
+    });
+  }
+
+  static start(db: Db, file: string, intervalMs = 250): WalCheckpointer {
+    return new WalCheckpointer(db, file, intervalMs);
+  }
+
+  /** Stops the worker and waits until its connection is closed. */
+  async close(): Promise<void> {
+    if (!this.#stopped) {
+      this.#stopped = true;
+      // Unref'd so an archive left open never holds the process; referenced while it shuts down,
+      // or the process could exit with this promise pending.
+      this.#worker.ref();
+      this.#worker.postMessage('stop');
+    }
+    await this.#exited;
+  }
+}

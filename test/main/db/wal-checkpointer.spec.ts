@@ -1,0 +1,44 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDb } from '../../../main/db/database.js';
+import { WalCheckpointer } from '../../../main/db/wal-checkpointer.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+async function until(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return cond();
+}
+
+describe('WalCheckpointer', () => {
+  it('copies committed WAL frames into the database file from its worker, not the writer', async () => {
+    const file = join(tempDir(), 'a.db');
+    const db = openDb(file);
+    db.exec('CREATE TABLE t (b BLOB NOT NULL) STRICT');
+    const cp = WalCheckpointer.start(db, file, 50);
+    try {
+      // The writer leaves checkpoints to the worker until the WAL passes 64 MiB.
+      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(16_384);
+      const before = statSync(file).size;
+      const insert = db.prepare('INSERT INTO t (b) VALUES (?)');
+      db.transaction(() => {
+        for (let i = 0; i < 2_000; i++) insert.run(randomBytes(4096));
+      })();
+      // 8 MB committed: it sits in the WAL (2,000+ pages, past SQLite's default of 1,000) until the
+      // worker copies it over; the writer has not touched the database file itself.
+      expect(statSync(`${file}-wal`).size).toBeGreaterThan(8e6);
+      expect(await until(() => statSync(file).size > before + 8e6, 10_000)).toBe(true);
+      expect(db.prepare('SELECT count(*) FROM t').pluck().get()).toBe(2_000);
+    } finally {
+      await cp.close();
+    }
+    db.close();
+    // The last connection closed cleanly: SQLite checkpointed and removed the WAL.
+    expect(existsSync(`${file}-wal`)).toBe(false);
+  });
+});

@@ -25,7 +25,7 @@ import { checkIntegrity, type CheckOptions, type IntegrityReport } from './integ
 import { loadOrCreateKey, type ArchiveKey } from './keys.js';
 import { readObject, restore, writeObjectToFile, type RestoreSummary } from './read-ops.js';
 import { archiveStats, type ArchiveStats } from './stats.js';
-import type { StoreOptions } from './store-ops.js';
+import type { Ingester, StoreOptions } from './store-ops.js';
 import { storePaths, type StoreSummary } from './store-tree.js';
 import { WriterLock } from './writer-lock.js';
 import { SOFTWARE } from '../util/version.js';
@@ -176,7 +176,8 @@ export class Archive {
     return this.ctx.writer === undefined;
   }
 
-  #ingester() {
+  /** The writer's ingest parts (pool, group committer), for other writers such as main/sync. */
+  ingester(): Ingester {
     requireWriter(this.ctx);
     this.#committer ??= new Committer(this.ctx, { maxDelayMs: this.#commitDelayMs });
     this.#pool ??= createIngestPool({
@@ -191,7 +192,7 @@ export class Archive {
 
   /** Stores files and directories (recursively, each directory also as a snapshot block). */
   store(paths: readonly string[], opts?: StoreOptions): Promise<StoreSummary> {
-    return storePaths(this.#ingester(), paths, opts);
+    return storePaths(this.ingester(), paths, opts);
   }
 
   /**

@@ -13,6 +13,7 @@ import {
   statsHelp,
 } from './commands/read.js';
 import { storeCommand, storeHelp } from './commands/store.js';
+import { logCommand, logHelp, syncCommand, syncHelp, versionsCommand, versionsHelp } from './commands/sync.js';
 
 const HELP = `pakit — a verifiable archive: every object in a content-addressed DAG, provable offline.
 
@@ -23,7 +24,20 @@ Global:
   --help       this text; \`pakit <command> --help\` for one command
 
 Commands:
-${[storeHelp, getHelp, restoreHelp, lsHelp, statsHelp, proofHelp, verifyHelp, checkHelp, checkpointHelp]
+${[
+  storeHelp,
+  getHelp,
+  restoreHelp,
+  lsHelp,
+  statsHelp,
+  proofHelp,
+  verifyHelp,
+  checkHelp,
+  checkpointHelp,
+  syncHelp,
+  versionsHelp,
+  logHelp,
+]
   .map((h) => `  ${h.replace(/\n/g, '\n  ')}`)
   .join('\n\n')}
 
@@ -40,6 +54,9 @@ const HELPS: Record<string, string> = {
   verify: verifyHelp,
   check: checkHelp,
   checkpoint: checkpointHelp,
+  sync: syncHelp,
+  versions: versionsHelp,
+  log: logHelp,
 };
 
 /** Error names that mean "the input was wrong" (exit 2) rather than "verification failed" (exit 1). */
@@ -54,6 +71,11 @@ const INPUT_ERRORS = new Set([
   'ReadOnlyArchiveError',
   'RangeError',
   'SchemaVersionError',
+  'SyncFolderError',
+  'MarkerError',
+  'NotInSyncFolderError',
+  'NotAVersionError',
+  'FileChangedError',
 ]);
 const INPUT_CODES = new Set(['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'EEXIST', 'EPERM']);
 
@@ -100,6 +122,12 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
         return await checkCommand(dir, rest, io);
       case 'checkpoint':
         return await checkpointCommand(dir, rest, io);
+      case 'sync':
+        return await syncCommand(dir, rest, io);
+      case 'versions':
+        return await versionsCommand(dir, rest, io);
+      case 'log':
+        return await logCommand(dir, rest, io);
       case 'help':
         io.out(HELP);
         return EXIT.ok;

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Archive } from '../../archive/archive.js';
 import { parseArgs, UsageError } from '../args.js';
 import { EXIT, type Io } from '../io.js';
+import { restoreVersion } from '../../sync/versions.js';
 
 export const getHelp = `pakit get HASH [-o FILE]
   Writes the object's original bytes to stdout or FILE (every chunk verified; FILE appears only
@@ -28,10 +29,29 @@ export async function getCommand(dir: string, argv: string[], io: Io): Promise<n
 }
 
 export const restoreHelp = `pakit restore HASH --to DIR
-  Restores a snapshot (the whole tree) or one file into DIR; refuses names that would escape DIR.`;
+  Restores a snapshot (the whole tree) or one file into DIR; refuses names that would escape DIR.
+pakit restore PATH --version HASH [--to DEST]
+  Puts one version of a path in a sync folder back in place (never over a change not yet synced),
+  or writes it to DEST (a new file, or into a directory).`;
 
 export async function restoreCommand(dir: string, argv: string[], io: Io): Promise<number> {
-  const { positional, flags } = parseArgs(argv, { to: 'string', json: 'boolean' });
+  const { positional, flags } = parseArgs(argv, { to: 'string', json: 'boolean', version: 'string' });
+  if (typeof flags.version === 'string') {
+    if (positional.length !== 1) throw new UsageError('restore --version needs exactly one PATH');
+    const archive = await Archive.open({ dir, readonly: true });
+    try {
+      const r = await restoreVersion(
+        archive,
+        positional[0]!,
+        flags.version,
+        typeof flags.to === 'string' ? flags.to : undefined,
+      );
+      io.out(flags.json ? JSON.stringify(r) : `restored ${r.size} bytes to ${r.path}`);
+      return EXIT.ok;
+    } finally {
+      await archive.close();
+    }
+  }
   if (positional.length !== 1) throw new UsageError('restore needs exactly one HASH');
   if (typeof flags.to !== 'string') throw new UsageError('restore needs --to DIR');
   const archive = await Archive.open({ dir, readonly: true });

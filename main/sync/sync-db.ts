@@ -157,6 +157,10 @@ export class SyncDb {
       .all(folder) as string[];
   }
 
+  snapshotCount(folder: string): number {
+    return this.#db.prepare('SELECT count(*) FROM sync_snapshots WHERE folder = ?').pluck().get(folder) as number;
+  }
+
   snapshots(folder: string): SnapshotRow[] {
     const rows = this.#db
       .prepare(

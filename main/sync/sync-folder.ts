@@ -77,6 +77,9 @@ interface Plan {
   unchanged: number;
 }
 
+/** Deletions recorded within this window count together for the mass-delete guard. */
+const MASS_DELETE_WINDOW_MS = 120_000;
+
 const ino64 = (st: BigIntStats): bigint => BigInt.asIntN(64, st.ino);
 const mtimeMs = (ns: bigint): number => Number(ns / 1_000_000n);
 const errCode = (e: unknown): string => (e as { code?: string })?.code ?? (e as Error)?.name ?? 'ERROR';
@@ -85,7 +88,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /**
  * A folder kept in the archive: every local change becomes a new version of its path, every sync
  * that changed anything a snapshot block of the whole tree, and deletions are versions too (the
- * data stays). See issue "The sync folder" and docs/SYNC.md.
+ * data stays).
  *
  * One sync runs at a time; watch events, rescans and remote versions queue behind it.
  */
@@ -106,6 +109,9 @@ export class SyncFolder {
   readonly #activityListeners = new Set<(a: SyncActivity) => void>();
   #queue: Promise<unknown> = Promise.resolve();
   #confirmDeletes = false;
+  #pendingPause: string | undefined;
+  /** Deletions recorded lately: a mass deletion seen in several watch batches still counts as one. */
+  #recentDeletes: { at: number; count: number }[] = [];
   #watcher?: FSWatcher;
   #dirty = new Set<string>();
   #debounce?: NodeJS.Timeout;
@@ -180,12 +186,19 @@ export class SyncFolder {
     if (this.#status.state === 'needs-confirmation') this.#emit({ type: 'confirmed' });
   }
 
+  /** Stops syncing (a sync under way finishes first). Changes meanwhile are picked up on resume. */
   pause(reason = 'paused by the user'): void {
-    this.#emit({ type: 'paused', reason });
+    const st = this.#status.state;
+    if (st === 'scanning' || st === 'syncing') this.#pendingPause = reason;
+    else this.#emit({ type: 'paused', reason });
   }
 
   resume(): void {
-    if (this.#status.state === 'paused') this.#emit({ type: 'resumed' });
+    this.#pendingPause = undefined;
+    if (this.#status.state !== 'paused') return;
+    this.#emit({ type: 'resumed' });
+    // Watch events were not acted on while paused: look at everything.
+    if (this.#watcher) void this.sync();
   }
 
   /**
@@ -424,6 +437,10 @@ export class SyncFolder {
     } catch (e) {
       this.#emit({ type: 'failed', reason: (e as Error).message });
       return { ...empty(), problems: [...problems, { path: this.root, code: errCode(e), message: String(e) }] };
+    } finally {
+      const reason = this.#pendingPause;
+      this.#pendingPause = undefined;
+      if (reason !== undefined) this.#emit({ type: 'paused', reason });
     }
   }
 
@@ -493,9 +510,18 @@ export class SyncFolder {
 
     const plan = this.#plan(tracked, seen, inScope);
     this.#lastDeferred = plan.deferred;
-    const trackedCount = tracked.size;
-    if (!this.#confirmDeletes && trackedCount >= this.#massMin && plan.deletes.length > trackedCount / 2) {
-      this.#emit({ type: 'confirmation-needed', count: plan.deletes.length, of: trackedCount });
+    const since = this.#now() - MASS_DELETE_WINDOW_MS;
+    this.#recentDeletes = this.#recentDeletes.filter((d) => d.at >= since);
+    const lately = this.#recentDeletes.reduce((n, d) => n + d.count, 0);
+    const trackedCount = tracked.size + lately;
+    const deleting = plan.deletes.length + lately;
+    if (
+      plan.deletes.length > 0 &&
+      !this.#confirmDeletes &&
+      trackedCount >= this.#massMin &&
+      deleting > trackedCount / 2
+    ) {
+      this.#emit({ type: 'confirmation-needed', count: deleting, of: trackedCount });
       return this.#summary(t0, problems, plan, { added: 0, changed: 0, deleted: 0 }, 0, 0);
     }
 
@@ -572,7 +598,12 @@ export class SyncFolder {
         deleted: counts.deleted + plan.renames.size,
       });
       snapshot = snap.hash.toString('hex');
-      if (this.#confirmDeletes && counts.deleted > 0) this.#confirmDeletes = false;
+      if (counts.deleted > 0) {
+        if (this.#confirmDeletes) {
+          this.#confirmDeletes = false;
+          this.#recentDeletes = [];
+        } else this.#recentDeletes.push({ at: this.#now(), count: counts.deleted });
+      }
     }
     this.#lastDeferred = plan.deferred;
     this.#emit({ type: 'completed', at: this.#now() });
@@ -693,10 +724,13 @@ export class SyncFolder {
         entries.push({ path: f.path, type: 'symlink', mtime, target, hash });
       } else entries.push({ path: f.path, type: 'file', mode: f.mode & 0o7777, mtime, size: f.size, hash });
     }
+    // The sync's number makes each sync its own block, even when the tree is one seen before
+    // (a restore back to an earlier state): the history records every sync.
     return storeBytes(this.#ing, encodeSnapshot(entries), 'snapshot', {
       entries: String(entries.length),
       folder: this.id,
       name: basename(this.root),
+      sync: String(this.#db.snapshotCount(this.id) + 1),
     });
   }
 }

@@ -212,6 +212,60 @@ describe('sync folder: guards', () => {
   });
 });
 
+describe('sync folder: pause, and deletions spread over several syncs', () => {
+  it('pauses after the sync under way, records nothing while paused, and catches up on resume', async () => {
+    const { root, archive, folder } = await setup();
+    for (let i = 0; i < 50; i++) put(root, `f${i}.txt`, `file ${i}`);
+    let paused = false;
+    folder.onStatus((st) => {
+      if (st.state === 'syncing' && !paused) {
+        paused = true;
+        folder.pause('clerk asked');
+      }
+    });
+    const s = await folder.sync();
+    expect(s.added).toBe(50);
+    expect(folder.status).toMatchObject({ state: 'paused', reason: 'clerk asked' });
+    put(root, 'later.txt', 'later');
+    expect(await folder.sync()).toMatchObject({ state: 'paused', added: 0 });
+    expect(new SyncDb(archive.ctx.db).tracked(folder.id).has('later.txt')).toBe(false);
+    folder.resume();
+    expect(folder.status.state).toBe('idle');
+    expect((await folder.sync()).added).toBe(1);
+  });
+
+  it('counts deletions of recent syncs together, so a mass delete in small batches is still held', async () => {
+    const { root, archive, folder } = await setup();
+    for (let i = 0; i < 40; i++) put(root, `d/f${i}.txt`, `file ${i}`);
+    await folder.sync();
+    const removed: string[] = [];
+    let held = false;
+    for (let batch = 0; batch < 5 && !held; batch++) {
+      const paths: string[] = [];
+      for (let i = batch * 6; i < batch * 6 + 6; i++) {
+        rmSync(join(root, `d/f${i}.txt`));
+        paths.push(`d/f${i}.txt`);
+      }
+      removed.push(...paths);
+      const s = await folder.sync(paths);
+      held = s.state === 'needs-confirmation';
+    }
+    // 6 of 40 files per sync never passes half on its own; together they do, by the fourth batch.
+    expect(held).toBe(true);
+    expect(removed.length).toBe(24);
+    expect(new SyncDb(archive.ctx.db).tracked(folder.id).size).toBe(22);
+  });
+
+  it('syncs a path longer than 1,000 characters', async () => {
+    const { root, archive, folder } = await setup();
+    const rel = `${Array.from({ length: 20 }, (_, i) => `${'verzeichnis-'.repeat(4)}${i}`).join('/')}/akte.txt`;
+    expect(rel.length).toBeGreaterThan(1000);
+    put(root, rel, 'deep');
+    expect((await folder.sync()).added).toBe(1);
+    expect(await history(archive, folder, rel)).toEqual(['deep']);
+  });
+});
+
 describe('sync folder: conflicts and writes into the folder', () => {
   it('keeps both versions when a path changed on disk and in the archive; the loser gets a conflict name', async () => {
     const { root, archive, folder } = await setup({ device: 'office-a' });
@@ -276,7 +330,12 @@ describe('sync folder: conflicts and writes into the folder', () => {
     const [v1] = new SyncDb(archive.ctx.db).versions(folder.id, 'letter.txt');
     await restoreVersion(archive, join(root, 'letter.txt'), v1!.hash);
     expect(readFileSync(join(root, 'letter.txt'), 'utf8')).toBe('first');
-    expect((await folder.sync()).changed).toBe(1);
+    // The folder is now exactly as after the first sync, but this sync still gets its own snapshot.
+    const back = await folder.sync();
+    expect(back.changed).toBe(1);
+    const snaps = new SyncDb(archive.ctx.db).snapshots(folder.id);
+    expect(snaps).toHaveLength(3);
+    expect(new Set(snaps.map((x) => x.hash)).size).toBe(3);
     expect(await history(archive, folder, 'letter.txt')).toEqual(['first', 'second', 'first']);
     // An unsynced local edit is not overwritten, and nothing changes.
     put(root, 'letter.txt', 'unsynced edit', 1_000);

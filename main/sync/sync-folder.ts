@@ -143,8 +143,11 @@ export class SyncFolder {
     if (!existsSync(given)) throw new SyncFolderError(`${given} does not exist`);
     if (!statSync(given).isDirectory()) throw new SyncFolderError(`${given} is not a directory`);
     const root = realpathSync(given);
-    if (root === realpathSync(init.archive.ctx.dir) || root.startsWith(`${realpathSync(init.archive.ctx.dir)}/`))
+    const data = realpathSync(init.archive.ctx.dir);
+    if (root === data || root.startsWith(`${data}/`))
       throw new SyncFolderError(`${root} is inside the archive's own data directory`);
+    if (data.startsWith(`${root}/`))
+      throw new SyncFolderError(`the archive's data directory ${data} is inside ${root}: it would archive itself`);
     const db = new SyncDb(init.archive.ctx.db);
     const device = init.device ?? hostname();
     const known = db.folderByRoot(root);

@@ -187,6 +187,15 @@ describe('sync folder: guards', () => {
     expect(await history(archive, again, 'f0.txt')).toEqual(['file 0']);
   });
 
+  it('refuses a folder that holds the archive or lies inside it, and writes no marker', async () => {
+    const outer = tempDir('pakit-sync-');
+    const archive = await openArchive(join(outer, 'data'));
+    expect(() => SyncFolder.open({ archive, root: outer })).toThrow(/would archive itself/);
+    expect(() => SyncFolder.open({ archive, root: join(outer, 'data', 'packs') })).toThrow(/inside the archive/);
+    expect(() => SyncFolder.open({ archive, root: join(outer, 'nope') })).toThrow(/does not exist/);
+    expect(readdirSync(outer)).toEqual(['data']);
+  });
+
   it('holds back a sync that would delete more than half of the files until confirmed', async () => {
     const { root, archive, folder } = await setup();
     for (let i = 0; i < 30; i++) put(root, `doc${i}.txt`, `doc ${i}`);

@@ -117,6 +117,9 @@ export class SyncFolder {
   #debounce?: NodeJS.Timeout;
   #rescan?: NodeJS.Timeout;
   #closed = false;
+  readonly #hashOfSeq = new Map<number, string>();
+  readonly #linkTargets = new Map<number, string>();
+  readonly #hashBySeq;
 
   private constructor(init: SyncFolderInit, id: string, root: string, device: string) {
     this.#archive = init.archive;
@@ -130,6 +133,7 @@ export class SyncFolder {
     this.#debounceMs = init.debounceMs ?? 200;
     this.#massMin = init.massDeleteMinFiles ?? 10;
     this.#now = init.now ?? Date.now;
+    this.#hashBySeq = init.archive.ctx.db.prepare('SELECT hash FROM blocks WHERE seq = ?').pluck();
   }
 
   /**
@@ -551,12 +555,25 @@ export class SyncFolder {
       filesDone++;
     }
 
-    // New and changed files, several in flight (they share the ingest pool's workers).
-    const window = Math.max(2, this.#ing.pool.size * 8);
-    const inflight = new Set<Promise<void>>();
+    // New and changed files, several in flight. A file holds its slot while it is read and chunked;
+    // once its chunks are stored it only waits for its group commit, and many may wait at once
+    // (as in store-tree.ts) — otherwise the commit delay would cap a sync at a few files a commit.
+    const window = Math.max(2, this.#ing.pool.size * 16);
+    let ingesting = 0;
+    const slotFree: (() => void)[] = [];
+    const all: Promise<void>[] = [];
     for (const rel of plan.ingest) {
       const s = seen.get(rel)!;
-      const p = this.#ingestOne(rel, s).then(
+      while (ingesting >= window) await new Promise<void>((r) => slotFree.push(r));
+      ingesting++;
+      let released = false;
+      const release = (): void => {
+        if (released) return;
+        released = true;
+        ingesting--;
+        slotFree.shift()?.();
+      };
+      const p = this.#ingestOne(rel, s, release).then(
         (r) => {
           filesDone++;
           if (!r) {
@@ -576,11 +593,9 @@ export class SyncFolder {
           problem(rel, e);
         },
       );
-      const tracked2 = p.finally(() => inflight.delete(tracked2));
-      inflight.add(tracked2);
-      if (inflight.size >= window) await Promise.race(inflight);
+      all.push(p.finally(release));
     }
-    await Promise.all(inflight);
+    await Promise.all(all);
     progress();
     for (const rel of plan.deletes) {
       changes.push({ type: 'delete', path: rel, origin: 'local' });
@@ -672,14 +687,19 @@ export class SyncFolder {
   }
 
   /** Reads one new or changed path; undefined when it changed while being read (try again later). */
-  async #ingestOne(rel: string, s: Seen): Promise<{ file: TrackedFile; size: number; hash: string } | undefined> {
+  async #ingestOne(
+    rel: string,
+    s: Seen,
+    onIngested: () => void,
+  ): Promise<{ file: TrackedFile; size: number; hash: string } | undefined> {
     const abs = join(this.root, rel);
     if (s.kind === 'symlink') {
+      onIngested();
       const r = await storeSymlink(this.#ing, abs, s.st, readlinkSync(abs));
       const seq = getBlock(this.#archive.ctx, r.hash).seq;
       return { file: trackedFrom(rel, seq, s), size: r.size, hash: r.hash };
     }
-    const r = await storeFile(this.#ing, abs, s.st);
+    const r = await storeFile(this.#ing, abs, s.st, undefined, onIngested);
     const after = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
     if (!after || after.size !== s.st.size || after.mtimeNs !== s.st.mtimeNs || ino64(after) !== ino64(s.st))
       return undefined;
@@ -718,14 +738,25 @@ export class SyncFolder {
   async #snapshot(files: Map<string, TrackedFile>) {
     const ctx = this.#archive.ctx;
     const entries: SnapshotEntry[] = [];
+    let n = 0;
     for (const f of files.values()) {
-      const b = ctx.index.bySeq(f.seq)!;
-      const hash = b.hash.toString('hex');
+      // Blocks never change, so their hashes (and link targets) are remembered between syncs: a
+      // 30,000-file folder would otherwise cost a query per file on every small change.
+      let hash = this.#hashOfSeq.get(f.seq);
+      if (hash === undefined) {
+        hash = (this.#hashBySeq.get(f.seq) as Buffer).toString('hex');
+        this.#hashOfSeq.set(f.seq, hash);
+      }
       const mtime = mtimeMs(f.mtimeNs);
       if (f.kind === 'symlink') {
-        const target = Buffer.concat(await collect(ctx, b)).toString();
+        let target = this.#linkTargets.get(f.seq);
+        if (target === undefined) {
+          target = Buffer.concat(await collect(ctx, ctx.index.bySeq(f.seq)!)).toString();
+          this.#linkTargets.set(f.seq, target);
+        }
         entries.push({ path: f.path, type: 'symlink', mtime, target, hash });
       } else entries.push({ path: f.path, type: 'file', mode: f.mode & 0o7777, mtime, size: f.size, hash });
+      if (++n % 1024 === 0) await new Promise<void>((r) => setImmediate(r));
     }
     // The sync's number makes each sync its own block, even when the tree is one seen before
     // (a restore back to an earlier state): the history records every sync.

@@ -13,7 +13,7 @@ import {
 import type { Archive } from '../archive/archive.js';
 import { getBlock } from '../archive/context.js';
 import { readBlockContent } from '../archive/read-ops.js';
-import { encodeSnapshot, type SnapshotEntry } from '../archive/snapshot.js';
+import { encodeSnapshotAsync, type SnapshotEntry } from '../archive/snapshot.js';
 import { storeBytes, storeFile, storeSymlink, type Ingester, type StoreProblem } from '../archive/store-ops.js';
 import { IgnoreRules, IGNORE_FILE } from './ignore-rules.js';
 import { MARKER_FILE, readMarker, writeMarker } from './marker.js';
@@ -384,7 +384,7 @@ export class SyncFolder {
     const tracked = this.#db.tracked(this.id);
     tracked.set(rel, file);
     const snap = await this.#snapshot(tracked);
-    this.#db.record(this.id, snap.seq, ts, [{ type: 'put', file, origin }], {
+    await this.#db.record(this.id, snap.seq, ts, [{ type: 'put', file, origin }], {
       added: kind === 'added' ? 1 : 0,
       changed: kind === 'changed' ? 1 : 0,
       deleted: 0,
@@ -515,7 +515,7 @@ export class SyncFolder {
       scope.some((s) => s === '' || p === s || p.startsWith(`${s}/`)) &&
       !unreadable.some((u) => u === '' || p === u || p.startsWith(`${u}/`));
 
-    const plan = this.#plan(tracked, seen, inScope);
+    const plan = await this.#plan(tracked, seen, inScope);
     this.#lastDeferred = plan.deferred;
     const since = this.#now() - MASS_DELETE_WINDOW_MS;
     this.#recentDeletes = this.#recentDeletes.filter((d) => d.at >= since);
@@ -610,7 +610,7 @@ export class SyncFolder {
         else after.delete(c.path);
       }
       const snap = await this.#snapshot(after);
-      this.#db.record(this.id, snap.seq, this.#now(), changes, {
+      await this.#db.record(this.id, snap.seq, this.#now(), changes, {
         added: counts.added + plan.renames.size,
         changed: counts.changed,
         deleted: counts.deleted + plan.renames.size,
@@ -652,11 +652,20 @@ export class SyncFolder {
     };
   }
 
-  #plan(tracked: Map<string, TrackedFile>, seen: Map<string, Seen>, inScope: (p: string) => boolean): Plan {
+  async #plan(
+    tracked: Map<string, TrackedFile>,
+    seen: Map<string, Seen>,
+    inScope: (p: string) => boolean,
+  ): Promise<Plan> {
+    let n = 0;
+    const breathe = async (): Promise<void> => {
+      if (++n % 2048 === 0) await new Promise<void>((r) => setImmediate(r));
+    };
     const plan: Plan = { ingest: [], renames: new Map(), deletes: [], deferred: [], unchanged: 0 };
     const fresh = this.#now() - this.#settleMs;
     const added: string[] = [];
     for (const [rel, s] of seen) {
+      await breathe();
       const t = tracked.get(rel);
       if (t && t.kind === s.kind && sameStat(t, s.st)) {
         plan.unchanged++;
@@ -671,6 +680,7 @@ export class SyncFolder {
     }
     const vanished = new Map<string, TrackedFile>();
     for (const [rel, t] of tracked) {
+      await breathe();
       if (!seen.has(rel) && inScope(rel)) vanished.set(`${t.ino}:${t.size}:${t.mtimeNs}`, t);
     }
     for (const rel of added) {
@@ -760,7 +770,7 @@ export class SyncFolder {
     }
     // The sync's number makes each sync its own block, even when the tree is one seen before
     // (a restore back to an earlier state): the history records every sync.
-    return storeBytes(this.#ing, encodeSnapshot(entries), 'snapshot', {
+    return storeBytes(this.#ing, await encodeSnapshotAsync(entries), 'snapshot', {
       entries: String(entries.length),
       folder: this.id,
       name: basename(this.root),

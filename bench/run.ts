@@ -19,6 +19,7 @@ import { pakitSection } from './pakit-cli.js';
 import { summarySection } from './summary.js';
 import { dagMillionSection } from './dag-million.js';
 import { eventLoopSection, largeFileSection } from './large-file.js';
+import { syncSection } from './sync.js';
 
 interface Registered {
   run: Section;
@@ -38,6 +39,11 @@ const SECTIONS: Record<string, Registered> = {
     run: eventLoopSection,
     byDefault: true,
     describe: 'main-thread event-loop delay while the corpus ingests',
+  },
+  sync: {
+    run: syncSection,
+    byDefault: true,
+    describe: 'sync folder: first scan vs borg, 10k rescan, watch latency, lag',
   },
   summary: { run: summarySection, byDefault: true, describe: 'table and Pakit/borg, Pakit/restic ratios' },
 };

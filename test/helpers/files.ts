@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, lstatSync, readlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, lstatSync, readlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { seeded } from './tmp.js';
 
@@ -64,4 +64,11 @@ export function describeTree(root: string): Record<string, string> {
   };
   walk(root, '');
   return out;
+}
+
+/** Writes a file whose mtime is `ageMs` in the past, so a sync folder counts it as settled at once. */
+export function writeSettled(root: string, rel: string, content: string | Uint8Array, ageMs = 5_000): void {
+  const p = writeFile(root, rel, content);
+  const t = new Date(Date.now() - ageMs);
+  utimesSync(p, t, t);
 }

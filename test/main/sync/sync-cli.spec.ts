@@ -1,19 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Archive } from '../../../main/archive/archive.js';
 import { SyncDb } from '../../../main/sync/sync-db.js';
 import { BIN, pakit, pakitAsync } from '../../helpers/cli.js';
+import { writeSettled as put } from '../../helpers/files.js';
 import { seeded, tempDir } from '../../helpers/tmp.js';
-
-function put(root: string, rel: string, content: string | Buffer, ageMs = 5_000): void {
-  const p = join(root, rel);
-  mkdirSync(dirname(p), { recursive: true });
-  writeFileSync(p, content);
-  const t = new Date(Date.now() - ageMs);
-  utimesSync(p, t, t);
-}
 
 async function until<T>(f: () => T | undefined, ms: number): Promise<T> {
   const end = Date.now() + ms;

@@ -6,10 +6,9 @@ import {
   rmSync,
   symlinkSync,
   unlinkSync,
-  utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Archive } from '../../../main/archive/archive.js';
 import { SyncDb } from '../../../main/sync/sync-db.js';
@@ -17,21 +16,13 @@ import { SyncFolder, type SyncFolderInit } from '../../../main/sync/sync-folder.
 import { restoreVersion } from '../../../main/sync/versions.js';
 import type { SyncStatus } from '../../../shared/sync-status.js';
 import { openArchive, readAll } from '../../helpers/archive.js';
+import { writeSettled as put } from '../../helpers/files.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const folders: SyncFolder[] = [];
 afterEach(async () => {
   for (const f of folders.splice(0)) await f.close();
 });
-
-/** Writes a file whose mtime is in the past, so it counts as settled at once. */
-function put(root: string, rel: string, content: string | Buffer, ageMs = 5_000): void {
-  const p = join(root, rel);
-  mkdirSync(dirname(p), { recursive: true });
-  writeFileSync(p, content);
-  const t = new Date(Date.now() - ageMs);
-  utimesSync(p, t, t);
-}
 
 async function setup(init: Partial<SyncFolderInit> = {}) {
   const root = tempDir('pakit-sync-');

@@ -12,6 +12,7 @@ import {
   statsCommand,
   statsHelp,
 } from './commands/read.js';
+import { serveCommand, serveHelp } from './commands/serve.js';
 import { storeCommand, storeHelp } from './commands/store.js';
 import { logCommand, logHelp, syncCommand, syncHelp, versionsCommand, versionsHelp } from './commands/sync.js';
 
@@ -37,6 +38,7 @@ ${[
   syncHelp,
   versionsHelp,
   logHelp,
+  serveHelp,
 ]
   .map((h) => `  ${h.replace(/\n/g, '\n  ')}`)
   .join('\n\n')}
@@ -57,6 +59,7 @@ const HELPS: Record<string, string> = {
   sync: syncHelp,
   versions: versionsHelp,
   log: logHelp,
+  serve: serveHelp,
 };
 
 /** Error names that mean "the input was wrong" (exit 2) rather than "verification failed" (exit 1). */
@@ -128,6 +131,8 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
         return await versionsCommand(dir, rest, io);
       case 'log':
         return await logCommand(dir, rest, io);
+      case 'serve':
+        return await serveCommand(dir, rest, io);
       case 'help':
         io.out(HELP);
         return EXIT.ok;

@@ -1,0 +1,115 @@
+import { Archive } from '../archive/archive.js';
+import { SyncFolder } from '../sync/sync-folder.js';
+import { listVersions } from '../sync/versions.js';
+import { SOFTWARE } from '../util/version.js';
+import type { EventName, Events, Handlers } from '../../shared/ipc-contract.js';
+
+export interface PakitNodeInit {
+  /** The archive's data directory. */
+  readonly dataDir: string;
+  /** A sync folder to keep (watched from start), if any. */
+  readonly folder?: string;
+  /** Passed to the sync folder (tests shorten the settle time). */
+  readonly settleMs?: number;
+}
+
+export class NoSyncFolderError extends Error {
+  override readonly name = 'NoSyncFolderError';
+  readonly code = 'ERR_NO_SYNC_FOLDER';
+}
+
+export type EventListener = <E extends EventName>(name: E, payload: Events[E]) => void;
+
+/**
+ * The composition root: the services a Pakit node runs, started and stopped in order — the
+ * archive, then the sync folder (later P2P and the chain). The Electron shell and `pakit serve`
+ * both run one of these and expose its `handlers` (the IPC contract) and its events.
+ */
+export class PakitNode {
+  readonly archive: Archive;
+  readonly folder: SyncFolder | undefined;
+  readonly handlers: Handlers;
+  readonly #listeners = new Set<EventListener>();
+
+  private constructor(archive: Archive, folder: SyncFolder | undefined) {
+    this.archive = archive;
+    this.folder = folder;
+    folder?.onStatus((s) => this.#emit('sync.status', s));
+    this.handlers = this.#makeHandlers();
+  }
+
+  static async start(init: PakitNodeInit): Promise<PakitNode> {
+    const archive = await Archive.open({ dir: init.dataDir });
+    let folder: SyncFolder | undefined;
+    try {
+      if (init.folder !== undefined)
+        folder = SyncFolder.open({ archive, root: init.folder, ...(init.settleMs ? { settleMs: init.settleMs } : {}) });
+      const node = new PakitNode(archive, folder);
+      await folder?.watch();
+      return node;
+    } catch (e) {
+      await folder?.close();
+      await archive.close();
+      throw e;
+    }
+  }
+
+  /** Stops in reverse order: the sync folder (its sync under way finishes), a checkpoint, the archive. */
+  async stop(): Promise<void> {
+    await this.folder?.close();
+    const cp = this.archive.latestCheckpoint();
+    if ((this.archive.ctx.writer?.size ?? 0) > (cp?.size ?? 0)) this.archive.checkpoint();
+    await this.archive.close();
+  }
+
+  onEvent(fn: EventListener): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
+  #emit<E extends EventName>(name: E, payload: Events[E]): void {
+    for (const l of this.#listeners) l(name, payload);
+  }
+
+  #requireFolder(): SyncFolder {
+    if (!this.folder) throw new NoSyncFolderError('no sync folder is configured (pakit serve --folder DIR)');
+    return this.folder;
+  }
+
+  #makeHandlers(): Handlers {
+    const archive = this.archive;
+    return {
+      'node.status': () => ({
+        version: SOFTWARE,
+        archiveId: archive.id,
+        dataDir: archive.ctx.dir,
+        sync: this.folder ? { root: this.folder.root, status: this.folder.status } : null,
+      }),
+      'archive.stats': () => archive.stats(),
+      'archive.proof': ({ hash, chunk }) => {
+        // A proof needs a signed checkpoint that covers the object: sign one if the newest does not.
+        archive.checkpoint();
+        return archive.proof(hash, chunk === undefined ? {} : { chunk });
+      },
+      'sync.pause': ({ reason }) => {
+        this.#requireFolder().pause(reason);
+        return null;
+      },
+      'sync.resume': () => {
+        this.#requireFolder().resume();
+        return null;
+      },
+      'sync.versions': ({ path }) => {
+        const folder = this.#requireFolder();
+        const abs = path.startsWith('/') ? path : `${folder.root}/${path}`;
+        return listVersions(archive, abs).versions.map((v) => ({
+          hash: v.hash,
+          time: new Date(v.ts).toISOString(),
+          deleted: v.deleted,
+          size: v.size,
+          origin: v.origin,
+        }));
+      },
+    };
+  }
+}

@@ -1,0 +1,37 @@
+import { PakitNode } from '../../app/pakit-node.js';
+import { BridgeServer, isLoopback } from '../../serve/bridge-server.js';
+import { parseArgs, UsageError } from '../args.js';
+import { EXIT, type Io } from '../io.js';
+
+export const serveHelp = `pakit serve [--folder DIR] [--port N] [--host ADDR]
+  Runs the node (the archive, and DIR as its sync folder) with the app's interface over HTTP and
+  its IPC contract over a WebSocket. Prints the address to open, with its access token. Binds to
+  127.0.0.1 unless --host says otherwise; --port 0 (the default) picks a free port.`;
+
+export async function serveCommand(dir: string, argv: string[], io: Io): Promise<number> {
+  const { positional, flags } = parseArgs(argv, { folder: 'string', port: 'number', host: 'string' });
+  if (positional.length > 0) throw new UsageError('serve takes no arguments (the folder goes in --folder)');
+  if (typeof flags.port === 'number' && flags.port > 65535) throw new UsageError('--port must be at most 65535');
+  const host = typeof flags.host === 'string' ? flags.host : '127.0.0.1';
+  const node = await PakitNode.start({
+    dataDir: dir,
+    ...(typeof flags.folder === 'string' ? { folder: flags.folder } : {}),
+  });
+  let server: BridgeServer | undefined;
+  try {
+    server = await BridgeServer.start({ node, host, port: typeof flags.port === 'number' ? flags.port : 0 });
+    if (!isLoopback(host))
+      io.err(
+        `pakit: warning: listening on ${host}, reachable from other machines; anyone with the token controls this node`,
+      );
+    io.out(server.url);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    return EXIT.ok;
+  } finally {
+    await server?.close();
+    await node.stop();
+  }
+}

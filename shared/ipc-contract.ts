@@ -1,0 +1,129 @@
+/**
+ * The one contract between main and the renderer, typed once: method name → request schema and
+ * response type, and main → renderer push events. The Electron preload and the WebSocket bridge
+ * of `pakit serve` are both built from these keys; no channel name is written twice.
+ *
+ * Every call answers with an envelope, never a thrown error: Electron's ipcMain.handle carries
+ * only `message` across, and the bridge carries JSON.
+ */
+import { z } from 'zod';
+import type { SyncStatus } from './sync-status.js';
+
+const hash64 = z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex digits');
+
+/** Request schemas: every inbound payload is parsed with these in main before a handler runs. */
+export const requestSchemas = {
+  'node.status': z.object({}).strict(),
+  'archive.stats': z.object({}).strict(),
+  'archive.proof': z.object({ hash: hash64, chunk: z.number().int().nonnegative().optional() }).strict(),
+  'sync.pause': z.object({ reason: z.string().max(200).optional() }).strict(),
+  'sync.resume': z.object({}).strict(),
+  'sync.versions': z.object({ path: z.string().min(1).max(4096) }).strict(),
+} as const;
+
+export type Method = keyof typeof requestSchemas;
+export type Request<M extends Method> = z.infer<(typeof requestSchemas)[M]>;
+
+export interface NodeStatus {
+  readonly version: string;
+  readonly archiveId: string;
+  readonly dataDir: string;
+  /** The sync folder's root and status, when one is configured. */
+  readonly sync: { readonly root: string; readonly status: SyncStatus } | null;
+}
+
+export interface ArchiveStatsView {
+  readonly objects: number;
+  readonly blocks: number;
+  readonly chunks: number;
+  readonly originalBytes: number;
+  readonly storedBytes: number;
+  readonly maxDepth: number;
+}
+
+export interface VersionView {
+  readonly hash: string;
+  readonly time: string;
+  readonly deleted: boolean;
+  readonly size: number;
+  readonly origin: string;
+}
+
+/** Response types, method by method. */
+export interface Responses {
+  'node.status': NodeStatus;
+  'archive.stats': ArchiveStatsView;
+  /** A proof document (docs/FORMATS.md), verified in the renderer with shared/verify.ts. */
+  'archive.proof': unknown;
+  'sync.pause': null;
+  'sync.resume': null;
+  'sync.versions': readonly VersionView[];
+}
+
+/** Main → renderer push events. */
+export interface Events {
+  'sync.status': SyncStatus;
+}
+export type EventName = keyof Events;
+export const EVENT_NAMES: readonly EventName[] = ['sync.status'];
+export const METHODS = Object.keys(requestSchemas) as Method[];
+
+export interface ErrorInfo {
+  readonly name: string;
+  readonly code: string;
+  readonly message: string;
+}
+export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ErrorInfo };
+
+/** What main implements; the compiler checks every method of the contract is there. */
+export type Handlers = { readonly [M in Method]: (req: Request<M>) => Promise<Responses[M]> | Responses[M] };
+
+/** The renderer's view: one async function per method (preload and bridge client build it). */
+export type PakitApi = { readonly [M in Method]: (req: Request<M>) => Promise<Result<Responses[M]>> };
+
+export class UnknownMethodError extends Error {
+  override readonly name = 'UnknownMethodError';
+  readonly code = 'ERR_UNKNOWN_METHOD';
+}
+
+export class InvalidRequestError extends Error {
+  override readonly name = 'InvalidRequestError';
+  readonly code = 'ERR_INVALID_REQUEST';
+}
+
+export function isMethod(m: unknown): m is Method {
+  return typeof m === 'string' && Object.prototype.hasOwnProperty.call(requestSchemas, m);
+}
+
+export function errorInfo(e: unknown): ErrorInfo {
+  const err = e as { name?: unknown; code?: unknown; message?: unknown };
+  return {
+    name: typeof err?.name === 'string' ? err.name : 'Error',
+    code: typeof err?.code === 'string' ? err.code : 'ERR_INTERNAL',
+    message: typeof err?.message === 'string' ? err.message : String(e),
+  };
+}
+
+/**
+ * Validates and runs one call: an unknown method or a payload that does not match its schema gets
+ * a typed error naming what was wrong, and the handler never runs.
+ */
+export async function dispatch(handlers: Handlers, method: unknown, payload: unknown): Promise<Result<unknown>> {
+  if (!isMethod(method))
+    return { ok: false, error: errorInfo(new UnknownMethodError(`unknown method ${JSON.stringify(method)}`)) };
+  const parsed = requestSchemas[method].safeParse(payload ?? {});
+  if (!parsed.success) {
+    const first = parsed.error.issues[0]!;
+    const where = first.path.length > 0 ? first.path.join('.') : 'payload';
+    return {
+      ok: false,
+      error: errorInfo(new InvalidRequestError(`${method}: ${where}: ${first.message}`)),
+    };
+  }
+  try {
+    const handler = handlers[method] as (req: unknown) => Promise<unknown> | unknown;
+    return { ok: true, value: await handler(parsed.data) };
+  } catch (e) {
+    return { ok: false, error: errorInfo(e) };
+  }
+}

@@ -1,4 +1,10 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { Archive } from '../archive/archive.js';
+import { UnsafePathError } from '../archive/errors.js';
+import { checkFileName } from '../util/safe-path.js';
 import { SyncFolder } from '../sync/sync-folder.js';
 import { listVersions } from '../sync/versions.js';
 import { SOFTWARE } from '../util/version.js';
@@ -60,6 +66,30 @@ export class PakitNode {
     const cp = this.archive.latestCheckpoint();
     if ((this.archive.ctx.writer?.size ?? 0) > (cp?.size ?? 0)) this.archive.checkpoint();
     await this.archive.close();
+  }
+
+  /**
+   * Archives one file that arrives as a stream (a drop on the served UI): written to a private
+   * temporary folder under its own name, stored, and removed. Returns the receipt.
+   */
+  async storeUpload(
+    name: string,
+    body: NodeJS.ReadableStream,
+  ): Promise<{ name: string; hash: string; size: number; storedSize: number }> {
+    const why = checkFileName(name);
+    if (why) throw new UnsafePathError(`refusing file name ${JSON.stringify(name)}: ${why}`);
+    const dir = join(this.archive.ctx.dir, 'tmp', randomBytes(8).toString('hex'));
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    try {
+      const file = join(dir, name);
+      await pipeline(body, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
+      const { results, problems } = await this.archive.store([file]);
+      if (problems.length > 0) throw new Error(`${name}: ${problems[0]!.message}`);
+      const r = results[0]!;
+      return { name, hash: r.hash, size: r.size, storedSize: r.storedSize };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   onEvent(fn: EventListener): () => void {

@@ -137,6 +137,10 @@ export class BridgeServer {
       res.writeHead(why.status, { 'content-type': 'text/plain' }).end(`${why.text}\n`);
       return;
     }
+    if (req.method === 'POST' && new URL(req.url ?? '/', 'http://x').pathname === '/upload') {
+      void this.#onUpload(req, res);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
@@ -163,6 +167,36 @@ export class BridgeServer {
       return;
     }
     res.writeHead(404, headers).end();
+  }
+
+  /** POST /upload: one file's bytes, its name in x-pakit-name; the token and Origin as for the bridge. */
+  async #onUpload(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const reply = (status: number, body: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
+    const host = req.headers.host ?? '';
+    const given = Buffer.from(String(req.headers['x-pakit-token'] ?? ''));
+    const want = Buffer.from(this.token);
+    if (req.headers.origin !== `http://${host}`) {
+      req.resume();
+      return reply(403, { ok: false, error: errorInfo(new InvalidRequestError('foreign or missing Origin')) });
+    }
+    if (given.length !== want.length || !timingSafeEqual(given, want)) {
+      req.resume();
+      return reply(401, { ok: false, error: errorInfo(new InvalidRequestError('missing or wrong token')) });
+    }
+    let name: string;
+    try {
+      name = decodeURIComponent(String(req.headers['x-pakit-name'] ?? ''));
+    } catch {
+      name = '';
+    }
+    try {
+      reply(200, { ok: true, value: await this.#node.storeUpload(name, req) });
+    } catch (e) {
+      req.resume();
+      reply(400, { ok: false, error: errorInfo(e) });
+    }
   }
 
   #staticFile(path: string): string | undefined {

@@ -2,6 +2,14 @@ import { PakitNode } from '../../app/pakit-node.js';
 import { BridgeServer, isLoopback } from '../../serve/bridge-server.js';
 import { parseArgs, UsageError } from '../args.js';
 import { EXIT, type Io } from '../io.js';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The built renderer: dist/renderer beside dist/main (npm install builds it). */
+function rendererDir(): string | undefined {
+  const dir = fileURLToPath(new URL('../../../renderer', import.meta.url));
+  return existsSync(dir) ? dir : undefined;
+}
 
 export const serveHelp = `pakit serve [--folder DIR] [--port N] [--host ADDR]
   Runs the node (the archive, and DIR as its sync folder) with the app's interface over HTTP and
@@ -19,7 +27,12 @@ export async function serveCommand(dir: string, argv: string[], io: Io): Promise
   });
   let server: BridgeServer | undefined;
   try {
-    server = await BridgeServer.start({ node, host, port: typeof flags.port === 'number' ? flags.port : 0 });
+    server = await BridgeServer.start({
+      node,
+      host,
+      port: typeof flags.port === 'number' ? flags.port : 0,
+      staticDir: rendererDir(),
+    });
     if (!isLoopback(host))
       io.err(
         `pakit: warning: listening on ${host}, reachable from other machines; anyone with the token controls this node`,

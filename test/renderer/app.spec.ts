@@ -1,0 +1,124 @@
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pakit, pakitAsync, ROOT } from '../helpers/cli.js';
+import { prose } from '../helpers/files.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const CHROMIUM = process.env.PAKIT_CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+
+let browser: Browser;
+let serve: ChildProcess;
+let url = '';
+let data = '';
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set PAKIT_CHROMIUM)`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  data = tempDir();
+  const folder = tempDir('pakit-sync-');
+  serve = pakitAsync(['--data', data, 'serve', '--folder', folder, '--port', '0']);
+  url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    serve.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      const m = /http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]{64}/.exec(out);
+      if (m) resolve(m[0]);
+    });
+    serve.once('exit', (code) => reject(new Error(`pakit serve exited with ${code}`)));
+  });
+  // launch() gives every run a fresh temporary profile of its own.
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (serve && serve.exitCode === null) {
+    serve.kill('SIGTERM');
+    await new Promise((r) => serve.once('exit', r));
+  }
+});
+
+async function open(at = url): Promise<Page> {
+  const page = await browser.newPage();
+  await page.goto(at);
+  return page;
+}
+
+describe('the served UI in Chromium', () => {
+  it('archives a picked and a dropped file: each receipt hash returns the same bytes from pakit get', async () => {
+    const page = await open();
+    await expect.poll(() => page.getByRole('status', { name: 'Node status' }).textContent()).toMatch(/pakit /);
+    await page.screenshot({ path: join(ARTIFACTS, 'archive-view.png'), fullPage: true });
+
+    const dir = tempDir();
+    const picked = join(dir, 'deed-1984.txt');
+    writeFileSync(picked, prose(300_000, 5));
+    await page.getByLabel('Choose files to archive').setInputFiles(picked);
+    const receipt = page.getByRole('listitem', { name: 'Receipt for deed-1984.txt' });
+    const hash = (await receipt.getByTestId('receipt-hash').textContent())!;
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(pakit(['--data', data, 'get', hash]).stdoutBytes.equals(readFileSync(picked))).toBe(true);
+
+    // A drop: a synthetic drop event carrying a DataTransfer with a File.
+    await page.evaluate(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['survey plan, lot 12'], 'survey.txt', { type: 'text/plain' }));
+      const zone = document.querySelector('[aria-label="Drop files here to archive them"]')!;
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    const dropped = page.getByRole('listitem', { name: 'Receipt for survey.txt' });
+    const droppedHash = (await dropped.getByTestId('receipt-hash').textContent())!;
+    expect(pakit(['--data', data, 'get', droppedHash]).stdout).toBe('survey plan, lot 12');
+    await page.screenshot({ path: join(ARTIFACTS, 'archive-receipts.png'), fullPage: true });
+    await page.close();
+  }, 60_000);
+
+  it('builds a proof and verifies it in the renderer; a tampered proof is invalid with its reason', async () => {
+    const page = await open();
+    const dir = tempDir();
+    const file = join(dir, 'minutes.txt');
+    writeFileSync(file, 'council minutes, 3 March');
+    await page.getByLabel('Choose files to archive').setInputFiles(file);
+    await page.getByRole('button', { name: 'Proof for minutes.txt' }).click();
+    await expect.poll(() => page.getByTestId('verdict').textContent()).toBe('Valid');
+    const steps = await page.getByRole('list', { name: 'Verification steps' }).getByRole('listitem').allTextContents();
+    expect(steps.length).toBeGreaterThanOrEqual(3);
+    expect(steps.every((s) => s.startsWith('✓'))).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'proofs-valid.png'), fullPage: true });
+
+    // The same proof with one hex digit of the block header changed, imported from a file.
+    const href = (await page.getByRole('link', { name: 'Export proof' }).getAttribute('href'))!;
+    const proof = JSON.parse(decodeURIComponent(href.slice(href.indexOf(',') + 1))) as { checkpoint: { root: string } };
+    const root = proof.checkpoint.root;
+    proof.checkpoint.root = (root[0] === '0' ? '1' : '0') + root.slice(1);
+    const tampered = join(dir, 'tampered.json');
+    writeFileSync(tampered, JSON.stringify(proof));
+    await page.getByLabel('Import a proof file').setInputFiles(tampered);
+    await expect.poll(() => page.getByTestId('verdict').textContent()).toMatch(/^Invalid: .+/);
+    await page.screenshot({ path: join(ARTIFACTS, 'proofs-tampered.png'), fullPage: true });
+    await page.close();
+  }, 60_000);
+
+  it('does not connect with a wrong token, and says so', async () => {
+    const page = await open(url.replace(/token=[0-9a-f]+/, `token=${'0'.repeat(64)}`));
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/could not connect/);
+    await page.close();
+  });
+});

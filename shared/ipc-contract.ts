@@ -19,6 +19,8 @@ export const requestSchemas = {
   'sync.pause': z.object({ reason: z.string().max(200).optional() }).strict(),
   'sync.resume': z.object({}).strict(),
   'sync.versions': z.object({ path: z.string().min(1).max(4096) }).strict(),
+  'sync.files': z.object({}).strict(),
+  'sync.restore': z.object({ path: z.string().min(1).max(4096), hash: hash64 }).strict(),
 } as const;
 
 export type Method = keyof typeof requestSchemas;
@@ -41,6 +43,15 @@ export interface ArchiveStatsView {
   readonly maxDepth: number;
 }
 
+export interface FileView {
+  /** relative to the sync folder, '/'-separated */
+  readonly path: string;
+  readonly versions: number;
+  readonly deleted: boolean;
+  readonly size: number;
+  readonly storedSize: number;
+}
+
 export interface VersionView {
   readonly hash: string;
   readonly time: string;
@@ -58,6 +69,8 @@ export interface Responses {
   'sync.pause': null;
   'sync.resume': null;
   'sync.versions': readonly VersionView[];
+  'sync.files': readonly FileView[];
+  'sync.restore': { readonly path: string; readonly size: number };
 }
 
 /** Main → renderer push events. */

@@ -6,7 +6,8 @@ import { Archive } from '../archive/archive.js';
 import { UnsafePathError } from '../archive/errors.js';
 import { checkFileName } from '../util/safe-path.js';
 import { SyncFolder } from '../sync/sync-folder.js';
-import { listVersions } from '../sync/versions.js';
+import { listVersions, restoreVersion } from '../sync/versions.js';
+import { SyncDb } from '../sync/sync-db.js';
 import { SOFTWARE } from '../util/version.js';
 import type { EventName, Events, Handlers } from '../../shared/ipc-contract.js';
 
@@ -128,6 +129,11 @@ export class PakitNode {
       'sync.resume': () => {
         this.#requireFolder().resume();
         return null;
+      },
+      'sync.files': () => new SyncDb(archive.ctx.db).fileList(this.#requireFolder().id),
+      'sync.restore': async ({ path, hash }) => {
+        const folder = this.#requireFolder();
+        return restoreVersion(archive, path.startsWith('/') ? path : `${folder.root}/${path}`, hash);
       },
       'sync.versions': ({ path }) => {
         const folder = this.#requireFolder();

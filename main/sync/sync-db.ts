@@ -32,6 +32,14 @@ export interface VersionRow {
   readonly origin: string;
 }
 
+export interface FileListRow {
+  readonly path: string;
+  readonly versions: number;
+  readonly deleted: boolean;
+  readonly size: number;
+  readonly storedSize: number;
+}
+
 export interface SnapshotRow {
   readonly hash: string;
   readonly ts: number;
@@ -173,6 +181,24 @@ export class SyncDb {
       .prepare('SELECT DISTINCT path FROM sync_versions WHERE folder = ? ORDER BY path')
       .pluck()
       .all(folder) as string[];
+  }
+
+  /** Every path with a history: its newest version's size (0 when deleted) and how many versions. */
+  fileList(folder: string): FileListRow[] {
+    const rows = this.#db
+      .prepare(
+        `WITH latest AS (
+           SELECT path, max(n) AS n, count(*) AS versions FROM sync_versions WHERE folder = @folder GROUP BY path
+         )
+         SELECT l.path, l.versions, v.seq IS NULL AS deleted,
+                coalesce(b.size, 0) AS size, coalesce(b.stored_size, 0) AS storedSize
+         FROM latest l
+         JOIN sync_versions v ON v.folder = @folder AND v.path = l.path AND v.n = l.n
+         LEFT JOIN blocks b ON b.seq = v.seq
+         ORDER BY l.path`,
+      )
+      .all({ folder }) as (Omit<FileListRow, 'deleted'> & { deleted: number })[];
+    return rows.map((r) => ({ ...r, deleted: r.deleted === 1 }));
   }
 
   snapshotCount(folder: string): number {

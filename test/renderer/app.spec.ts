@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,13 +15,15 @@ let browser: Browser;
 let serve: ChildProcess;
 let url = '';
 let data = '';
+let folder = '';
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM))
     throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set PAKIT_CHROMIUM)`);
   mkdirSync(ARTIFACTS, { recursive: true });
-  data = tempDir();
-  const folder = tempDir('pakit-sync-');
+  // Made here, not with tempDir(): those are removed after every test, and the server outlives them.
+  data = mkdtempSync(join(tmpdir(), 'pakit-e2e-data-'));
+  folder = mkdtempSync(join(tmpdir(), 'pakit-e2e-folder-'));
   serve = pakitAsync(['--data', data, 'serve', '--folder', folder, '--port', '0']);
   url = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -53,17 +56,19 @@ afterAll(async () => {
     serve.kill('SIGTERM');
     await new Promise((r) => serve.once('exit', r));
   }
+  for (const d of [data, folder]) if (d) rmSync(d, { recursive: true, force: true });
 });
 
-async function open(at = url): Promise<Page> {
+async function open(at = url, view?: 'Files' | 'Archive' | 'Proofs'): Promise<Page> {
   const page = await browser.newPage();
   await page.goto(at);
+  if (view) await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: view }).click();
   return page;
 }
 
 describe('the served UI in Chromium', () => {
   it('archives a picked and a dropped file: each receipt hash returns the same bytes from pakit get', async () => {
-    const page = await open();
+    const page = await open(url, 'Archive');
     await expect.poll(() => page.getByRole('status', { name: 'Node status' }).textContent()).toMatch(/pakit /);
     await page.screenshot({ path: join(ARTIFACTS, 'archive-view.png'), fullPage: true });
 
@@ -91,7 +96,7 @@ describe('the served UI in Chromium', () => {
   }, 60_000);
 
   it('builds a proof and verifies it in the renderer; a tampered proof is invalid with its reason', async () => {
-    const page = await open();
+    const page = await open(url, 'Archive');
     const dir = tempDir();
     const file = join(dir, 'minutes.txt');
     writeFileSync(file, 'council minutes, 3 March');
@@ -113,6 +118,32 @@ describe('the served UI in Chromium', () => {
     await page.getByLabel('Import a proof file').setInputFiles(tampered);
     await expect.poll(() => page.getByTestId('verdict').textContent()).toMatch(/^Invalid: .+/);
     await page.screenshot({ path: join(ARTIFACTS, 'proofs-tampered.png'), fullPage: true });
+    await page.close();
+  }, 60_000);
+
+  it('shows a file written into the sync folder within seconds, and restores an old version', async () => {
+    const page = await open();
+    const list = page.getByRole('listbox', { name: 'Files in the sync folder' });
+    writeFileSync(join(folder, 'register.txt'), 'register, first entry');
+    const started = Date.now();
+    const row = list.getByRole('option').filter({ hasText: 'register.txt' });
+    await row.waitFor({ timeout: 10_000 });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await expect.poll(() => row.textContent()).toMatch(/1 version$/);
+    // A second version, then put the first back from the UI.
+    await new Promise((r) => setTimeout(r, 1_100));
+    writeFileSync(join(folder, 'register.txt'), 'register, second entry');
+    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toMatch(/2 versions$/);
+    await row.click();
+    const versions = page.getByRole('list', { name: 'Versions' }).getByRole('listitem');
+    await expect.poll(() => versions.count()).toBe(2);
+    await page.screenshot({ path: join(ARTIFACTS, 'files-view.png'), fullPage: true });
+    await versions
+      .nth(1)
+      .getByRole('button', { name: /^Restore the version of / })
+      .click();
+    await expect.poll(() => readFileSync(join(folder, 'register.txt'), 'utf8')).toBe('register, first entry');
+    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toMatch(/3 versions$/);
     await page.close();
   }, 60_000);
 

@@ -16,6 +16,8 @@ export const requestSchemas = {
   'node.status': z.object({}).strict(),
   'archive.stats': z.object({}).strict(),
   'archive.proof': z.object({ hash: hash64, chunk: z.number().int().nonnegative().optional() }).strict(),
+  /** Desktop app only: files dropped on the window, archived from where they are. */
+  'archive.storePaths': z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(1000) }).strict(),
   'sync.pause': z.object({ reason: z.string().max(200).optional() }).strict(),
   'sync.resume': z.object({}).strict(),
   'sync.versions': z.object({ path: z.string().min(1).max(4096) }).strict(),
@@ -52,6 +54,13 @@ export interface FileView {
   readonly storedSize: number;
 }
 
+export interface ReceiptView {
+  readonly name: string;
+  readonly hash: string;
+  readonly size: number;
+  readonly storedSize: number;
+}
+
 export interface VersionView {
   readonly hash: string;
   readonly time: string;
@@ -66,6 +75,7 @@ export interface Responses {
   'archive.stats': ArchiveStatsView;
   /** A proof document (docs/FORMATS.md), verified in the renderer with shared/verify.ts. */
   'archive.proof': unknown;
+  'archive.storePaths': { readonly receipts: readonly ReceiptView[]; readonly problems: readonly ErrorInfo[] };
   'sync.pause': null;
   'sync.resume': null;
   'sync.versions': readonly VersionView[];

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Archive } from '../archive/archive.js';
 import { UnsafePathError } from '../archive/errors.js';
@@ -121,6 +121,15 @@ export class PakitNode {
         // A proof needs a signed checkpoint that covers the object: sign one if the newest does not.
         archive.checkpoint();
         return archive.proof(hash, chunk === undefined ? {} : { chunk });
+      },
+      'archive.storePaths': async ({ paths }) => {
+        const { results, problems } = await archive.store(paths);
+        return {
+          receipts: results
+            .filter((r) => r.kind !== 'snapshot')
+            .map((r) => ({ name: basename(r.path), hash: r.hash, size: r.size, storedSize: r.storedSize })),
+          problems: problems.map((p) => ({ name: 'StoreError', code: p.code, message: `${p.path}: ${p.message}` })),
+        };
       },
       'sync.pause': ({ reason }) => {
         this.#requireFolder().pause(reason);

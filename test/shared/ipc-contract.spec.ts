@@ -39,6 +39,9 @@ describe('IPC contract', () => {
     ['sync.versions', { path: '' }, /sync\.versions: path/],
     ['sync.versions', { path: 'x'.repeat(5000) }, /sync\.versions: path/],
     ['sync.pause', { reason: 7 }, /sync\.pause: reason/],
+    ['archive.storePaths', { paths: [] }, /archive\.storePaths: paths/],
+    ['archive.storePaths', { paths: [''] }, /archive\.storePaths: paths\.0/],
+    ['sync.restore', { path: 'a.txt', hash: 'zz' }, /sync\.restore: hash/],
     ['node.status', { extra: true }, /node\.status: payload: Unrecognized key/],
     ['node.status', 'not an object', /node\.status: payload/],
   ])('refuses %s with %j, naming the field, without calling the handler', async (method, payload, message) => {

@@ -20,7 +20,30 @@ export function tokenFromLocation(): string {
   return new URLSearchParams(location.hash.slice(1)).get('token') ?? '';
 }
 
+/** What the Electron preload exposes (preload/index.cts). */
+interface PreloadBridge {
+  invoke(method: string, payload: unknown): Promise<Result<unknown>>;
+  on(event: string, fn: (payload: unknown) => void): () => void;
+  pathForFile(file: File): string;
+}
+
+/** The desktop app's preload, when the renderer runs in Electron. */
+export function preloadBridge(): PreloadBridge | undefined {
+  return (globalThis as { pakitBridge?: PreloadBridge }).pakitBridge;
+}
+
 export function connectBridge(token = tokenFromLocation()): Promise<Bridge> {
+  const pre = preloadBridge();
+  if (pre) {
+    const api = Object.fromEntries(
+      METHODS.map((m) => [m, (req: unknown) => pre.invoke(m, req)]),
+    ) as unknown as PakitApi;
+    return Promise.resolve({
+      api,
+      token: '',
+      on: (name, fn) => pre.on(name, fn as (p: unknown) => void),
+    });
+  }
   const ws = new WebSocket(
     `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/bridge?token=${encodeURIComponent(token)}`,
   );

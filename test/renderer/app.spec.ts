@@ -59,7 +59,7 @@ afterAll(async () => {
   for (const d of [data, folder]) if (d) rmSync(d, { recursive: true, force: true });
 });
 
-async function open(at = url, view?: 'Files' | 'Archive' | 'Proofs'): Promise<Page> {
+async function open(at = url, view?: 'Files' | 'Archive' | 'Proofs' | 'Sync'): Promise<Page> {
   const page = await browser.newPage();
   await page.goto(at);
   if (view) await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: view }).click();
@@ -144,6 +144,27 @@ describe('the served UI in Chromium', () => {
       .click();
     await expect.poll(() => readFileSync(join(folder, 'register.txt'), 'utf8')).toBe('register, first entry');
     await expect.poll(() => row.textContent(), { timeout: 10_000 }).toMatch(/3 versions$/);
+    await page.close();
+  }, 60_000);
+
+  it('pauses and resumes syncing from the Sync view; a file written while paused is synced on resume', async () => {
+    const page = await open(url, 'Sync');
+    const state = page.getByTestId('sync-state');
+    await expect.poll(() => state.textContent(), { timeout: 10_000 }).toBe('Up to date');
+    await page.getByRole('button', { name: 'Pause syncing' }).click();
+    await expect.poll(() => state.textContent()).toBe('Paused: paused from the app');
+    writeFileSync(join(folder, 'while-paused.txt'), 'written while paused');
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(pakit(['--data', data, 'versions', join(folder, 'while-paused.txt')]).code).toBe(2);
+    await page.screenshot({ path: join(ARTIFACTS, 'sync-paused.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Resume syncing' }).click();
+    await expect
+      .poll(() => pakit(['--data', data, 'versions', join(folder, 'while-paused.txt')]).code, { timeout: 10_000 })
+      .toBe(0);
+    await expect.poll(() => state.textContent()).toBe('Up to date');
+    const activity = await page.getByRole('list', { name: 'Recent activity' }).textContent();
+    expect(activity).toContain('while-paused.txt');
+    await page.screenshot({ path: join(ARTIFACTS, 'sync-view.png'), fullPage: true });
     await page.close();
   }, 60_000);
 

@@ -15,6 +15,7 @@ const hash64 = z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex digits');
 export const requestSchemas = {
   'node.status': z.object({}).strict(),
   'archive.stats': z.object({}).strict(),
+  'archive.recentBlocks': z.object({ limit: z.number().int().min(1).max(2000) }).strict(),
   'archive.proof': z.object({ hash: hash64, chunk: z.number().int().nonnegative().optional() }).strict(),
   /** Desktop app only: files dropped on the window, archived from where they are. */
   'archive.storePaths': z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(1000) }).strict(),
@@ -61,6 +62,19 @@ export interface ReceiptView {
   readonly storedSize: number;
 }
 
+export interface BlockView {
+  readonly hash: string;
+  readonly seq: number;
+  readonly kind: string;
+  readonly depth: number;
+  readonly time: string;
+  readonly size: number;
+  readonly storedSize: number;
+  readonly name: string;
+  /** Parent block hashes (the DAG's links). */
+  readonly parents: readonly string[];
+}
+
 export interface VersionView {
   readonly hash: string;
   readonly time: string;
@@ -72,7 +86,14 @@ export interface VersionView {
 /** Response types, method by method. */
 export interface Responses {
   'node.status': NodeStatus;
-  'archive.stats': ArchiveStatsView;
+  'archive.stats': ArchiveStatsView & {
+    readonly tips: number;
+    readonly compressionRatio: number;
+    readonly dedupSavedBytes: number;
+    readonly compressionSavedBytes: number;
+  };
+  /** The newest blocks, newest first. */
+  'archive.recentBlocks': readonly BlockView[];
   /** A proof document (docs/FORMATS.md), verified in the renderer with shared/verify.ts. */
   'archive.proof': unknown;
   'archive.storePaths': { readonly receipts: readonly ReceiptView[]; readonly problems: readonly ErrorInfo[] };

@@ -117,6 +117,26 @@ export class PakitNode {
         sync: this.folder ? { root: this.folder.root, status: this.folder.status } : null,
       }),
       'archive.stats': () => archive.stats(),
+      'archive.recentBlocks': ({ limit }) => {
+        const index = archive.ctx.index;
+        const out = [];
+        for (let seq = index.size() - 1; seq >= 0 && out.length < limit; seq--) {
+          const b = index.bySeq(seq)!;
+          const h = b.header;
+          out.push({
+            hash: b.hash.toString('hex'),
+            seq,
+            kind: h.kind,
+            depth: h.depth,
+            time: new Date(h.timestamp).toISOString(),
+            size: h.size,
+            storedSize: h.storedSize,
+            name: h.meta.name ?? '',
+            parents: h.parents.map((p) => Buffer.from(p).toString('hex')),
+          });
+        }
+        return out;
+      },
       'archive.proof': ({ hash, chunk }) => {
         // A proof needs a signed checkpoint that covers the object: sign one if the newest does not.
         archive.checkpoint();

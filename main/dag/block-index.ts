@@ -61,6 +61,11 @@ export class BlockIndex {
     return this.#seqByHash.get(hash) as number | undefined;
   }
 
+  /** Number of blocks (genesis included); the newest has seq size() - 1. */
+  size(): number {
+    return ((this.#maxSeq.get() as number | null) ?? -1) + 1;
+  }
+
   bySeq(seq: number): BlockRecord | undefined {
     const r = this.#bySeq.get(seq) as Row | undefined;
     return r && toRecord(r);

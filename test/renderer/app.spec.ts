@@ -59,7 +59,7 @@ afterAll(async () => {
   for (const d of [data, folder]) if (d) rmSync(d, { recursive: true, force: true });
 });
 
-async function open(at = url, view?: 'Files' | 'Archive' | 'Proofs' | 'Sync'): Promise<Page> {
+async function open(at = url, view?: 'Files' | 'Archive' | 'DAG' | 'Proofs' | 'Sync'): Promise<Page> {
   const page = await browser.newPage();
   await page.goto(at);
   if (view) await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: view }).click();
@@ -165,6 +165,22 @@ describe('the served UI in Chromium', () => {
     const activity = await page.getByRole('list', { name: 'Recent activity' }).textContent();
     expect(activity).toContain('while-paused.txt');
     await page.screenshot({ path: join(ARTIFACTS, 'sync-view.png'), fullPage: true });
+    await page.close();
+  }, 60_000);
+
+  it('shows the DAG: figures as pakit stats has them, the newest blocks linked to their parents', async () => {
+    const page = await open(url, 'DAG');
+    const stats = JSON.parse(pakit(['--data', data, 'stats', '--json']).stdout) as { blocks: number; tips: number };
+    const figures = page.getByRole('definition');
+    await expect.poll(() => figures.first().textContent()).toBe(String(stats.blocks));
+    const nodes = page.getByRole('button', { name: /^Block \d+: / });
+    await expect.poll(() => nodes.count()).toBe(Math.min(60, stats.blocks));
+    expect(await page.locator('svg line').count()).toBeGreaterThan(0);
+    await nodes.first().click();
+    const details = page.getByRole('definition').filter({ hasText: /^[0-9a-f]{64}$/ });
+    const hash = (await details.first().textContent())!;
+    expect(pakit(['--data', data, 'ls']).stdout).toContain(hash);
+    await page.screenshot({ path: join(ARTIFACTS, 'dag-view.png'), fullPage: true });
     await page.close();
   }, 60_000);
 

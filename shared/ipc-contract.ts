@@ -23,6 +23,10 @@ export const requestSchemas = {
   'sync.resume': z.object({}).strict(),
   'sync.versions': z.object({ path: z.string().min(1).max(4096) }).strict(),
   'sync.files': z.object({}).strict(),
+  'settings.get': z.object({}).strict(),
+  'settings.setIgnore': z
+    .object({ patterns: z.array(z.string().max(1000).regex(/^[^\n\r]*$/, 'one pattern per entry')).max(1000) })
+    .strict(),
   'sync.restore': z.object({ path: z.string().min(1).max(4096), hash: hash64 }).strict(),
 } as const;
 
@@ -75,6 +79,15 @@ export interface BlockView {
   readonly parents: readonly string[];
 }
 
+export interface SettingsView {
+  readonly dataDir: string;
+  readonly folder: string | null;
+  /** The folder's .pakitignore patterns (gitignore syntax). */
+  readonly ignorePatterns: readonly string[];
+  /** Always ignored, whatever .pakitignore says. */
+  readonly defaultIgnores: readonly string[];
+}
+
 export interface VersionView {
   readonly hash: string;
   readonly time: string;
@@ -101,6 +114,8 @@ export interface Responses {
   'sync.resume': null;
   'sync.versions': readonly VersionView[];
   'sync.files': readonly FileView[];
+  'settings.get': SettingsView;
+  'settings.setIgnore': SettingsView;
   'sync.restore': { readonly path: string; readonly size: number };
 }
 

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Archive } from '../archive/archive.js';
 import { UnsafePathError } from '../archive/errors.js';
 import { checkFileName } from '../util/safe-path.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { DEFAULT_IGNORES, IGNORE_FILE } from '../sync/ignore-rules.js';
 import { SyncFolder } from '../sync/sync-folder.js';
 import { listVersions, restoreVersion } from '../sync/versions.js';
 import { SyncDb } from '../sync/sync-db.js';
@@ -18,6 +20,16 @@ export interface PakitNodeInit {
   readonly folder?: string;
   /** Passed to the sync folder (tests shorten the settle time). */
   readonly settleMs?: number;
+}
+
+function readIgnoreFile(root: string): string[] {
+  try {
+    const text = readFileSync(join(root, IGNORE_FILE), 'utf8').replace(/\n+$/, '');
+    return text === '' ? [] : text.split(/\r?\n/);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
 }
 
 export class NoSyncFolderError extends Error {
@@ -107,6 +119,17 @@ export class PakitNode {
     return this.folder;
   }
 
+  #settings() {
+    const root = this.folder?.root;
+    return {
+      dataDir: this.archive.ctx.dir,
+      folder: root ?? null,
+      // The file's lines as they are (comments included), so saving them back loses nothing.
+      ignorePatterns: root ? readIgnoreFile(root) : [],
+      defaultIgnores: DEFAULT_IGNORES,
+    };
+  }
+
   #makeHandlers(): Handlers {
     const archive = this.archive;
     return {
@@ -158,6 +181,15 @@ export class PakitNode {
       'sync.resume': () => {
         this.#requireFolder().resume();
         return null;
+      },
+      'settings.get': () => this.#settings(),
+      'settings.setIgnore': async ({ patterns }) => {
+        const folder = this.#requireFolder();
+        const text = patterns.join('\n').replace(/\n+$/, '');
+        writeFileAtomic(join(folder.root, IGNORE_FILE), text ? `${text}\n` : '');
+        // The new rules apply from the next sync: run it now.
+        await folder.sync();
+        return this.#settings();
       },
       'sync.files': () => new SyncDb(archive.ctx.db).fileList(this.#requireFolder().id),
       'sync.restore': async ({ path, hash }) => {

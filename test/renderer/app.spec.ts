@@ -59,7 +59,7 @@ afterAll(async () => {
   for (const d of [data, folder]) if (d) rmSync(d, { recursive: true, force: true });
 });
 
-async function open(at = url, view?: 'Files' | 'Archive' | 'DAG' | 'Proofs' | 'Sync'): Promise<Page> {
+async function open(at = url, view?: 'Files' | 'Archive' | 'DAG' | 'Proofs' | 'Sync' | 'Settings'): Promise<Page> {
   const page = await browser.newPage();
   await page.goto(at);
   if (view) await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: view }).click();
@@ -181,6 +181,26 @@ describe('the served UI in Chromium', () => {
     const hash = (await details.first().textContent())!;
     expect(pakit(['--data', data, 'ls']).stdout).toContain(hash);
     await page.screenshot({ path: join(ARTIFACTS, 'dag-view.png'), fullPage: true });
+    await page.close();
+  }, 60_000);
+
+  it('edits the ignore patterns in Settings: .pakitignore is written and the rules apply', async () => {
+    const page = await open(url, 'Settings');
+    const box = page.getByLabel(/^Ignore patterns/);
+    await box.fill('# drafts stay out\ndrafts/\n*.bak');
+    await page.getByRole('button', { name: 'Save ignore patterns' }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Saved' }).count()).toBe(1);
+    expect(readFileSync(join(folder, '.pakitignore'), 'utf8')).toBe('# drafts stay out\ndrafts/\n*.bak\n');
+    mkdirSync(join(folder, 'drafts'), { recursive: true });
+    writeFileSync(join(folder, 'drafts', 'letter.txt'), 'draft');
+    writeFileSync(join(folder, 'old.bak'), 'backup');
+    writeFileSync(join(folder, 'kept.txt'), 'kept');
+    await expect
+      .poll(() => pakit(['--data', data, 'versions', join(folder, 'kept.txt')]).code, { timeout: 10_000 })
+      .toBe(0);
+    expect(pakit(['--data', data, 'versions', join(folder, 'drafts', 'letter.txt')]).code).toBe(2);
+    expect(pakit(['--data', data, 'versions', join(folder, 'old.bak')]).code).toBe(2);
+    await page.screenshot({ path: join(ARTIFACTS, 'settings-view.png'), fullPage: true });
     await page.close();
   }, 60_000);
 

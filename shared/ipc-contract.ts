@@ -25,7 +25,16 @@ export const requestSchemas = {
   'sync.files': z.object({}).strict(),
   'settings.get': z.object({}).strict(),
   'settings.setIgnore': z
-    .object({ patterns: z.array(z.string().max(1000).regex(/^[^\n\r]*$/, 'one pattern per entry')).max(1000) })
+    .object({
+      patterns: z
+        .array(
+          z
+            .string()
+            .max(1000)
+            .regex(/^[^\n\r]*$/, 'one pattern per entry'),
+        )
+        .max(1000),
+    })
     .strict(),
   'sync.restore': z.object({ path: z.string().min(1).max(4096), hash: hash64 }).strict(),
 } as const;

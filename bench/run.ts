@@ -19,6 +19,7 @@ import { pakitSection } from './pakit-cli.js';
 import { summarySection } from './summary.js';
 import { dagMillionSection } from './dag-million.js';
 import { eventLoopSection, largeFileSection } from './large-file.js';
+import { uiSection } from './ui.js';
 import { syncSection } from './sync.js';
 
 interface Registered {
@@ -44,6 +45,11 @@ const SECTIONS: Record<string, Registered> = {
     run: syncSection,
     byDefault: true,
     describe: 'sync folder: first scan vs borg, 10k rescan, watch latency, lag',
+  },
+  ui: {
+    run: uiSection,
+    byDefault: true,
+    describe: 'served UI in Chromium: first paint, a 100,000-file list, DAG view',
   },
   summary: { run: summarySection, byDefault: true, describe: 'table and Pakit/borg, Pakit/restic ratios' },
 };

@@ -42,3 +42,11 @@ export { flushOut };
 
 /** Exit codes of the CLI contract. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** Resolves on the first SIGINT or SIGTERM: long-running commands then shut down in order. */
+export function untilStopped(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}

@@ -1,7 +1,7 @@
 import { PakitNode } from '../../app/pakit-node.js';
 import { BridgeServer, isLoopback } from '../../serve/bridge-server.js';
 import { parseArgs, UsageError } from '../args.js';
-import { EXIT, type Io } from '../io.js';
+import { EXIT, untilStopped, type Io } from '../io.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -38,10 +38,7 @@ export async function serveCommand(dir: string, argv: string[], io: Io): Promise
         `pakit: warning: listening on ${host}, reachable from other machines; anyone with the token controls this node`,
       );
     io.out(server.url);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await untilStopped();
     return EXIT.ok;
   } finally {
     await server?.close();

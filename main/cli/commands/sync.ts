@@ -4,7 +4,7 @@ import { SyncFolder, type SyncSummary } from '../../sync/sync-folder.js';
 import { listVersions } from '../../sync/versions.js';
 import { describeSyncStatus } from '../../../shared/sync-status.js';
 import { parseArgs, UsageError } from '../args.js';
-import { EXIT, type Io } from '../io.js';
+import { EXIT, untilStopped, type Io } from '../io.js';
 
 export const syncHelp = `pakit sync FOLDER [--once] [--json] [--rescan MINUTES] [--settle MS]
                 [--confirm-deletes] [--reset-marker] [--device NAME]
@@ -69,10 +69,7 @@ export async function syncCommand(dir: string, argv: string[], io: Io): Promise<
     );
     await f.watch();
     io.err(`pakit: watching ${f.root} (Ctrl-C to stop)`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await untilStopped();
     return EXIT.ok;
   } finally {
     await folder?.close();

@@ -9,6 +9,9 @@
 import { z } from 'zod';
 import type { SyncStatus } from './sync-status.js';
 
+/** The most entries one `sync.files` call returns. */
+export const FILES_PAGE_MAX = 1000;
+
 const hash64 = z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex digits');
 
 /** Request schemas: every inbound payload is parsed with these in main before a handler runs. */
@@ -22,7 +25,14 @@ export const requestSchemas = {
   'sync.pause': z.object({ reason: z.string().max(200).optional() }).strict(),
   'sync.resume': z.object({}).strict(),
   'sync.versions': z.object({ path: z.string().min(1).max(4096) }).strict(),
-  'sync.files': z.object({}).strict(),
+  /** One page of the folder's files (a list of 100,000 is never sent whole). */
+  'sync.files': z
+    .object({
+      offset: z.number().int().nonnegative(),
+      limit: z.number().int().min(1).max(FILES_PAGE_MAX),
+      filter: z.string().max(200).optional(),
+    })
+    .strict(),
   'settings.get': z.object({}).strict(),
   'settings.setIgnore': z
     .object({
@@ -122,7 +132,8 @@ export interface Responses {
   'sync.pause': null;
   'sync.resume': null;
   'sync.versions': readonly VersionView[];
-  'sync.files': readonly FileView[];
+  /** `total` counts every file matching the filter; `items` are [offset, offset + limit) of them. */
+  'sync.files': { readonly total: number; readonly offset: number; readonly items: readonly FileView[] };
   'settings.get': SettingsView;
   'settings.setIgnore': SettingsView;
   'sync.restore': { readonly path: string; readonly size: number };

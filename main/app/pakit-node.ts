@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { DEFAULT_IGNORES, IGNORE_FILE } from '../sync/ignore-rules.js';
 import { SyncFolder } from '../sync/sync-folder.js';
 import { listVersions, restoreVersion } from '../sync/versions.js';
-import { SyncDb } from '../sync/sync-db.js';
+import { SyncDb, type FileListRow } from '../sync/sync-db.js';
 import { SOFTWARE } from '../util/version.js';
 import type { EventName, Events, Handlers } from '../../shared/ipc-contract.js';
 
@@ -49,6 +49,8 @@ export class PakitNode {
   readonly folder: SyncFolder | undefined;
   readonly handlers: Handlers;
   readonly #listeners = new Set<EventListener>();
+  #fileList: FileListRow[] | undefined;
+  #fileListAt: number | undefined;
 
   private constructor(archive: Archive, folder: SyncFolder | undefined) {
     this.archive = archive;
@@ -191,7 +193,17 @@ export class PakitNode {
         await folder.sync();
         return this.#settings();
       },
-      'sync.files': () => new SyncDb(archive.ctx.db).fileList(this.#requireFolder().id),
+      'sync.files': ({ offset, limit, filter }) => {
+        const folder = this.#requireFolder();
+        // The whole list is read once per sync (one query), then pages are cut from it.
+        if (!this.#fileList || this.#fileListAt !== folder.status.lastSyncAt) {
+          this.#fileList = new SyncDb(archive.ctx.db).fileList(folder.id);
+          this.#fileListAt = folder.status.lastSyncAt;
+        }
+        const needle = filter?.toLowerCase();
+        const matching = needle ? this.#fileList.filter((f) => f.path.toLowerCase().includes(needle)) : this.#fileList;
+        return { total: matching.length, offset, items: matching.slice(offset, offset + limit) };
+      },
       'sync.restore': async ({ path, hash }) => {
         const folder = this.#requireFolder();
         return restoreVersion(archive, path.startsWith('/') ? path : `${folder.root}/${path}`, hash);

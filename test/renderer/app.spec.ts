@@ -144,6 +144,11 @@ describe('the served UI in Chromium', () => {
       .click();
     await expect.poll(() => readFileSync(join(folder, 'register.txt'), 'utf8')).toBe('register, first entry');
     await expect.poll(() => row.textContent(), { timeout: 10_000 }).toMatch(/3 versions$/);
+    // The filter is applied by the node, page by page.
+    writeFileSync(join(folder, 'minutes.txt'), 'minutes');
+    await page.getByRole('searchbox', { name: 'Filter' }).fill('regist');
+    await expect.poll(() => page.getByText(/^1 of \d+ files$/).count()).toBe(1);
+    expect(await list.getByRole('option').allTextContents()).toEqual([expect.stringContaining('register.txt')]);
     await page.close();
   }, 60_000);
 

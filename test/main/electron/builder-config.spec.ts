@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,4 +38,46 @@ describe('electron-builder.yml', () => {
     const config = await getConfig(ROOT, join(dir, 'electron-builder.yml'), null);
     await expect(validateConfiguration(config, new DebugLogger(false))).rejects.toThrow(/asarUnpak/);
   });
+});
+
+describe('electron-builder --dir', () => {
+  it('packages the app against a stand-in Electron: our code in app.asar, native modules unpacked', () => {
+    // Electron's real binaries come from GitHub; a stand-in folder with an `electron` executable
+    // is enough to check what electron-builder puts around it.
+    const fake = tempDir();
+    mkdirSync(join(fake, 'resources'));
+    writeFileSync(join(fake, 'electron'), '#!/bin/sh\necho stand-in\n');
+    chmodSync(join(fake, 'electron'), 0o755);
+    const out = tempDir();
+    execFileSync(
+      process.execPath,
+      [
+        require.resolve('electron-builder/cli.js'),
+        '--linux',
+        '--dir',
+        `-c.electronDist=${fake}`,
+        // Rebuilding better-sqlite3 for Electron's ABI downloads Electron's headers.
+        '-c.npmRebuild=false',
+        `-c.directories.output=${out}`,
+      ],
+      { cwd: ROOT, stdio: 'pipe' },
+    );
+    const app = join(out, 'linux-unpacked');
+    expect(existsSync(join(app, 'pakit'))).toBe(true); // the stand-in, renamed to the product
+    const { listPackage } = require('@electron/asar') as { listPackage(p: string, o: object): string[] };
+    const files = listPackage(join(app, 'resources', 'app.asar'), {});
+    expect(files).toEqual(
+      expect.arrayContaining([
+        '/package.json',
+        '/dist/main/electron/main.js',
+        '/dist/preload/index.cjs',
+        '/dist/renderer/index.html',
+        '/assets/tray-idle.png',
+      ]),
+    );
+    expect(files.some((f) => f.startsWith('/dist/bench/'))).toBe(false);
+    expect(files.some((f) => f.endsWith('.map'))).toBe(false);
+    for (const native of ['better-sqlite3', 'zstd-napi'])
+      expect(existsSync(join(app, 'resources', 'app.asar.unpacked', 'node_modules', native))).toBe(true);
+  }, 120_000);
 });

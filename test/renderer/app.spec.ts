@@ -149,6 +149,14 @@ describe('the served UI in Chromium', () => {
     await page.getByRole('searchbox', { name: 'Filter' }).fill('regist');
     await expect.poll(() => page.getByText(/^1 of \d+ files$/).count()).toBe(1);
     expect(await list.getByRole('option').allTextContents()).toEqual([expect.stringContaining('register.txt')]);
+    // Keyboard: Home and the arrow keys move the selection and show each file's history.
+    await page.getByRole('searchbox', { name: 'Filter' }).fill('');
+    await expect.poll(() => list.getByRole('option').count(), { timeout: 10_000 }).toBe(2);
+    await list.focus();
+    await page.keyboard.press('Home');
+    await expect.poll(() => page.getByRole('heading', { name: 'History of minutes.txt' }).count()).toBe(1);
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => page.getByRole('heading', { name: 'History of register.txt' }).count()).toBe(1);
     await page.close();
   }, 60_000);
 

@@ -30,6 +30,15 @@ function isolatedEnv(home: string, extra: Record<string, string>): NodeJS.Proces
   return env;
 }
 
+/** borg with its cache, config and keys under `home` (BORG_BASE_DIR), whatever the caller's environment. */
+export function borgEnv(home: string): NodeJS.ProcessEnv {
+  return isolatedEnv(home, {
+    BORG_BASE_DIR: home,
+    BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK: 'yes',
+    BORG_RELOCATED_REPO_ACCESS_IS_OK: 'yes',
+  });
+}
+
 async function runBorg(ctx: BenchContext): Promise<ToolResult> {
   const corpus = await ctx.corpus();
   const run = await freshDir(join(ctx.workDir, 'runs', 'borg'));
@@ -38,11 +47,7 @@ async function runBorg(ctx: BenchContext): Promise<ToolResult> {
   const restoreDir = await freshDir(join(run, 'restore'));
   // One BORG_BASE_DIR per bench run (fresh cache), shared by both backups of that run: the second
   // backup uses the first one's files cache, as a real user's nightly backup would.
-  const env = isolatedEnv(home, {
-    BORG_BASE_DIR: home,
-    BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK: 'yes',
-    BORG_RELOCATED_REPO_ACCESS_IS_OK: 'yes',
-  });
+  const env = borgEnv(home);
   const version = await runQuiet('borg', ['--version'], { env });
 
   await runMeasured('borg', ['init', '--encryption=none', repo], { env, label: 'borg init' });

@@ -12,6 +12,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Archive } from '../main/archive/archive.js';
 import { SyncDb } from '../main/sync/sync-db.js';
 import { SyncFolder, type SyncSummary } from '../main/sync/sync-folder.js';
+import { borgEnv } from './competitors.js';
 import type { BenchContext, Section } from './context.js';
 import { duBytes, mbps, progress, round, runMeasured, runQuiet, which } from './measure.js';
 import { latency } from './percentiles.js';
@@ -51,20 +52,6 @@ function millis(samplesMs: number[]) {
     p99ms: round(l.p99us / 1000, 1),
     maxms: round(l.maxus / 1000, 1),
   };
-}
-
-/** borg with its cache and config inside the run dir (competitors.ts does the same, unexported). */
-function borgEnv(home: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    HOME: home,
-    BORG_BASE_DIR: home,
-    BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK: 'yes',
-    BORG_RELOCATED_REPO_ACCESS_IS_OK: 'yes',
-  };
-  for (const k of ['XDG_CACHE_HOME', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'XDG_STATE_HOME', 'BORG_REPO']) delete env[k];
-  for (const k of ['BORG_CACHE_DIR', 'BORG_CONFIG_DIR', 'BORG_SECURITY_DIR', 'BORG_KEYS_DIR']) delete env[k];
-  return env;
 }
 
 async function borgFirstBackup(run: string, folder: string, bytes: number) {

@@ -78,8 +78,7 @@ export class PakitNode {
   /** Stops in reverse order: the sync folder (its sync under way finishes), a checkpoint, the archive. */
   async stop(): Promise<void> {
     await this.folder?.close();
-    const cp = this.archive.latestCheckpoint();
-    if ((this.archive.ctx.writer?.size ?? 0) > (cp?.size ?? 0)) this.archive.checkpoint();
+    this.archive.checkpoint(); // returns the newest when it already covers everything
     await this.archive.close();
   }
 
@@ -114,6 +113,12 @@ export class PakitNode {
 
   #emit<E extends EventName>(name: E, payload: Events[E]): void {
     for (const l of this.#listeners) l(name, payload);
+  }
+
+  /** A path from the UI: absolute, or relative to the sync folder. */
+  #inFolder(path: string): string {
+    const root = this.#requireFolder().root;
+    return path.startsWith('/') ? path : `${root}/${path}`;
   }
 
   #requireFolder(): SyncFolder {
@@ -204,21 +209,15 @@ export class PakitNode {
         const matching = needle ? this.#fileList.filter((f) => f.path.toLowerCase().includes(needle)) : this.#fileList;
         return { total: matching.length, offset, items: matching.slice(offset, offset + limit) };
       },
-      'sync.restore': async ({ path, hash }) => {
-        const folder = this.#requireFolder();
-        return restoreVersion(archive, path.startsWith('/') ? path : `${folder.root}/${path}`, hash);
-      },
-      'sync.versions': ({ path }) => {
-        const folder = this.#requireFolder();
-        const abs = path.startsWith('/') ? path : `${folder.root}/${path}`;
-        return listVersions(archive, abs).versions.map((v) => ({
+      'sync.restore': ({ path, hash }) => restoreVersion(archive, this.#inFolder(path), hash),
+      'sync.versions': ({ path }) =>
+        listVersions(archive, this.#inFolder(path)).versions.map((v) => ({
           hash: v.hash,
           time: new Date(v.ts).toISOString(),
           deleted: v.deleted,
           size: v.size,
           origin: v.origin,
-        }));
-      },
+        })),
     };
   }
 }

@@ -12,13 +12,13 @@ import {
   type StoreResult,
 } from './store-ops.js';
 import { encodeSnapshot, type SnapshotEntry } from './snapshot.js';
+import { errCode } from '../util/error-code.js';
 
 export interface StoreSummary {
   readonly results: StoreResult[];
   readonly problems: { path: string; code: string; message: string }[];
 }
 
-const errCode = (e: unknown): string => (e as { code?: string })?.code ?? (e as Error)?.name ?? 'ERROR';
 const mtimeMs = (st: BigIntStats): number => Number(st.mtimeNs / 1_000_000n);
 
 /**

@@ -64,7 +64,7 @@ export class BridgeServer {
     this.#http = createServer((req, res) => this.#onHttp(req, res));
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
     this.#http.on('upgrade', (req, socket, head) => {
-      const why = this.#refuse(req, true);
+      const why = this.#refuse(req, 'bridge');
       if (why) {
         socket.end(`HTTP/1.1 ${why.status} ${why.text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
         return;
@@ -112,19 +112,26 @@ export class BridgeServer {
     return hosts;
   }
 
-  #refuse(req: IncomingMessage, bridge: boolean): { status: number; text: string } | undefined {
+  /**
+   * Why a request is refused, or undefined. Every request must name an expected Host; the bridge
+   * (token in its query) and uploads (token in x-pakit-token) also need our Origin and the token.
+   */
+  #refuse(req: IncomingMessage, access: 'page' | 'bridge' | 'upload'): { status: number; text: string } | undefined {
     const host = req.headers.host ?? '';
     // Bound to every interface (--host 0.0.0.0), the names clients use cannot be known in advance;
     // the Origin and token checks still hold there.
     const wildcard = this.#host === '0.0.0.0' || this.#host === '::';
     if (!wildcard && !this.#allowedHosts().has(host.toLowerCase()))
       return { status: 403, text: 'Forbidden (unexpected Host)' };
-    if (!bridge) return undefined;
-    const origin = req.headers.origin;
-    if (origin !== `http://${host}`) return { status: 403, text: 'Forbidden (foreign or missing Origin)' };
-    const url = new URL(req.url ?? '/', `http://${host}`);
-    if (url.pathname !== BRIDGE_PATH) return { status: 404, text: 'Not Found' };
-    const given = Buffer.from(url.searchParams.get('token') ?? '');
+    if (access === 'page') return undefined;
+    if (req.headers.origin !== `http://${host}`) return { status: 403, text: 'Forbidden (foreign or missing Origin)' };
+    let token: string;
+    if (access === 'bridge') {
+      const url = new URL(req.url ?? '/', `http://${host}`);
+      if (url.pathname !== BRIDGE_PATH) return { status: 404, text: 'Not Found' };
+      token = url.searchParams.get('token') ?? '';
+    } else token = String(req.headers['x-pakit-token'] ?? '');
+    const given = Buffer.from(token);
     const want = Buffer.from(this.token);
     if (given.length !== want.length || !timingSafeEqual(given, want))
       return { status: 401, text: 'Unauthorized (missing or wrong token)' };
@@ -132,7 +139,7 @@ export class BridgeServer {
   }
 
   #onHttp(req: IncomingMessage, res: ServerResponse): void {
-    const why = this.#refuse(req, false);
+    const why = this.#refuse(req, 'page');
     if (why) {
       res.writeHead(why.status, { 'content-type': 'text/plain' }).end(`${why.text}\n`);
       return;
@@ -174,16 +181,10 @@ export class BridgeServer {
     const reply = (status: number, body: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
-    const host = req.headers.host ?? '';
-    const given = Buffer.from(String(req.headers['x-pakit-token'] ?? ''));
-    const want = Buffer.from(this.token);
-    if (req.headers.origin !== `http://${host}`) {
+    const why = this.#refuse(req, 'upload');
+    if (why) {
       req.resume();
-      return reply(403, { ok: false, error: errorInfo(new InvalidRequestError('foreign or missing Origin')) });
-    }
-    if (given.length !== want.length || !timingSafeEqual(given, want)) {
-      req.resume();
-      return reply(401, { ok: false, error: errorInfo(new InvalidRequestError('missing or wrong token')) });
+      return reply(why.status, { ok: false, error: errorInfo(new InvalidRequestError(why.text)) });
     }
     let name: string;
     try {

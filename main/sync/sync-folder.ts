@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, renameSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync, renameSync, statSync } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -12,13 +12,15 @@ import {
 } from '../../shared/sync-status.js';
 import type { Archive } from '../archive/archive.js';
 import { getBlock } from '../archive/context.js';
-import { readBlockContent } from '../archive/read-ops.js';
-import { encodeSnapshotAsync, type SnapshotEntry } from '../archive/snapshot.js';
-import { storeBytes, storeFile, storeSymlink, type Ingester, type StoreProblem } from '../archive/store-ops.js';
+import type { Ingester, StoreProblem } from '../archive/store-ops.js';
 import { IgnoreRules, IGNORE_FILE } from './ignore-rules.js';
 import { MARKER_FILE, readMarker, writeMarker } from './marker.js';
-import { SyncDb, type Counts, type RecordedChange, type TrackedFile } from './sync-db.js';
+import { SyncDb, type Counts, type TrackedFile } from './sync-db.js';
 import { conflictName, writeBlockIntoFolder } from './folder-write.js';
+import { FolderSnapshots } from './folder-snapshot.js';
+import { errCode } from '../util/error-code.js';
+import { ino64, mtimeMs, planChanges, sameStat, scanFolder, type Plan } from './scan.js';
+import { storeChanges } from './store-changes.js';
 
 export interface SyncFolderInit {
   readonly archive: Archive;
@@ -62,27 +64,9 @@ export class SyncFolderError extends Error {
 
 export type StatusListener = (s: SyncStatus) => void;
 
-interface Seen {
-  readonly st: BigIntStats;
-  readonly kind: 'file' | 'symlink';
-}
-
-interface Plan {
-  /** New or changed paths to read. */
-  readonly ingest: string[];
-  /** new path → the vanished tracked file it was renamed from (same inode, size and mtime). */
-  readonly renames: Map<string, TrackedFile>;
-  readonly deletes: string[];
-  readonly deferred: string[];
-  unchanged: number;
-}
-
 /** Deletions recorded within this window count together for the mass-delete guard. */
 const MASS_DELETE_WINDOW_MS = 120_000;
 
-const ino64 = (st: BigIntStats): bigint => BigInt.asIntN(64, st.ino);
-const mtimeMs = (ns: bigint): number => Number(ns / 1_000_000n);
-const errCode = (e: unknown): string => (e as { code?: string })?.code ?? (e as Error)?.name ?? 'ERROR';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
@@ -117,9 +101,7 @@ export class SyncFolder {
   #debounce?: NodeJS.Timeout;
   #rescan?: NodeJS.Timeout;
   #closed = false;
-  readonly #hashOfSeq = new Map<number, string>();
-  readonly #linkTargets = new Map<number, string>();
-  readonly #hashBySeq;
+  readonly #snapshots: FolderSnapshots;
 
   private constructor(init: SyncFolderInit, id: string, root: string, device: string) {
     this.#archive = init.archive;
@@ -133,7 +115,7 @@ export class SyncFolder {
     this.#debounceMs = init.debounceMs ?? 200;
     this.#massMin = init.massDeleteMinFiles ?? 10;
     this.#now = init.now ?? Date.now;
-    this.#hashBySeq = init.archive.ctx.db.prepare('SELECT hash FROM blocks WHERE seq = ?').pluck();
+    this.#snapshots = new FolderSnapshots(this.#ing, this.#db, id, root);
   }
 
   /**
@@ -383,7 +365,7 @@ export class SyncFolder {
     };
     const tracked = this.#db.tracked(this.id);
     tracked.set(rel, file);
-    const snap = await this.#snapshot(tracked);
+    const snap = await this.#snapshots.write(tracked);
     await this.#db.record(this.id, snap.seq, ts, [{ type: 'put', file, origin }], {
       added: kind === 'added' ? 1 : 0,
       changed: kind === 'changed' ? 1 : 0,
@@ -412,19 +394,7 @@ export class SyncFolder {
   async #syncNow(paths?: readonly string[]): Promise<SyncSummary> {
     const t0 = this.#now();
     const problems: StoreProblem[] = [];
-    const empty = (): SyncSummary => ({
-      state: this.#status.state,
-      ...(this.#status.reason ? { reason: this.#status.reason } : {}),
-      added: 0,
-      changed: 0,
-      deleted: 0,
-      renamed: 0,
-      unchanged: 0,
-      deferred: 0,
-      bytes: 0,
-      seconds: (this.#now() - t0) / 1000,
-      problems,
-    });
+    const empty = (): SyncSummary => this.#summary(t0, problems);
     this.#lastDeferred = [];
     if (this.#closed && paths) return empty();
     const st = this.#status.state;
@@ -458,9 +428,6 @@ export class SyncFolder {
   ): Promise<SyncSummary> {
     const rules = IgnoreRules.load(this.root);
     const tracked = this.#db.tracked(this.id);
-    const seen = new Map<string, Seen>();
-    /** Directories that could not be read: what was tracked under them is not deleted. */
-    const unreadable: string[] = [];
     const problem = (rel: string, e: unknown): void => {
       const p = { path: rel, code: errCode(e), message: e instanceof Error ? e.message : String(e) };
       problems.push(p);
@@ -469,53 +436,10 @@ export class SyncFolder {
     // Which tracked paths this sync covers (all, or those under the changed paths).
     const scope: string[] = paths ? [...new Set(paths)] : [''];
     if (paths && paths.includes(IGNORE_FILE)) scope.splice(0, scope.length, '');
-    let sinceYield = 0;
-    const walk = async (relDir: string): Promise<void> => {
-      let names: string[];
-      try {
-        names = readdirSync(relDir ? join(this.root, relDir) : this.root);
-      } catch (e) {
-        unreadable.push(relDir);
-        problem(relDir || '.', e);
-        return;
-      }
-      for (const name of names) {
-        if (++sinceYield >= 256) {
-          sinceYield = 0;
-          await new Promise<void>((r) => setImmediate(r));
-        }
-        const rel = relDir ? `${relDir}/${name}` : name;
-        await visit(rel);
-      }
-    };
-    const visit = async (rel: string): Promise<void> => {
-      let st: BigIntStats | undefined;
-      try {
-        st = lstatSync(join(this.root, rel), { bigint: true, throwIfNoEntry: false });
-      } catch (e) {
-        problem(rel, e);
-        unreadable.push(rel);
-        return;
-      }
-      if (!st) return;
-      if (st.isDirectory()) {
-        if (!rules.ignores(rel, true)) await walk(rel);
-        return;
-      }
-      if (rules.ignores(rel)) return;
-      if (st.isFile()) seen.set(rel, { st, kind: 'file' });
-      else if (st.isSymbolicLink()) seen.set(rel, { st, kind: 'symlink' });
-      // sockets, fifos, devices: not versioned
-    };
-    for (const s of scope) {
-      if (s === '') await walk('');
-      else await visit(s);
-    }
-    const inScope = (p: string): boolean =>
-      scope.some((s) => s === '' || p === s || p.startsWith(`${s}/`)) &&
-      !unreadable.some((u) => u === '' || p === u || p.startsWith(`${u}/`));
+    const scan = await scanFolder(this.root, rules, scope, problem);
+    const seen = scan.seen;
 
-    const plan = await this.#plan(tracked, seen, inScope);
+    const plan = await planChanges(tracked, scan, this.#now() - this.#settleMs);
     this.#lastDeferred = plan.deferred;
     const since = this.#now() - MASS_DELETE_WINDOW_MS;
     this.#recentDeletes = this.#recentDeletes.filter((d) => d.at >= since);
@@ -529,7 +453,7 @@ export class SyncFolder {
       deleting > trackedCount / 2
     ) {
       this.#emit({ type: 'confirmation-needed', count: deleting, of: trackedCount });
-      return this.#summary(t0, problems, plan, { added: 0, changed: 0, deleted: 0 }, 0, 0);
+      return this.#summary(t0, problems, { plan, counts: { added: 0, changed: 0, deleted: 0 }, bytes: 0, renamed: 0 });
     }
 
     const bytesTotal = plan.ingest.reduce((n, p) => n + Number(seen.get(p)!.st.size), 0);
@@ -539,69 +463,11 @@ export class SyncFolder {
       filesTotal: plan.ingest.length + plan.renames.size,
       bytesTotal,
     });
-    const changes: RecordedChange[] = [];
-    const counts: Counts = { added: 0, changed: 0, deleted: 0 };
-    let bytes = 0;
-    let filesDone = 0;
-    const progress = (): void => this.#emit({ type: 'progress', at: this.#now(), filesDone, bytesDone: bytes });
-
-    // Renames first: the content is stored, so a new block with the new name reuses its chunks.
-    for (const [to, from] of plan.renames) {
-      const s = seen.get(to)!;
-      const w = await this.#renamedBlock(from, to, s.st);
-      changes.push({ type: 'put', file: trackedFrom(to, w.seq, s), origin: 'local' });
-      changes.push({ type: 'delete', path: from.path, origin: 'local' });
-      this.#activity('renamed', to, `from ${from.path}`, w.hash.toString('hex'));
-      filesDone++;
-    }
-
-    // New and changed files, several in flight. A file holds its slot while it is read and chunked;
-    // once its chunks are stored it only waits for its group commit, and many may wait at once
-    // (as in store-tree.ts) — otherwise the commit delay would cap a sync at a few files a commit.
-    const window = Math.max(2, this.#ing.pool.size * 16);
-    let ingesting = 0;
-    const slotFree: (() => void)[] = [];
-    const all: Promise<void>[] = [];
-    for (const rel of plan.ingest) {
-      const s = seen.get(rel)!;
-      while (ingesting >= window) await new Promise<void>((r) => slotFree.push(r));
-      ingesting++;
-      let released = false;
-      const release = (): void => {
-        if (released) return;
-        released = true;
-        ingesting--;
-        slotFree.shift()?.();
-      };
-      const p = this.#ingestOne(rel, s, release).then(
-        (r) => {
-          filesDone++;
-          if (!r) {
-            plan.deferred.push(rel);
-            return;
-          }
-          bytes += r.size;
-          const was = tracked.get(rel);
-          changes.push({ type: 'put', file: r.file, origin: 'local' });
-          if (was) counts.changed++;
-          else counts.added++;
-          this.#activity(was ? 'changed' : 'added', rel, undefined, r.hash);
-          if (filesDone % 64 === 0) progress();
-        },
-        (e: unknown) => {
-          filesDone++;
-          problem(rel, e);
-        },
-      );
-      all.push(p.finally(release));
-    }
-    await Promise.all(all);
-    progress();
-    for (const rel of plan.deletes) {
-      changes.push({ type: 'delete', path: rel, origin: 'local' });
-      counts.deleted++;
-      this.#activity('deleted', rel);
-    }
+    const { changes, counts, bytes } = await storeChanges(this.#ing, this.root, plan, scan.seen, tracked, {
+      activity: (kind, path, detail, hash) => this.#activity(kind, path, detail, hash),
+      problem,
+      progress: (filesDone, bytesDone) => this.#emit({ type: 'progress', at: this.#now(), filesDone, bytesDone }),
+    });
     let snapshot: string | undefined;
     if (changes.length > 0) {
       const after = new Map(tracked);
@@ -609,7 +475,7 @@ export class SyncFolder {
         if (c.type === 'put') after.set(c.file.path, c.file);
         else after.delete(c.path);
       }
-      const snap = await this.#snapshot(after);
+      const snap = await this.#snapshots.write(after);
       await this.#db.record(this.id, snap.seq, this.#now(), changes, {
         added: counts.added + plan.renames.size,
         changed: counts.changed,
@@ -626,177 +492,29 @@ export class SyncFolder {
     this.#lastDeferred = plan.deferred;
     this.#emit({ type: 'completed', at: this.#now() });
     return {
-      ...this.#summary(t0, problems, plan, counts, bytes, plan.renames.size),
+      ...this.#summary(t0, problems, { plan, counts, bytes, renamed: plan.renames.size }),
       ...(snapshot ? { snapshot } : {}),
     };
   }
 
+  /** The summary of a sync; without `done`, of one that stopped before doing anything. */
   #summary(
     t0: number,
     problems: StoreProblem[],
-    plan: Plan,
-    counts: Counts,
-    bytes: number,
-    renamed: number,
+    done?: { plan: Plan; counts: Counts; bytes: number; renamed: number },
   ): SyncSummary {
     return {
       state: this.#status.state,
       ...(this.#status.reason ? { reason: this.#status.reason } : {}),
-      ...counts,
-      renamed,
-      unchanged: plan.unchanged,
-      deferred: plan.deferred.length,
-      bytes,
+      added: done?.counts.added ?? 0,
+      changed: done?.counts.changed ?? 0,
+      deleted: done?.counts.deleted ?? 0,
+      renamed: done?.renamed ?? 0,
+      unchanged: done?.plan.unchanged ?? 0,
+      deferred: done?.plan.deferred.length ?? 0,
+      bytes: done?.bytes ?? 0,
       seconds: (this.#now() - t0) / 1000,
       problems,
     };
   }
-
-  async #plan(
-    tracked: Map<string, TrackedFile>,
-    seen: Map<string, Seen>,
-    inScope: (p: string) => boolean,
-  ): Promise<Plan> {
-    let n = 0;
-    const breathe = async (): Promise<void> => {
-      if (++n % 2048 === 0) await new Promise<void>((r) => setImmediate(r));
-    };
-    const plan: Plan = { ingest: [], renames: new Map(), deletes: [], deferred: [], unchanged: 0 };
-    const fresh = this.#now() - this.#settleMs;
-    const added: string[] = [];
-    for (const [rel, s] of seen) {
-      await breathe();
-      const t = tracked.get(rel);
-      if (t && t.kind === s.kind && sameStat(t, s.st)) {
-        plan.unchanged++;
-        continue;
-      }
-      if (s.kind === 'file' && mtimeMs(s.st.mtimeNs) > fresh) {
-        plan.deferred.push(rel);
-        continue;
-      }
-      if (t) plan.ingest.push(rel);
-      else added.push(rel);
-    }
-    const vanished = new Map<string, TrackedFile>();
-    for (const [rel, t] of tracked) {
-      await breathe();
-      if (!seen.has(rel) && inScope(rel)) vanished.set(`${t.ino}:${t.size}:${t.mtimeNs}`, t);
-    }
-    for (const rel of added) {
-      const s = seen.get(rel)!;
-      const from = s.kind === 'file' ? vanished.get(`${ino64(s.st)}:${s.st.size}:${s.st.mtimeNs}`) : undefined;
-      if (from && from.kind === 'file') {
-        plan.renames.set(rel, from);
-        vanished.delete(`${from.ino}:${from.size}:${from.mtimeNs}`);
-      } else plan.ingest.push(rel);
-    }
-    for (const t of vanished.values()) plan.deletes.push(t.path);
-    plan.deletes.sort();
-    return plan;
-  }
-
-  /** Reads one new or changed path; undefined when it changed while being read (try again later). */
-  async #ingestOne(
-    rel: string,
-    s: Seen,
-    onIngested: () => void,
-  ): Promise<{ file: TrackedFile; size: number; hash: string } | undefined> {
-    const abs = join(this.root, rel);
-    if (s.kind === 'symlink') {
-      onIngested();
-      const r = await storeSymlink(this.#ing, abs, s.st, readlinkSync(abs));
-      const seq = getBlock(this.#archive.ctx, r.hash).seq;
-      return { file: trackedFrom(rel, seq, s), size: r.size, hash: r.hash };
-    }
-    const r = await storeFile(this.#ing, abs, s.st, undefined, onIngested);
-    const after = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
-    if (!after || after.size !== s.st.size || after.mtimeNs !== s.st.mtimeNs || ino64(after) !== ino64(s.st))
-      return undefined;
-    const seq = getBlock(this.#archive.ctx, r.hash).seq;
-    return { file: trackedFrom(rel, seq, s), size: r.size, hash: r.hash };
-  }
-
-  /** A block for a renamed file made from the old block's chunks: nothing is read again. */
-  async #renamedBlock(from: TrackedFile, to: string, st: BigIntStats) {
-    const ctx = this.#archive.ctx;
-    const old = ctx.index.bySeq(from.seq)!;
-    const ids = ctx.db
-      .prepare('SELECT c.id FROM object_chunks o JOIN chunks c ON c.rid = o.chunk WHERE o.seq = ? ORDER BY o.idx')
-      .pluck()
-      .all(from.seq) as Buffer[];
-    return this.#ing.committer.submit(
-      {
-        kind: 'file',
-        contentRoot: old.header.contentRoot,
-        size: old.header.size,
-        storedSize: old.header.storedSize,
-        chunkCount: ids.length,
-        codec: old.header.codec,
-        meta: {
-          ...old.header.meta,
-          name: basename(to),
-          mode: (Number(st.mode) & 0o7777).toString(8).padStart(4, '0'),
-          mtime: String(mtimeMs(st.mtimeNs)),
-        },
-      },
-      ids,
-    );
-  }
-
-  /** Stores the folder's tree (every tracked file and link) as a snapshot block. */
-  async #snapshot(files: Map<string, TrackedFile>) {
-    const ctx = this.#archive.ctx;
-    const entries: SnapshotEntry[] = [];
-    let n = 0;
-    for (const f of files.values()) {
-      // Blocks never change, so their hashes (and link targets) are remembered between syncs: a
-      // 30,000-file folder would otherwise cost a query per file on every small change.
-      let hash = this.#hashOfSeq.get(f.seq);
-      if (hash === undefined) {
-        hash = (this.#hashBySeq.get(f.seq) as Buffer).toString('hex');
-        this.#hashOfSeq.set(f.seq, hash);
-      }
-      const mtime = mtimeMs(f.mtimeNs);
-      if (f.kind === 'symlink') {
-        let target = this.#linkTargets.get(f.seq);
-        if (target === undefined) {
-          target = Buffer.concat(await collect(ctx, ctx.index.bySeq(f.seq)!)).toString();
-          this.#linkTargets.set(f.seq, target);
-        }
-        entries.push({ path: f.path, type: 'symlink', mtime, target, hash });
-      } else entries.push({ path: f.path, type: 'file', mode: f.mode & 0o7777, mtime, size: f.size, hash });
-      if (++n % 1024 === 0) await new Promise<void>((r) => setImmediate(r));
-    }
-    // The sync's number makes each sync its own block, even when the tree is one seen before
-    // (a restore back to an earlier state): the history records every sync.
-    return storeBytes(this.#ing, await encodeSnapshotAsync(entries), 'snapshot', {
-      entries: String(entries.length),
-      folder: this.id,
-      name: basename(this.root),
-      sync: String(this.#db.snapshotCount(this.id) + 1),
-    });
-  }
-}
-
-async function collect(ctx: Archive['ctx'], b: ReturnType<typeof getBlock>): Promise<Buffer[]> {
-  const out: Buffer[] = [];
-  for await (const c of readBlockContent(ctx, b)) out.push(c);
-  return out;
-}
-
-function sameStat(t: TrackedFile, st: BigIntStats): boolean {
-  return BigInt(t.size) === st.size && t.mtimeNs === st.mtimeNs && t.ino === ino64(st) && t.mode === Number(st.mode);
-}
-
-function trackedFrom(rel: string, seq: number, s: Seen): TrackedFile {
-  return {
-    path: rel,
-    kind: s.kind,
-    seq,
-    size: Number(s.st.size),
-    mtimeNs: s.st.mtimeNs,
-    ino: ino64(s.st),
-    mode: Number(s.st.mode),
-  };
 }

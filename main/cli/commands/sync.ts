@@ -47,7 +47,6 @@ export async function syncCommand(dir: string, argv: string[], io: Io): Promise<
     if (flags['confirm-deletes']) folder.confirmDeletes();
     if (flags.once) {
       const s = await folder.syncUntilSettled();
-      if (s.snapshot) archive.checkpoint();
       for (const p of s.problems) io.err(`pakit: cannot sync ${p.path}: ${p.code}: ${p.message}`);
       if (flags.json) io.out(JSON.stringify({ folder: folder.root, ...s }, null, 2));
       else io.out(summaryLine(folder.root, s));
@@ -73,7 +72,8 @@ export async function syncCommand(dir: string, argv: string[], io: Io): Promise<
     return EXIT.ok;
   } finally {
     await folder?.close();
-    if (archive.ctx.writer && archive.ctx.writer.size > (archive.latestCheckpoint()?.size ?? 0)) archive.checkpoint();
+    // Sign what was synced (returns the newest checkpoint when it already covers everything).
+    archive.checkpoint();
     await archive.close();
   }
 }

@@ -95,7 +95,7 @@ describe('pakit serve: the WebSocket bridge', () => {
   }, 30_000);
 
   it('refuses a wrong or missing token, a foreign Origin and an unexpected Host', async () => {
-    const { server, origin } = await serve();
+    const { node, server, origin } = await serve();
     const base = `ws://127.0.0.1:${server.port}/bridge`;
     await expect(connect(`${base}?token=${'0'.repeat(64)}`, { origin })).rejects.toThrow('refused 401');
     await expect(connect(base, { origin })).rejects.toThrow('refused 401');
@@ -113,5 +113,32 @@ describe('pakit serve: the WebSocket bridge', () => {
     expect(page.status).toBe(200);
     expect(page.headers['content-security-policy']).toBe(CSP);
     expect((await get(server.port, '/', `localhost:${server.port}`)).status).toBe(200);
+
+    // Uploads need the same Origin and the token (in a header); a refused one stores nothing.
+    const upload = (headers: Record<string, string>): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port: server.port,
+            path: '/upload',
+            method: 'POST',
+            headers: { 'x-pakit-name': 'x.txt', ...headers },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        req.end('payload');
+      });
+    const objects = node.archive.stats().objects;
+    expect(await upload({ origin })).toBe(401);
+    expect(await upload({ origin, 'x-pakit-token': 'f'.repeat(64) })).toBe(401);
+    expect(await upload({ origin: 'http://evil.example', 'x-pakit-token': server.token })).toBe(403);
+    expect(node.archive.stats().objects).toBe(objects);
+    expect(await upload({ origin, 'x-pakit-token': server.token })).toBe(200);
+    expect(node.archive.stats().objects).toBe(objects + 1);
   });
 });

@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { DEFAULT_IGNORES, IGNORE_FILE } from '../sync/ignore-rules.js';
 import { SyncFolder } from '../sync/sync-folder.js';
 import { listVersions, restoreVersion } from '../sync/versions.js';
-import { SyncDb, type FileListRow } from '../sync/sync-db.js';
+import { SyncDb } from '../sync/sync-db.js';
 import { SOFTWARE } from '../util/version.js';
 import type { EventName, Events, Handlers } from '../../shared/ipc-contract.js';
 
@@ -49,12 +49,12 @@ export class PakitNode {
   readonly folder: SyncFolder | undefined;
   readonly handlers: Handlers;
   readonly #listeners = new Set<EventListener>();
-  #fileList: FileListRow[] | undefined;
-  #fileListAt: number | undefined;
+  readonly #syncDb: SyncDb;
 
   private constructor(archive: Archive, folder: SyncFolder | undefined) {
     this.archive = archive;
     this.folder = folder;
+    this.#syncDb = new SyncDb(archive.ctx.db);
     folder?.onStatus((s) => this.#emit('sync.status', s));
     this.handlers = this.#makeHandlers();
   }
@@ -200,14 +200,8 @@ export class PakitNode {
       },
       'sync.files': ({ offset, limit, filter }) => {
         const folder = this.#requireFolder();
-        // The whole list is read once per sync (one query), then pages are cut from it.
-        if (!this.#fileList || this.#fileListAt !== folder.status.lastSyncAt) {
-          this.#fileList = new SyncDb(archive.ctx.db).fileList(folder.id);
-          this.#fileListAt = folder.status.lastSyncAt;
-        }
-        const needle = filter?.toLowerCase();
-        const matching = needle ? this.#fileList.filter((f) => f.path.toLowerCase().includes(needle)) : this.#fileList;
-        return { total: matching.length, offset, items: matching.slice(offset, offset + limit) };
+        const page = this.#syncDb.filePage(folder.id, { offset, limit, ...(filter ? { filter } : {}) });
+        return { total: page.total, offset, items: page.items };
       },
       'sync.restore': ({ path, hash }) => restoreVersion(archive, this.#inFolder(path), hash),
       'sync.versions': ({ path }) =>

@@ -16,12 +16,22 @@ export interface OpenDbInit {
 }
 
 /**
+ * SQL functions of our own, on every connection. `pakit_lower(text)` lower-cases as JavaScript's
+ * toLowerCase does (SQLite's lower() folds ASCII only): migration 003 fills `sync_latest.folded`
+ * with it, and the sync writes the same folding from JavaScript.
+ */
+export function registerFunctions(db: Db): void {
+  db.function('pakit_lower', { deterministic: true }, (s: unknown) => String(s).toLowerCase());
+}
+
+/**
  * Opens the archive database in WAL mode so readers (the CLI) never block the writer (sync).
  * synchronous=NORMAL: a crash loses at most the last transactions, never consistency.
  */
 export function openDb(file: string, init: OpenDbInit = {}): Db {
   const db = new Database(file, { readonly: init.readonly ?? false, fileMustExist: init.readonly ?? false });
   db.pragma('busy_timeout = 5000');
+  registerFunctions(db);
   if (!init.readonly) {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
@@ -44,6 +54,7 @@ export function openDb(file: string, init: OpenDbInit = {}): Db {
 
 /** Applies every migration newer than the database's user_version, each in its own transaction. */
 export function migrate(db: Db, list: readonly Migration[]): void {
+  registerFunctions(db);
   const have = db.pragma('user_version', { simple: true }) as number;
   const newest = list.at(-1)?.version ?? 0;
   if (have > newest)

@@ -40,6 +40,12 @@ export interface FileListRow {
   readonly storedSize: number;
 }
 
+export interface FilePage {
+  /** Paths matching the filter (all of the folder's without one). */
+  readonly total: number;
+  readonly items: FileListRow[];
+}
+
 export interface SnapshotRow {
   readonly hash: string;
   readonly ts: number;
@@ -53,7 +59,7 @@ export type RecordedChange =
   | { readonly type: 'put'; readonly file: TrackedFile; readonly origin: string }
   | { readonly type: 'delete'; readonly path: string; readonly origin: string };
 
-/** The sync tables (main/db/migrations/002-sync-folders.ts). Readers and the writer share it. */
+/** The sync tables (main/db/migrations/002-sync-folders.ts and 003). Readers and the writer share it. */
 export class SyncDb {
   readonly #db: Db;
   readonly #tracked;
@@ -127,8 +133,12 @@ export class SyncDb {
     counts: Counts,
   ): Promise<void> {
     const nextN = this.#db
-      .prepare('SELECT coalesce(max(n), 0) + 1 FROM sync_versions WHERE folder = ? AND path = ?')
+      .prepare('SELECT coalesce(max(n), 0) + 1 FROM sync_latest WHERE folder = ? AND path = ?')
       .pluck();
+    const latest = this.#db.prepare(
+      `INSERT INTO sync_latest (folder, path, folded, n, seq) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(folder, path) DO UPDATE SET n = excluded.n, seq = excluded.seq`,
+    );
     const version = this.#db.prepare(
       'INSERT INTO sync_versions (folder, path, n, seq, snapshot, ts, origin) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
@@ -144,14 +154,15 @@ export class SyncDb {
     const write = this.#db.transaction((batch: readonly RecordedChange[], first: boolean) => {
       if (first) snapshot.run(folder, snapshotSeq, ts, counts.added, counts.changed, counts.deleted);
       for (const c of batch) {
+        const path = c.type === 'put' ? c.file.path : c.path;
+        const seq = c.type === 'put' ? c.file.seq : null;
+        const n = nextN.get(folder, path) as number;
         if (c.type === 'put') {
           const f = c.file;
           put.run(folder, f.path, f.kind, f.seq, f.size, f.mtimeNs, f.ino, f.mode);
-          version.run(folder, f.path, nextN.get(folder, f.path), f.seq, snapshotSeq, ts, c.origin);
-        } else {
-          del.run(folder, c.path);
-          version.run(folder, c.path, nextN.get(folder, c.path), null, snapshotSeq, ts, c.origin);
-        }
+        } else del.run(folder, c.path);
+        version.run(folder, path, n, seq, snapshotSeq, ts, c.origin);
+        latest.run(folder, path, path.toLowerCase(), n, seq);
       }
     });
     for (let i = 0; i === 0 || i < changes.length; i += RECORD_BATCH) {
@@ -183,22 +194,27 @@ export class SyncDb {
       .all(folder) as string[];
   }
 
-  /** Every path with a history: its newest version's size (0 when deleted) and how many versions. */
-  fileList(folder: string): FileListRow[] {
+  /**
+   * One page of the paths with a history, in path order: each with its newest version's size (0
+   * when deleted) and how many versions it has. `filter` keeps the paths that contain it, ignoring
+   * case (as JavaScript folds it: 'ñ' finds 'Ñ'). Read from `sync_latest` (migration 003): a page
+   * of 100,000 paths costs milliseconds.
+   */
+  filePage(folder: string, page: { offset: number; limit: number; filter?: string }): FilePage {
+    const needle = page.filter ? page.filter.toLowerCase() : '';
+    const where = needle ? 'folder = @folder AND instr(folded, @needle) > 0' : 'folder = @folder';
+    const args = { folder, needle, limit: page.limit, offset: page.offset };
+    const total = this.#db.prepare(`SELECT count(*) FROM sync_latest WHERE ${where}`).pluck().get(args) as number;
     const rows = this.#db
       .prepare(
-        `WITH latest AS (
-           SELECT path, max(n) AS n, count(*) AS versions FROM sync_versions WHERE folder = @folder GROUP BY path
-         )
-         SELECT l.path, l.versions, v.seq IS NULL AS deleted,
+        `SELECT l.path, l.n AS versions, l.seq IS NULL AS deleted,
                 coalesce(b.size, 0) AS size, coalesce(b.stored_size, 0) AS storedSize
-         FROM latest l
-         JOIN sync_versions v ON v.folder = @folder AND v.path = l.path AND v.n = l.n
-         LEFT JOIN blocks b ON b.seq = v.seq
+         FROM (SELECT path, n, seq FROM sync_latest WHERE ${where} ORDER BY path LIMIT @limit OFFSET @offset) l
+         LEFT JOIN blocks b ON b.seq = l.seq
          ORDER BY l.path`,
       )
-      .all({ folder }) as (Omit<FileListRow, 'deleted'> & { deleted: number })[];
-    return rows.map((r) => ({ ...r, deleted: r.deleted === 1 }));
+      .all(args) as (Omit<FileListRow, 'deleted'> & { deleted: number })[];
+    return { total, items: rows.map((r) => ({ ...r, deleted: r.deleted === 1 })) };
   }
 
   snapshotCount(folder: string): number {

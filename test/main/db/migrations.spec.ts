@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { migrate, openDb } from '../../../main/db/database.js';
 import { migrations } from '../../../main/db/migrations/index.js';
 import * as m001 from '../../../main/db/migrations/001-initial.js';
+import * as m002 from '../../../main/db/migrations/002-sync-folders.js';
+import * as m003 from '../../../main/db/migrations/003-sync-latest.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 describe('schema migrations', () => {
@@ -32,6 +34,51 @@ describe('schema migrations', () => {
     for (const t of tables) expect(t.sql).toMatch(/STRICT/);
     // STRICT really rejects a wrong type.
     expect(() => db.prepare("INSERT INTO packs (id, size) VALUES (1, 'big')").run()).toThrow(/cannot store TEXT/);
+  });
+
+  it('003 migrates an archive at version 2: each path gets its newest version, and pages use the key', () => {
+    const file = join(tempDir(), 'a.db');
+    const db = openDb(file, { migrations: [m001, m002] });
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    const version = db.prepare(
+      "INSERT INTO sync_versions (folder, path, n, seq, snapshot, ts, origin) VALUES (?, ?, ?, ?, 9, 0, 'local')",
+    );
+    // a.txt: three versions; b.txt: written then deleted; Ñandú.TXT in another folder.
+    for (const [folder, path, n, seq] of [
+      ['f1', 'a.txt', 1, 1],
+      ['f1', 'a.txt', 2, 4],
+      ['f1', 'b.txt', 1, 2],
+      ['f1', 'a.txt', 3, 7],
+      ['f1', 'b.txt', 2, null],
+      ['f2', 'Ñandú.TXT', 1, 3],
+    ] as const)
+      version.run(folder, path, n, seq);
+    db.close();
+
+    const migrated = openDb(file);
+    expect(migrated.pragma('user_version', { simple: true })).toBe(m003.version);
+    expect(
+      migrated.prepare('SELECT folder, path, folded, n, seq FROM sync_latest ORDER BY folder, path').all(),
+    ).toEqual([
+      { folder: 'f1', path: 'a.txt', folded: 'a.txt', n: 3, seq: 7 },
+      { folder: 'f1', path: 'b.txt', folded: 'b.txt', n: 2, seq: null },
+      // Folded as JavaScript folds, beyond ASCII too.
+      { folder: 'f2', path: 'Ñandú.TXT', folded: 'ñandú.txt', n: 1, seq: 3 },
+    ]);
+    expect(
+      migrated.prepare("SELECT sql FROM sqlite_master WHERE name = 'sync_latest'").pluck().get() as string,
+    ).toMatch(/STRICT/);
+    // A page in path order walks the primary key: no scan of the versions, no sort.
+    const plan = (
+      migrated
+        .prepare(
+          "EXPLAIN QUERY PLAN SELECT path, n, seq FROM sync_latest WHERE folder = 'f1' ORDER BY path LIMIT 200 OFFSET 400",
+        )
+        .all() as { detail: string }[]
+    ).map((r) => r.detail);
+    expect(plan.join('\n')).toMatch(/SEARCH sync_latest USING PRIMARY KEY \(folder=\?\)/);
+    expect(plan.join('\n')).not.toMatch(/TEMP B-TREE|sync_versions/);
+    migrated.close();
   });
 
   it('is idempotent and refuses a newer schema than it knows', () => {

@@ -159,6 +159,57 @@ describe('sync folder: versions of every local change', () => {
   });
 });
 
+describe('sync folder: the file list', () => {
+  it('pages every path with a history in path order: newest size, versions, deletions; filters ignoring case', async () => {
+    const { root, archive, folder } = await setup();
+    put(root, 'a.txt', 'one');
+    put(root, 'B.txt', 'bee');
+    put(root, 'Ñandú.txt', 'rhea');
+    put(root, '100%_done.txt', 'percent');
+    put(root, 'sub/x_y.txt', 'under');
+    put(root, 'sub/xay.txt', 'no underscore');
+    await folder.sync();
+    put(root, 'a.txt', 'one, and a second version', 3_000);
+    unlinkSync(join(root, 'B.txt'));
+    await folder.sync();
+
+    const db = new SyncDb(archive.ctx.db);
+    const all = db.filePage(folder.id, { offset: 0, limit: 100 });
+    expect(all.total).toBe(6);
+    expect(all.items.map((f) => f.path)).toEqual([
+      '100%_done.txt',
+      'B.txt',
+      'a.txt',
+      'sub/x_y.txt',
+      'sub/xay.txt',
+      'Ñandú.txt',
+    ]);
+    const byPath = new Map(all.items.map((f) => [f.path, f]));
+    expect(byPath.get('a.txt')).toMatchObject({ versions: 2, deleted: false, size: 25 });
+    expect(byPath.get('a.txt')!.storedSize).toBeGreaterThan(0);
+    expect(byPath.get('B.txt')).toMatchObject({ versions: 2, deleted: true, size: 0, storedSize: 0 });
+    expect(byPath.get('Ñandú.txt')).toMatchObject({ versions: 1, deleted: false, size: 4 });
+
+    // Pages are cuts of the same order; the total counts them all.
+    const page = db.filePage(folder.id, { offset: 2, limit: 3 });
+    expect(page).toEqual({ total: 6, items: all.items.slice(2, 5) });
+    expect(db.filePage(folder.id, { offset: 6, limit: 3 })).toEqual({ total: 6, items: [] });
+
+    const paths = (filter: string) =>
+      db.filePage(folder.id, { offset: 0, limit: 100, filter }).items.map((f) => f.path);
+    expect(paths('b.TXT')).toEqual(['B.txt']);
+    expect(paths('ñAND')).toEqual(['Ñandú.txt']); // beyond ASCII, folded as JavaScript folds it
+    // SQL wildcards are plain characters in a filter.
+    expect(paths('%')).toEqual(['100%_done.txt']);
+    expect(paths('x_y')).toEqual(['sub/x_y.txt']);
+    expect(db.filePage(folder.id, { offset: 0, limit: 1, filter: 'txt' })).toMatchObject({ total: 6 });
+    expect(db.filePage(folder.id, { offset: 0, limit: 10, filter: 'nothing like it' })).toEqual({
+      total: 0,
+      items: [],
+    });
+  });
+});
+
 describe('sync folder: guards', () => {
   it('does not sync a known folder whose marker is gone (an unmounted drive), and says why', async () => {
     const { root, archive, open, folder } = await setup();

@@ -11,6 +11,10 @@ import type { SyncStatus } from './sync-status.js';
 
 /** The most entries one `sync.files` call returns. */
 export const FILES_PAGE_MAX = 1000;
+/** The most blocks one `archive.blocks` call returns. */
+export const BLOCKS_PAGE_MAX = 1000;
+/** The most points one `archive.history` call returns. */
+export const HISTORY_POINTS_MAX = 500;
 
 const hash64 = z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex digits');
 
@@ -18,7 +22,12 @@ const hash64 = z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex digits');
 export const requestSchemas = {
   'node.status': z.object({}).strict(),
   'archive.stats': z.object({}).strict(),
-  'archive.recentBlocks': z.object({ limit: z.number().int().min(1).max(2000) }).strict(),
+  /** One page of the blocks, newest first: offset 0 is the newest block, total - 1 is genesis. */
+  'archive.blocks': z
+    .object({ offset: z.number().int().nonnegative(), limit: z.number().int().min(1).max(BLOCKS_PAGE_MAX) })
+    .strict(),
+  /** The archive's growth from genesis to now, in at most `points` points evenly spaced in time. */
+  'archive.history': z.object({ points: z.number().int().min(2).max(HISTORY_POINTS_MAX) }).strict(),
   'archive.proof': z.object({ hash: hash64, chunk: z.number().int().nonnegative().optional() }).strict(),
   /** Desktop app only: files dropped on the window, archived from where they are. */
   'archive.storePaths': z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(1000) }).strict(),
@@ -34,6 +43,8 @@ export const requestSchemas = {
     })
     .strict(),
   'settings.get': z.object({}).strict(),
+  /** Makes `path` the sync folder (kept across restarts; `--folder` on the command line wins). */
+  'settings.setFolder': z.object({ path: z.string().min(1).max(4096) }).strict(),
   'settings.setIgnore': z
     .object({
       patterns: z
@@ -96,6 +107,21 @@ export interface BlockView {
   readonly name: string;
   /** Parent block hashes (the DAG's links). */
   readonly parents: readonly string[];
+  /** The parents' log positions, in the same order. */
+  readonly parentSeqs: readonly number[];
+}
+
+/** The archive after some number of blocks, cumulative from genesis (main/archive/growth-history.ts). */
+export interface GrowthPointView {
+  readonly seq: number;
+  readonly time: string;
+  readonly blocks: number;
+  /** Original bytes of every object version. */
+  readonly originalBytes: number;
+  /** Raw bytes of the distinct chunks: what is left after dedup. */
+  readonly uniqueBytes: number;
+  /** Bytes in the store: what is left after dedup and compression. */
+  readonly storedBytes: number;
 }
 
 export interface SettingsView {
@@ -105,6 +131,10 @@ export interface SettingsView {
   readonly ignorePatterns: readonly string[];
   /** Always ignored, whatever .pakitignore says. */
   readonly defaultIgnores: readonly string[];
+  /** Where the folder comes from: the command line (`--folder`, which wins), the settings file, or none. */
+  readonly folderSource: 'command-line' | 'settings' | 'none';
+  /** Why the saved folder is not in use (it could not be opened at start), if so. */
+  readonly folderProblem: string | null;
 }
 
 export interface VersionView {
@@ -124,8 +154,9 @@ export interface Responses {
     readonly dedupSavedBytes: number;
     readonly compressionSavedBytes: number;
   };
-  /** The newest blocks, newest first. */
-  'archive.recentBlocks': readonly BlockView[];
+  /** `items` are the blocks at [offset, offset + limit) counted from the newest; `total` counts them all. */
+  'archive.blocks': { readonly total: number; readonly offset: number; readonly items: readonly BlockView[] };
+  'archive.history': { readonly points: readonly GrowthPointView[] };
   /** A proof document (docs/FORMATS.md), verified in the renderer with shared/verify.ts. */
   'archive.proof': unknown;
   'archive.storePaths': { readonly receipts: readonly ReceiptView[]; readonly problems: readonly ErrorInfo[] };
@@ -136,15 +167,18 @@ export interface Responses {
   'sync.files': { readonly total: number; readonly offset: number; readonly items: readonly FileView[] };
   'settings.get': SettingsView;
   'settings.setIgnore': SettingsView;
+  'settings.setFolder': SettingsView;
   'sync.restore': { readonly path: string; readonly size: number };
 }
 
 /** Main → renderer push events. */
 export interface Events {
   'sync.status': SyncStatus;
+  /** The node's status changed other than by a sync (another sync folder). */
+  'node.status': NodeStatus;
 }
 export type EventName = keyof Events;
-export const EVENT_NAMES: readonly EventName[] = ['sync.status'];
+export const EVENT_NAMES: readonly EventName[] = ['sync.status', 'node.status'];
 export const METHODS = Object.keys(requestSchemas) as Method[];
 
 export interface ErrorInfo {

@@ -1,22 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Archive } from '../archive/archive.js';
 import { UnsafePathError } from '../archive/errors.js';
 import { checkFileName } from '../util/safe-path.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { DEFAULT_IGNORES, IGNORE_FILE } from '../sync/ignore-rules.js';
-import { SyncFolder } from '../sync/sync-folder.js';
+import { SyncFolder, SyncFolderError } from '../sync/sync-folder.js';
 import { listVersions, restoreVersion } from '../sync/versions.js';
 import { SyncDb } from '../sync/sync-db.js';
 import { SOFTWARE } from '../util/version.js';
-import type { EventName, Events, Handlers } from '../../shared/ipc-contract.js';
+import { GrowthHistory } from '../archive/growth-history.js';
+import type { EventName, Events, Handlers, NodeStatus, SettingsView } from '../../shared/ipc-contract.js';
+import { blocksPage } from './block-views.js';
+import { readNodeSettings, SETTINGS_FILE, writeNodeSettings } from './node-settings.js';
 
 export interface PakitNodeInit {
   /** The archive's data directory. */
   readonly dataDir: string;
-  /** A sync folder to keep (watched from start), if any. */
+  /**
+   * A sync folder to keep (watched from start). Wins over the one in the settings file, and is
+   * not written there. Without one, the settings file's folder is used.
+   */
   readonly folder?: string;
   /** Passed to the sync folder (tests shorten the settle time). */
   readonly settleMs?: number;
@@ -46,38 +52,126 @@ export type EventListener = <E extends EventName>(name: E, payload: Events[E]) =
  */
 export class PakitNode {
   readonly archive: Archive;
-  readonly folder: SyncFolder | undefined;
   readonly handlers: Handlers;
   readonly #listeners = new Set<EventListener>();
+  readonly #settleMs: number | undefined;
   readonly #syncDb: SyncDb;
+  #folder: SyncFolder | undefined;
+  #folderSource: SettingsView['folderSource'] = 'none';
+  /** Why the settings file's folder could not be opened at start. */
+  #folderProblem: string | null = null;
+  #offFolder: (() => void) | undefined;
+  /** Folder changes, one at a time. */
+  #changing: Promise<unknown> = Promise.resolve();
+  #growth: GrowthHistory | undefined;
 
-  private constructor(archive: Archive, folder: SyncFolder | undefined) {
+  private constructor(archive: Archive, init: PakitNodeInit) {
     this.archive = archive;
-    this.folder = folder;
+    this.#settleMs = init.settleMs;
     this.#syncDb = new SyncDb(archive.ctx.db);
-    folder?.onStatus((s) => this.#emit('sync.status', s));
     this.handlers = this.#makeHandlers();
   }
 
+  /**
+   * Opens the archive, then the sync folder — `init.folder`, else the settings file's — and
+   * watches it (the first sync finishes before this returns). A bad `init.folder` is an error; a
+   * settings file's folder that cannot be opened (a drive not mounted) leaves the node without one,
+   * and the settings say why.
+   */
   static async start(init: PakitNodeInit): Promise<PakitNode> {
     const archive = await Archive.open({ dir: init.dataDir });
-    let folder: SyncFolder | undefined;
+    const node = new PakitNode(archive, init);
     try {
-      if (init.folder !== undefined)
-        folder = SyncFolder.open({ archive, root: init.folder, ...(init.settleMs ? { settleMs: init.settleMs } : {}) });
-      const node = new PakitNode(archive, folder);
-      await folder?.watch();
+      const saved = readNodeSettings(init.dataDir).folder;
+      if (init.folder !== undefined) node.#attach(node.#open(init.folder), 'command-line');
+      else if (saved !== undefined) {
+        try {
+          node.#attach(node.#open(saved), 'settings');
+        } catch (e) {
+          node.#folderProblem = `the sync folder ${saved} (${SETTINGS_FILE}) could not be opened: ${(e as Error).message}`;
+        }
+      }
+      await node.#folder?.watch();
       return node;
     } catch (e) {
-      await folder?.close();
+      await node.#folder?.close();
       await archive.close();
       throw e;
     }
   }
 
+  /** The sync folder, while there is one. */
+  get folder(): SyncFolder | undefined {
+    return this.#folder;
+  }
+
+  /** Why the saved sync folder could not be opened at start, if it could not. */
+  get folderProblem(): string | null {
+    return this.#folderProblem;
+  }
+
+  #open(root: string): SyncFolder {
+    return SyncFolder.open({
+      archive: this.archive,
+      root,
+      ...(this.#settleMs ? { settleMs: this.#settleMs } : {}),
+    });
+  }
+
+  #attach(folder: SyncFolder, source: SettingsView['folderSource']): void {
+    this.#folder = folder;
+    this.#folderSource = source;
+    this.#offFolder = folder.onStatus((s) => this.#emit('sync.status', s));
+  }
+
+  /**
+   * Makes `path` the sync folder: checked first (an error changes nothing), then the old folder is
+   * closed (its sync under way finishes), the new one opened, saved in the settings file and
+   * watched. Its first sync runs in the background; its progress arrives as `sync.status` events.
+   */
+  setFolder(path: string): Promise<void> {
+    const run = this.#changing.then(() => this.#setFolder(path));
+    this.#changing = run.catch(() => undefined);
+    return run;
+  }
+
+  async #setFolder(path: string): Promise<void> {
+    if (!isAbsolute(path)) throw new SyncFolderError(`${path} is not an absolute path`);
+    const root = SyncFolder.check(this.archive, path);
+    const old = this.#folder;
+    if (old?.root === root) {
+      // Already the folder: only remember it.
+      writeNodeSettings(this.archive.ctx.dir, { folder: root });
+      return;
+    }
+    const next = this.#open(root);
+    try {
+      writeNodeSettings(this.archive.ctx.dir, { folder: root });
+    } catch (e) {
+      await next.close();
+      throw e;
+    }
+    if (old) {
+      this.#offFolder?.();
+      await old.close();
+    }
+    this.#attach(next, 'settings');
+    this.#folderProblem = null;
+    this.#emit('node.status', this.#status());
+    this.#emit('sync.status', next.status);
+    void next.watch().catch((e: unknown) => this.#folderFailed(next, e));
+  }
+
+  #folderFailed(folder: SyncFolder, e: unknown): void {
+    if (folder !== this.#folder) return;
+    this.#folderProblem = `watching ${folder.root} failed: ${(e as Error).message}`;
+    this.#emit('node.status', this.#status());
+  }
+
   /** Stops in reverse order: the sync folder (its sync under way finishes), a checkpoint, the archive. */
   async stop(): Promise<void> {
-    await this.folder?.close();
+    await this.#changing;
+    await this.#folder?.close();
     this.archive.checkpoint(); // returns the newest when it already covers everything
     await this.archive.close();
   }
@@ -122,15 +216,27 @@ export class PakitNode {
   }
 
   #requireFolder(): SyncFolder {
-    if (!this.folder) throw new NoSyncFolderError('no sync folder is configured (pakit serve --folder DIR)');
-    return this.folder;
+    if (!this.#folder)
+      throw new NoSyncFolderError('no sync folder is configured (choose one in Settings, or pakit serve --folder DIR)');
+    return this.#folder;
   }
 
-  #settings() {
-    const root = this.folder?.root;
+  #status(): NodeStatus {
+    return {
+      version: SOFTWARE,
+      archiveId: this.archive.id,
+      dataDir: this.archive.ctx.dir,
+      sync: this.#folder ? { root: this.#folder.root, status: this.#folder.status } : null,
+    };
+  }
+
+  #settings(): SettingsView {
+    const root = this.#folder?.root;
     return {
       dataDir: this.archive.ctx.dir,
       folder: root ?? null,
+      folderSource: root ? this.#folderSource : 'none',
+      folderProblem: this.#folderProblem,
       // The file's lines as they are (comments included), so saving them back loses nothing.
       ignorePatterns: root ? readIgnoreFile(root) : [],
       defaultIgnores: DEFAULT_IGNORES,
@@ -140,32 +246,15 @@ export class PakitNode {
   #makeHandlers(): Handlers {
     const archive = this.archive;
     return {
-      'node.status': () => ({
-        version: SOFTWARE,
-        archiveId: archive.id,
-        dataDir: archive.ctx.dir,
-        sync: this.folder ? { root: this.folder.root, status: this.folder.status } : null,
-      }),
+      'node.status': () => this.#status(),
       'archive.stats': () => archive.stats(),
-      'archive.recentBlocks': ({ limit }) => {
-        const index = archive.ctx.index;
-        const out = [];
-        for (let seq = index.size() - 1; seq >= 0 && out.length < limit; seq--) {
-          const b = index.bySeq(seq)!;
-          const h = b.header;
-          out.push({
-            hash: b.hash.toString('hex'),
-            seq,
-            kind: h.kind,
-            depth: h.depth,
-            time: new Date(h.timestamp).toISOString(),
-            size: h.size,
-            storedSize: h.storedSize,
-            name: h.meta.name ?? '',
-            parents: h.parents.map((p) => Buffer.from(p).toString('hex')),
-          });
-        }
-        return out;
+      'archive.blocks': ({ offset, limit }) => blocksPage(archive.ctx.index, offset, limit),
+      'archive.history': async ({ points }) => {
+        this.#growth ??= new GrowthHistory(archive.ctx.db);
+        await this.#growth.update();
+        return {
+          points: this.#growth.points(points).map(({ ts, ...p }) => ({ ...p, time: new Date(ts).toISOString() })),
+        };
       },
       'archive.proof': ({ hash, chunk }) => {
         // A proof needs a signed checkpoint that covers the object: sign one if the newest does not.
@@ -190,6 +279,10 @@ export class PakitNode {
         return null;
       },
       'settings.get': () => this.#settings(),
+      'settings.setFolder': async ({ path }) => {
+        await this.setFolder(path);
+        return this.#settings();
+      },
       'settings.setIgnore': async ({ patterns }) => {
         const folder = this.#requireFolder();
         const text = patterns.join('\n').replace(/\n+$/, '');

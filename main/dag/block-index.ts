@@ -66,6 +66,12 @@ export class BlockIndex {
     return ((this.#maxSeq.get() as number | null) ?? -1) + 1;
   }
 
+  /** The blocks at log positions first … last, oldest first. */
+  range(first: number, last: number): BlockRecord[] {
+    if (last < first) return [];
+    return (this.#range.all(first, last, last - first + 1) as Row[]).map(toRecord);
+  }
+
   bySeq(seq: number): BlockRecord | undefined {
     const r = this.#bySeq.get(seq) as Row | undefined;
     return r && toRecord(r);

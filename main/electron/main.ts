@@ -81,15 +81,19 @@ async function start(): Promise<void> {
   n.onEvent((name, payload) => {
     // A hidden window does no work: it reloads its state when shown.
     if (win && win.isVisible()) win.webContents.send(EVENT_CHANNEL, name, payload);
-    if (name === 'sync.status') {
-      tray?.update(payload);
-      notify(payload);
-    }
+    // Both events can mean a new sync status (node.status: another folder); the tray shows the current one.
+    const status = n.folder?.status;
+    tray?.update(status);
+    if (name === 'sync.status' && status) notify(status);
   });
 
   tray = new PakitTray(ASSETS, {
     open: showWindow,
-    openFolder: n.folder ? () => void shell.openPath(n.folder!.root) : undefined,
+    // The folder can change in Settings: looked up when the menu is used.
+    hasFolder: () => n.folder !== undefined,
+    openFolder: () => {
+      if (n.folder) void shell.openPath(n.folder.root);
+    },
     pause: () => n.folder?.pause(),
     resume: () => n.folder?.resume(),
     quit: () => app.quit(),

@@ -4,7 +4,8 @@ import { describeSyncStatus, type SyncStatus } from '../../shared/sync-status.js
 
 export interface TrayActions {
   readonly open: () => void;
-  readonly openFolder: (() => void) | undefined;
+  readonly hasFolder: () => boolean;
+  readonly openFolder: () => void;
   readonly pause: () => void;
   readonly resume: () => void;
   readonly quit: () => void;
@@ -65,7 +66,7 @@ export class PakitTray {
       { label: line, enabled: false },
       { type: 'separator' },
       { label: 'Open Pakit', click: a.open },
-      { label: 'Open sync folder', enabled: a.openFolder !== undefined, click: () => a.openFolder?.() },
+      { label: 'Open sync folder', enabled: a.hasFolder(), click: a.openFolder },
       s?.state === 'paused'
         ? { label: 'Resume', click: a.resume }
         : { label: 'Pause', enabled: s !== undefined, click: a.pause },

@@ -119,21 +119,31 @@ export class SyncFolder {
   }
 
   /**
+   * Whether `root` can be this archive's sync folder: it exists, is a directory, and neither holds
+   * the archive's data directory nor lies inside it. Returns its real path; throws SyncFolderError
+   * saying what is wrong. Changes nothing.
+   */
+  static check(archive: Archive, root: string): string {
+    const given = resolve(root);
+    if (!existsSync(given)) throw new SyncFolderError(`${given} does not exist`);
+    if (!statSync(given).isDirectory()) throw new SyncFolderError(`${given} is not a directory`);
+    const real = realpathSync(given);
+    const data = realpathSync(archive.ctx.dir);
+    if (real === data || real.startsWith(`${data}/`))
+      throw new SyncFolderError(`${real} is inside the archive's own data directory`);
+    if (data.startsWith(`${real}/`))
+      throw new SyncFolderError(`the archive's data directory ${data} is inside ${real}: it would archive itself`);
+    return real;
+  }
+
+  /**
    * Opens (and on first use registers) a sync folder. The folder gets a marker,
    * `.pakit/folder-id`; a folder the archive knows whose marker is gone is not synced (an
    * unmounted drive must not look like everything deleted): the status says so.
    */
   static open(init: SyncFolderInit): SyncFolder {
     if (init.archive.readonly) throw new SyncFolderError('a sync folder needs the archive opened for writing');
-    const given = resolve(init.root);
-    if (!existsSync(given)) throw new SyncFolderError(`${given} does not exist`);
-    if (!statSync(given).isDirectory()) throw new SyncFolderError(`${given} is not a directory`);
-    const root = realpathSync(given);
-    const data = realpathSync(init.archive.ctx.dir);
-    if (root === data || root.startsWith(`${data}/`))
-      throw new SyncFolderError(`${root} is inside the archive's own data directory`);
-    if (data.startsWith(`${root}/`))
-      throw new SyncFolderError(`the archive's data directory ${data} is inside ${root}: it would archive itself`);
+    const root = SyncFolder.check(init.archive, init.root);
     const db = new SyncDb(init.archive.ctx.db);
     const device = init.device ?? hostname();
     const known = db.folderByRoot(root);

@@ -2,8 +2,12 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { randomBytes } from 'node:crypto';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Archive } from '../../main/archive/archive.js';
+import type { WrittenBlock } from '../../main/dag/block-writer.js';
+import { formatBytes } from '../../shared/sync-status.js';
 import { pakit, pakitAsync, ROOT } from '../helpers/cli.js';
 import { prose } from '../helpers/files.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -24,16 +28,7 @@ beforeAll(async () => {
   // Made here, not with tempDir(): those are removed after every test, and the server outlives them.
   data = mkdtempSync(join(tmpdir(), 'pakit-e2e-data-'));
   folder = mkdtempSync(join(tmpdir(), 'pakit-e2e-folder-'));
-  serve = pakitAsync(['--data', data, 'serve', '--folder', folder, '--port', '0']);
-  url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    serve.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]{64}/.exec(out);
-      if (m) resolve(m[0]);
-    });
-    serve.once('exit', (code) => reject(new Error(`pakit serve exited with ${code}`)));
-  });
+  ({ proc: serve, url } = await startServe(['--data', data, 'serve', '--folder', folder, '--port', '0']));
   // launch() gives every run a fresh temporary profile of its own.
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -52,12 +47,47 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (serve && serve.exitCode === null) {
-    serve.kill('SIGTERM');
-    await new Promise((r) => serve.once('exit', r));
-  }
+  if (serve) await stopServe(serve);
   for (const d of [data, folder]) if (d) rmSync(d, { recursive: true, force: true });
 });
+
+/** Starts `pakit serve` and resolves with the address it prints. */
+async function startServe(args: readonly string[]): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = pakitAsync(args);
+  const at = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      const m = /http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]{64}/.exec(out);
+      if (m) resolve(m[0]);
+    });
+    proc.once('exit', (code) => reject(new Error(`pakit serve exited with ${code}`)));
+  });
+  return { proc, url: at };
+}
+
+async function stopServe(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null) return;
+  proc.kill('SIGTERM');
+  await new Promise((r) => proc.once('exit', r));
+}
+
+/** A directory of the test's own, removed after all (a server may outlive the test that made it). */
+function ownDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  extraDirs.push(d);
+  return d;
+}
+const extraDirs: string[] = [];
+afterAll(() => {
+  for (const d of extraDirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** How many 28-pixel rows fit in a list's viewport, with the overscan the view keeps (5 above, 10 in all). */
+async function visibleRows(list: Locator): Promise<number> {
+  const height = await list.evaluate((el) => el.clientHeight);
+  return Math.ceil(height / 28) + 10;
+}
 
 async function open(at = url, view?: 'Files' | 'Archive' | 'DAG' | 'Proofs' | 'Sync' | 'Settings'): Promise<Page> {
   const page = await browser.newPage();
@@ -181,21 +211,102 @@ describe('the served UI in Chromium', () => {
     await page.close();
   }, 60_000);
 
-  it('shows the DAG: figures as pakit stats has them, the newest blocks linked to their parents', async () => {
+  it('shows the DAG: figures as pakit stats has them, growth and savings charts, blocks linked to their parents', async () => {
     const page = await open(url, 'DAG');
-    const stats = JSON.parse(pakit(['--data', data, 'stats', '--json']).stdout) as { blocks: number; tips: number };
+    const stats = JSON.parse(pakit(['--data', data, 'stats', '--json']).stdout) as {
+      blocks: number;
+      originalBytes: number;
+    };
     const figures = page.getByRole('definition');
     await expect.poll(() => figures.first().textContent()).toBe(String(stats.blocks));
-    const nodes = page.getByRole('button', { name: /^Block \d+: / });
-    await expect.poll(() => nodes.count()).toBe(Math.min(60, stats.blocks));
-    expect(await page.locator('svg line').count()).toBeGreaterThan(0);
-    await nodes.first().click();
+    const list = page.getByRole('listbox', { name: 'Blocks, newest first, and their parent links' });
+    const rows = list.getByRole('option');
+    await expect.poll(() => rows.count()).toBe(Math.min(stats.blocks, await visibleRows(list)));
+    expect(await page.locator('svg path.link').count()).toBeGreaterThan(0);
+    // The charts, with their figures as a table: the last row is the archive now.
+    for (const name of ['Growth over time', 'Savings over time'])
+      await expect.poll(() => page.getByRole('img', { name: new RegExp(`^${name}`) }).count()).toBe(1);
+    await page.getByText('Growth over time: the figures as a table').click();
+    const table = page.getByRole('table');
+    const last = await table.getByRole('row').last().getByRole('cell').allTextContents();
+    expect(last.slice(1, 3)).toEqual([String(stats.blocks), formatBytes(stats.originalBytes)]);
+
+    await rows.first().click();
     const details = page.getByRole('definition').filter({ hasText: /^[0-9a-f]{64}$/ });
     const hash = (await details.first().textContent())!;
     expect(pakit(['--data', data, 'ls']).stdout).toContain(hash);
     await page.screenshot({ path: join(ARTIFACTS, 'dag-view.png'), fullPage: true });
     await page.close();
   }, 60_000);
+
+  it('scrolls a DAG of 20,000 blocks: a screenful of rows in the DOM, genesis at the end, details as the engine has them', async () => {
+    const dir = ownDir('pakit-e2e-dag-');
+    const archive = await Archive.open({ dir });
+    const written: WrittenBlock[] = [];
+    for (let i = 0; i < 20_000; i += 5_000)
+      written.push(
+        ...archive.appendBlocks(
+          Array.from({ length: 5_000 }, (_, k) => ({
+            kind: 'snapshot' as const,
+            contentRoot: randomBytes(32),
+            size: 0,
+            storedSize: 0,
+            chunkCount: 0,
+            codec: 'none',
+            meta: { name: `block ${i + k + 1}` },
+          })),
+        ),
+      );
+    await archive.close();
+    const { proc, url: at } = await startServe(['--data', dir, 'serve', '--port', '0']);
+    try {
+      const page = await open(at, 'DAG');
+      const list = page.getByRole('listbox', { name: 'Blocks, newest first, and their parent links' });
+      const rows = list.getByRole('option');
+      const details = page.getByRole('list', { name: 'Parents' });
+      const hashShown = () =>
+        page
+          .getByRole('definition')
+          .filter({ hasText: /^[0-9a-f]{64}$/ })
+          .first()
+          .textContent();
+      await expect.poll(() => rows.first().textContent()).toMatch(/^#20000/);
+      expect(await rows.count()).toBeLessThan(100);
+
+      // The newest block, as the engine wrote it.
+      const newest = written.at(-1)!;
+      await rows.first().click();
+      await expect.poll(hashShown).toBe(newest.hash.toString('hex'));
+      const parents = (await details.locator('.hash').allTextContents()).map((t) => t.trim());
+      expect(parents).toEqual(newest.header.parents.map((p) => Buffer.from(p).toString('hex')));
+      // A parent's button goes to that block.
+      const parentSeq = Number(/#(\d+)/.exec((await details.getByRole('button').last().textContent())!)![1]);
+      await details.getByRole('button').last().click();
+      await expect.poll(() => page.getByRole('heading', { name: `Block #${parentSeq}` }).count()).toBe(1);
+      expect(await hashShown()).toBe(written[parentSeq - 1]!.hash.toString('hex'));
+
+      // Keyboard: Home, then one down.
+      await list.focus();
+      await page.keyboard.press('Home');
+      await expect.poll(() => page.getByRole('heading', { name: 'Block #20000' }).count()).toBe(1);
+      await page.keyboard.press('ArrowDown');
+      await expect.poll(() => page.getByRole('heading', { name: 'Block #19999' }).count()).toBe(1);
+
+      // Scrolled to the end: genesis, the archive's id as pakit stats gives it, still a screenful of rows.
+      await list.evaluate((el) => (el.scrollTop = el.scrollHeight));
+      const genesis = rows.filter({ hasText: /^#0\s*genesis/ });
+      await genesis.waitFor();
+      expect(await rows.count()).toBeLessThan(100);
+      await genesis.click();
+      const stats = JSON.parse(pakit(['--data', dir, 'stats', '--json']).stdout) as { archive: string; blocks: number };
+      expect(stats.blocks).toBe(20_001);
+      await expect.poll(hashShown).toBe(stats.archive);
+      await page.screenshot({ path: join(ARTIFACTS, 'dag-20000-genesis.png'), fullPage: true });
+      await page.close();
+    } finally {
+      await stopServe(proc);
+    }
+  }, 120_000);
 
   it('edits the ignore patterns in Settings: .pakitignore is written and the rules apply', async () => {
     const page = await open(url, 'Settings');
@@ -214,6 +325,95 @@ describe('the served UI in Chromium', () => {
     expect(pakit(['--data', data, 'versions', join(folder, 'drafts', 'letter.txt')]).code).toBe(2);
     expect(pakit(['--data', data, 'versions', join(folder, 'old.bak')]).code).toBe(2);
     await page.screenshot({ path: join(ARTIFACTS, 'settings-view.png'), fullPage: true });
+    await page.close();
+  }, 60_000);
+
+  it('changes the sync folder in Settings: bad paths are refused, the new folder syncs, a restart keeps it', async () => {
+    const dir = ownDir('pakit-e2e-settings-');
+    const first = ownDir('pakit-e2e-first-');
+    const second = ownDir('pakit-e2e-second-');
+    writeFileSync(join(second, 'minutes-1999.txt'), 'minutes of 1999');
+    let { proc, url: at } = await startServe(['--data', dir, 'serve', '--folder', first, '--port', '0']);
+    try {
+      let page = await open(at, 'Settings');
+      const path = page.getByRole('textbox', { name: 'Sync folder path' });
+      await expect.poll(() => path.inputValue()).toBe(first);
+      for (const [bad, why] of [
+        [join(first, 'missing'), /missing does not exist/],
+        [join(dir, 'archive.db'), /archive\.db is not a directory/],
+        [dir, /inside the archive's own data directory/],
+      ] as const) {
+        await path.fill(bad);
+        await page.getByRole('button', { name: 'Use this folder' }).click();
+        await expect.poll(() => page.getByRole('alert').textContent()).toMatch(why);
+      }
+      expect(existsSync(join(dir, 'settings.json'))).toBe(false);
+      await path.fill(second);
+      await page.getByRole('button', { name: 'Use this folder' }).click();
+      await expect.poll(() => page.getByRole('status').filter({ hasText: 'Now syncing' }).count()).toBe(1);
+      await page.screenshot({ path: join(ARTIFACTS, 'settings-folder.png'), fullPage: true });
+      // The status bar and the Files view follow; a file written now arrives through the new watcher's events.
+      await expect.poll(() => page.getByRole('status', { name: 'Node status' }).textContent()).toMatch(/Up to date/);
+      await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Files' }).click();
+      const files = page.getByRole('listbox', { name: 'Files in the sync folder' }).getByRole('option');
+      await expect
+        .poll(() => files.allTextContents(), { timeout: 10_000 })
+        .toEqual([expect.stringContaining('minutes-1999.txt')]);
+      writeFileSync(join(second, 'minutes-2000.txt'), 'minutes of 2000');
+      await expect.poll(() => files.count(), { timeout: 10_000 }).toBe(2);
+      await page.close();
+      await stopServe(proc);
+
+      // Restarted without --folder: the folder chosen in Settings.
+      ({ proc, url: at } = await startServe(['--data', dir, 'serve', '--port', '0']));
+      page = await open(at, 'Settings');
+      await expect.poll(() => page.getByRole('textbox', { name: 'Sync folder path' }).inputValue()).toBe(second);
+      await page.close();
+    } finally {
+      await stopServe(proc);
+    }
+  }, 90_000);
+
+  it('does no work while the window is hidden, and catches up when it is shown', async () => {
+    const page = await browser.newPage();
+    // Count the bridge calls the page makes.
+    await page.addInitScript(() => {
+      const w = globalThis as unknown as { __calls: number };
+      w.__calls = 0;
+      const send = WebSocket.prototype.send;
+      WebSocket.prototype.send = function (this: WebSocket, data) {
+        w.__calls++;
+        send.call(this, data);
+      };
+    });
+    await page.goto(url);
+    const list = page.getByRole('listbox', { name: 'Files in the sync folder' });
+    await list.getByRole('option').first().waitFor();
+    const setHidden = (hidden: boolean) =>
+      page.evaluate((h) => {
+        Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
+        Object.defineProperty(document, 'visibilityState', {
+          configurable: true,
+          get: () => (h ? 'hidden' : 'visible'),
+        });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, hidden);
+    const calls = () => page.evaluate(() => (globalThis as unknown as { __calls: number }).__calls);
+
+    await setHidden(true);
+    const before = await calls();
+    writeFileSync(join(folder, 'while-hidden.txt'), 'written while the window was hidden');
+    // The node syncs it (and pushes its status) while the page stays still.
+    await expect
+      .poll(() => pakit(['--data', data, 'versions', join(folder, 'while-hidden.txt')]).code, { timeout: 10_000 })
+      .toBe(0);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await calls()).toBe(before);
+    expect(await list.getByRole('option').filter({ hasText: 'while-hidden.txt' }).count()).toBe(0);
+
+    await setHidden(false);
+    await list.getByRole('option').filter({ hasText: 'while-hidden.txt' }).waitFor({ timeout: 10_000 });
+    expect(await calls()).toBeGreaterThan(before);
     await page.close();
   }, 60_000);
 

@@ -4,7 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Archive } from '../main/archive/archive.js';
+import { GrowthHistory } from '../main/archive/growth-history.js';
+import { blocksPage } from '../main/app/block-views.js';
 import { logOf } from '../main/archive/proofs.js';
 import type { BlockSpec } from '../main/dag/block-writer.js';
 import { leafHash, verifyInclusion } from '../shared/merkle.js';
@@ -31,6 +34,42 @@ function spec(i: number, contentRoot: Buffer): BlockSpec {
 
 function sample<T>(arr: readonly T[], n: number): T[] {
   return Array.from({ length: n }, () => arr[Math.floor(Math.random() * arr.length)]!);
+}
+
+/**
+ * What the app's DAG view costs the node at this size (issue 4: no main-thread stall over 50 ms):
+ * the growth history built from nothing and then extended, and pages of blocks at both ends.
+ */
+async function dagViewsAtScale(archive: Archive, total: number) {
+  const lag = monitorEventLoopDelay({ resolution: 1 });
+  lag.enable();
+  const t0 = performance.now();
+  const history = new GrowthHistory(archive.ctx.db);
+  await history.update();
+  const firstMs = performance.now() - t0;
+  lag.disable();
+  archive.appendBlocks(Array.from({ length: 1000 }, (_, i) => spec(total + i, randomBytes(32))));
+  const t1 = performance.now();
+  await history.update();
+  const extendMs = performance.now() - t1;
+  const t2 = performance.now();
+  const points = history.points(60).length;
+  const pointsMs = performance.now() - t2;
+  const pageMs = (offset: number): number => {
+    const t = performance.now();
+    blocksPage(archive.ctx.index, offset, 200);
+    return round(performance.now() - t, 2);
+  };
+  const size = archive.ctx.index.size();
+  return {
+    historyFirstBuildMs: round(firstMs, 1),
+    historyLongestEventLoopDelayMs: round(lag.max / 1e6, 1),
+    historyExtendBy1000Ms: round(extendMs, 2),
+    historyPoints: points,
+    historyPointsMs: round(pointsMs, 2),
+    blocksPageNewestMs: pageMs(0),
+    blocksPageGenesisMs: pageMs(size - 200),
+  };
 }
 
 export const dagMillionSection: Section = async (ctx) => {
@@ -95,6 +134,7 @@ export const dagMillionSection: Section = async (ctx) => {
     );
     const bundles = sample(hashes, 200).map((h) => archive.proof(h));
     const bundleVerify = latency(timeEach(bundles, (b) => verifyProof(b)));
+    const views = await dagViewsAtScale(archive, total);
     const json = JSON.stringify(bundles[0]);
     const dbBytes = (await stat(join(dir, 'archive.db'))).size;
     return {
@@ -116,6 +156,7 @@ export const dagMillionSection: Section = async (ctx) => {
       bundleVerifyWithSignature: bundleVerify,
       dbBytes,
       bytesPerBlock: Math.round(dbBytes / cp.size),
+      dagView: views,
     };
   } finally {
     await archive.close();

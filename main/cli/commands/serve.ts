@@ -14,7 +14,8 @@ function rendererDir(): string | undefined {
 export const serveHelp = `pakit serve [--folder DIR] [--port N] [--host ADDR]
   Runs the node (the archive, and DIR as its sync folder) with the app's interface over HTTP and
   its IPC contract over a WebSocket. Prints the address to open, with its access token. Binds to
-  127.0.0.1 unless --host says otherwise; --port 0 (the default) picks a free port.`;
+  127.0.0.1 unless --host says otherwise; --port 0 (the default) picks a free port. Without
+  --folder, the folder last chosen in the app's Settings (kept in the data directory) is synced.`;
 
 export async function serveCommand(dir: string, argv: string[], io: Io): Promise<number> {
   const { positional, flags } = parseArgs(argv, { folder: 'string', port: 'number', host: 'string' });
@@ -37,6 +38,7 @@ export async function serveCommand(dir: string, argv: string[], io: Io): Promise
       io.err(
         `pakit: warning: listening on ${host}, reachable from other machines; anyone with the token controls this node`,
       );
+    if (node.folderProblem) io.err(`pakit: warning: ${node.folderProblem}`);
     io.out(server.url);
     await untilStopped();
     return EXIT.ok;

@@ -5,6 +5,7 @@
  *
  * Strict parsing lives in proof-parse.ts (re-exported here) and verification in verify.ts.
  */
+import type { ProofAnchor, ProofAnchorJson } from './anchor.js';
 import { type BlockHeader, type BlockHeaderJson, hashHeader, headerToJson } from './block-header.js';
 import { toHex } from './bytes.js';
 import { type CheckpointJson, type SignedCheckpoint, checkpointToJson } from './checkpoint.js';
@@ -57,6 +58,8 @@ export interface ProofBundle {
   readonly chunk?: ChunkProof;
   /** Headers from a parent of `block` down to a child of genesis, each a parent of the one before. */
   readonly ancestry?: readonly BlockHeader[];
+  /** The first anchored checkpoint covering the block, and where it was anchored (shared/anchor.ts). */
+  readonly anchor?: ProofAnchor;
 }
 
 /** One proven block of a multiproof. */
@@ -103,6 +106,7 @@ export interface ProofBundleJson {
   checkpoint: CheckpointJson;
   chunk?: ChunkProofJson;
   ancestry?: BlockHeaderJson[];
+  anchor?: ProofAnchorJson;
 }
 
 export interface MultiProofBlockJson {
@@ -148,6 +152,12 @@ export function proofBundleToJson(b: ProofBundle): ProofBundleJson {
   };
   if (b.chunk) out.chunk = { index: b.chunk.index, id: toHex(b.chunk.id), path: b.chunk.path.map(toHex) };
   if (b.ancestry) out.ancestry = b.ancestry.map(headerToJson);
+  if (b.anchor)
+    out.anchor = {
+      checkpoint: checkpointToJson(b.anchor.checkpoint),
+      consistency: b.anchor.consistency.map(toHex),
+      receipt: { ...b.anchor.receipt, args: [...b.anchor.receipt.args] },
+    };
   return out;
 }
 
@@ -183,6 +193,7 @@ export interface ProofBundleParts {
   readonly checkpoint: SignedCheckpoint;
   readonly chunk?: ChunkProof;
   readonly ancestry?: readonly BlockHeader[];
+  readonly anchor?: ProofAnchor;
 }
 
 /**

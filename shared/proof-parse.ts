@@ -8,6 +8,7 @@
  */
 import { type BlockHeader, headerFromJson } from './block-header.js';
 import { fromHex, isHash32Hex } from './bytes.js';
+import { type ProofAnchor, proofAnchorFromJson } from './anchor.js';
 import { type SignedCheckpoint, checkpointFromJson } from './checkpoint.js';
 import type { ChunkProof, ConsistencyProof, MultiProof, MultiProofBlock, ProofBundle } from './proof-bundle.js';
 
@@ -130,7 +131,7 @@ export function parseProofBundle(v: unknown): ProofBundle {
     v,
     PROOF_FORMAT,
     ['genesis', 'block', 'hash', 'leafIndex', 'inclusion', 'checkpoint'],
-    ['chunk', 'ancestry'],
+    ['chunk', 'ancestry', 'anchor'],
   );
   const bundle: ProofBundle = {
     genesis: header(o.genesis, 'genesis'),
@@ -140,10 +141,17 @@ export function parseProofBundle(v: unknown): ProofBundle {
     inclusion: hashList(o.inclusion, MAX_PATH_LENGTH, 'inclusion'),
     checkpoint: checkpoint(o.checkpoint, 'checkpoint'),
   };
-  const extra: { chunk?: ChunkProof; ancestry?: BlockHeader[] } = {};
+  const extra: { chunk?: ChunkProof; ancestry?: BlockHeader[]; anchor?: ProofAnchor } = {};
   if (Object.hasOwn(o, 'chunk')) extra.chunk = chunkProof(o.chunk, 'chunk');
   if (Object.hasOwn(o, 'ancestry'))
     extra.ancestry = array(o.ancestry, MAX_ANCESTRY, 'ancestry').map((h, i) => header(h, `ancestry[${i}]`));
+  if (Object.hasOwn(o, 'anchor')) {
+    try {
+      extra.anchor = proofAnchorFromJson(o.anchor, MAX_PATH_LENGTH);
+    } catch (e) {
+      throw new ProofFormatError(e instanceof Error ? e.message : 'anchor: invalid');
+    }
+  }
   return { ...bundle, ...extra };
 }
 

@@ -4,9 +4,10 @@
  * throws: every input, however malformed or hostile, gets a {@link VerifyResult} whose `reason`
  * names the first step that failed.
  */
+import { type AnchorReceipt, type ChainReader, type ProofAnchor, anchorMismatch, anchorRemark } from './anchor.js';
 import { type BlockHeader, hashHeader } from './block-header.js';
 import { equalBytes, fromHex, fromUtf8, toHex } from './bytes.js';
-import { type SignedCheckpoint, checkpointMessage } from './checkpoint.js';
+import { type SignedCheckpoint, checkpointMessage, sameCheckpoint } from './checkpoint.js';
 import { sha256 as defaultSha256, type Sha256 } from './hash.js';
 import { leafHash, rootFromMultiInclusion, verifyConsistency, verifyInclusion } from './merkle.js';
 import type { ConsistencyProof, MultiProof, ProofBundle } from './proof-bundle.js';
@@ -26,7 +27,16 @@ export { type SignatureVerifier, verifyEd25519 } from './signature-cache.js';
 export const MAX_PROOF_TEXT_BYTES = 16 * 1024 * 1024;
 
 export type VerifyStepName =
-  'format' | 'genesis' | 'header' | 'signature' | 'inclusion' | 'chunk' | 'ancestry' | 'consistency' | 'anchor';
+  | 'format'
+  | 'genesis'
+  | 'header'
+  | 'signature'
+  | 'inclusion'
+  | 'chunk'
+  | 'ancestry'
+  | 'consistency'
+  | 'anchor'
+  | 'chain';
 
 /** One verification step, in the order run. Optional parts (chunk, ancestry) appear only when present. */
 export interface VerifyStep {
@@ -36,9 +46,16 @@ export interface VerifyStep {
 }
 
 /**
+ * What is known of the chain anchor: `none` (the document carries none, so the checkpoint is trusted
+ * on its signature alone), `unchecked` (it carries a receipt whose checkpoint, signature and
+ * consistency were checked, but the chain was not asked), `verified` (the chain holds it).
+ */
+export type AnchorVerdict = 'none' | 'unchecked' | 'verified';
+
+/**
  * The verdict on one document. Steps stop at the first failure, whose detail is also in `reason`
- * as `"<step>: <what was wrong>"`. `anchor` is always `'none'` for version 1: no document carries a
- * chain anchor yet, so the checkpoint is trusted on its signature alone (the final `anchor` step says so).
+ * as `"<step>: <what was wrong>"`. The last step is always `anchor` (or `chain` after it, when the
+ * chain was asked), saying what `anchor` means for this document.
  */
 export interface VerifyResult {
   readonly valid: boolean;
@@ -46,7 +63,7 @@ export interface VerifyResult {
   readonly format: string;
   readonly reason?: string;
   readonly steps: VerifyStep[];
-  readonly anchor: 'none';
+  readonly anchor: AnchorVerdict;
 }
 
 export interface VerifyOptions {
@@ -58,7 +75,7 @@ export interface VerifyOptions {
 
 type Kind = typeof PROOF_FORMAT | typeof MULTIPROOF_FORMAT | typeof CONSISTENCY_FORMAT;
 
-const ANCHOR_DETAIL = 'no chain anchor in a version 1 document: the checkpoint was not checked against a chain';
+const NO_ANCHOR_DETAIL = 'the document carries no chain anchor: the checkpoint is trusted on its signature alone';
 const MAX_DETAIL = 400;
 
 class StepFailure {
@@ -72,6 +89,7 @@ class StepFailure {
 class Steps {
   readonly list: VerifyStep[] = [];
   current: VerifyStepName = 'format';
+  anchor: AnchorVerdict = 'none';
 
   constructor(public format: string) {}
 
@@ -158,14 +176,16 @@ function run(format: string, body: (s: Steps) => void): VerifyResult {
   const s = new Steps(format);
   try {
     body(s);
-    s.begin('anchor');
-    s.ok(ANCHOR_DETAIL);
-    return { valid: true, format: s.format, steps: s.list, anchor: 'none' };
+    if (s.anchor === 'none') {
+      s.begin('anchor');
+      s.ok(NO_ANCHOR_DETAIL);
+    }
+    return { valid: true, format: s.format, steps: s.list, anchor: s.anchor };
   } catch (e) {
     const f = e instanceof StepFailure ? e : new StepFailure(s.current, `unexpected error: ${describe(e)}`);
     const detail = clip(f.detail);
     s.list.push({ step: f.step, ok: false, detail });
-    return { valid: false, format: s.format, reason: `${f.step}: ${detail}`, steps: s.list, anchor: 'none' };
+    return { valid: false, format: s.format, reason: `${f.step}: ${detail}`, steps: s.list, anchor: s.anchor };
   }
 }
 
@@ -305,6 +325,46 @@ function checkProof(b: ProofBundle, s: Steps, ctx: Context): void {
     );
     s.ok(`${b.ancestry.length} ancestor${b.ancestry.length === 1 ? '' : 's'} link the block to genesis`);
   }
+
+  if (b.anchor) checkAnchorOffline(b.anchor, cp, g.publicKey, g.hash, s, ctx);
+}
+
+/**
+ * Everything about an anchor that needs no chain: the anchored checkpoint is this archive's, signed
+ * by its key, and extends (or is) the checkpoint the block was proven against.
+ */
+function checkAnchorOffline(
+  a: ProofAnchor,
+  cp: SignedCheckpoint,
+  publicKey: Uint8Array,
+  genesisHash: Uint8Array,
+  s: Steps,
+  ctx: Context,
+): void {
+  s.begin('anchor');
+  const acp = a.checkpoint;
+  s.check(equalBytes(acp.archive, genesisHash), 'anchor.checkpoint.archive is not the hash of genesis');
+  s.check(
+    ctx.signatureValid(acp.signature, checkpointMessage(acp), publicKey),
+    'anchor.checkpoint.signature is not a valid Ed25519 signature by the genesis publicKey',
+  );
+  s.check(acp.size >= cp.size, `anchor.checkpoint size ${acp.size} is below the checkpoint's size ${cp.size}`);
+  if (acp.size === cp.size)
+    s.check(
+      sameCheckpoint(acp, cp) && a.consistency.length === 0,
+      'anchor.checkpoint has the size of checkpoint but is not the same checkpoint (or carries a consistency path)',
+    );
+  else
+    s.check(
+      verifyConsistency(cp.size, acp.size, cp.root, acp.root, a.consistency, ctx.hash),
+      `anchor.consistency does not prove that the log at size ${acp.size} extends the checkpoint's log at size ${cp.size}`,
+    );
+  const r = a.receipt;
+  s.anchor = 'unchecked';
+  s.ok(
+    `checkpoint size ${acp.size} (covers the block) has a receipt: block #${r.blockNumber} (${r.block}), ` +
+      `extrinsic ${r.extrinsicIndex}, chain ${r.chain}; not checked against the chain (verify with --chain URL)`,
+  );
 }
 
 function checkMultiProof(m: MultiProof, s: Steps, ctx: Context): void {
@@ -389,6 +449,70 @@ function verifyAnyWith(input: unknown, ctx: Context): VerifyResult {
 /** Verifies a `pakit-proof` document given as JSON text, UTF-8 bytes or an already-parsed value. Never throws. */
 export function verifyProof(input: unknown, options?: VerifyOptions): VerifyResult {
   return verifyOne(PROOF_FORMAT, input, context(options));
+}
+
+export interface ChainVerifyOptions extends VerifyOptions {
+  /** The account id (0x hex) that must have signed the anchor; default: the receipt's signer. */
+  readonly expectedSigner?: string;
+}
+
+/**
+ * Verifies a `pakit-proof` document and then its anchor on a chain: the receipt's block must be
+ * final on the chain `reader` reads, and its extrinsic must carry exactly the anchored checkpoint,
+ * signed by the expected account. A document without an anchor fails: the chain was asked for.
+ */
+export async function verifyProofOnChain(
+  input: unknown,
+  reader: ChainReader,
+  options?: ChainVerifyOptions,
+): Promise<VerifyResult> {
+  const ctx = context(options);
+  let anchor: ProofAnchor | undefined;
+  const offline = run(PROOF_FORMAT, (s) => {
+    const doc = decodeInput(input, s);
+    const b = parseStep(doc, PROOF_FORMAT, parseProofBundle, s);
+    checkProof(b, s, ctx);
+    s.begin('anchor');
+    s.check(b.anchor !== undefined, 'the proof carries no anchor receipt, so there is nothing to check on the chain');
+    anchor = b.anchor;
+  });
+  if (!offline.valid || !anchor) return offline;
+  const a = anchor;
+  const fail = (detail: string): VerifyResult => {
+    const d = clip(detail);
+    return {
+      ...offline,
+      valid: false,
+      reason: `chain: ${d}`,
+      steps: [...offline.steps, { step: 'chain', ok: false, detail: d }],
+    };
+  };
+  let facts;
+  try {
+    facts = await reader.readAnchor(a.receipt);
+  } catch (e) {
+    return fail(`could not read the chain: ${describe(e)}`);
+  }
+  const problem = anchorMismatch(a.receipt, a.checkpoint, facts, ctx.hash, options?.expectedSigner);
+  if (problem !== undefined) return fail(problem);
+  return {
+    ...offline,
+    anchor: 'verified',
+    steps: [...offline.steps, { step: 'chain', ok: true, detail: chainDetail(a.receipt, facts.timestamp, a) }],
+  };
+}
+
+function chainDetail(r: AnchorReceipt, timestamp: number | null, a: ProofAnchor): string {
+  const when = timestamp === null ? '' : ` at ${new Date(timestamp).toISOString()}`;
+  return (
+    `finalized block #${r.blockNumber} (${r.block}) of chain ${r.chain}${when} carries checkpoint size ` +
+    `${a.checkpoint.size} in ${r.call}, signed by ${r.signer}`
+  );
+}
+
+/** The remark an anchored checkpoint must carry (for display next to a receipt). */
+export function expectedRemark(a: ProofAnchor, options?: VerifyOptions): string {
+  return anchorRemark(a.checkpoint, options?.hash ?? defaultSha256);
 }
 
 /** Verifies a `pakit-multiproof` document. Never throws. */

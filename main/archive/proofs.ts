@@ -10,7 +10,9 @@ import {
 } from '../../shared/proof-bundle.js';
 import { MerkleLog } from '../log/merkle-log.js';
 import { nodeSha256 } from '../util/sha256.js';
-import { checkpointAt, latestCheckpoint, makeCheckpoint } from './checkpoints.js';
+import type { ProofAnchor } from '../../shared/anchor.js';
+import { AnchorStore } from './anchors.js';
+import { checkpointAt, firstCheckpointCovering, latestCheckpoint, makeCheckpoint } from './checkpoints.js';
 import { getBlock, type ArchiveContext } from './context.js';
 import { NoCheckpointError } from './errors.js';
 
@@ -45,9 +47,24 @@ function checkpointCovering(ctx: ArchiveContext, seq: number): SignedCheckpoint 
   );
 }
 
+/**
+ * The anchor a proof of leaf `seq` carries: the first anchored checkpoint that covers it, and the
+ * consistency path to it from the first checkpoint that covers it (which the proof is made against).
+ */
+function anchorCovering(ctx: ArchiveContext, seq: number): { cp: SignedCheckpoint; anchor: ProofAnchor } | undefined {
+  const row = new AnchorStore(ctx.db).firstAnchoredCovering(seq);
+  if (!row?.receipt) return undefined;
+  const anchored = checkpointAt(ctx, row.size)!;
+  const cp = firstCheckpointCovering(ctx, seq)!;
+  const log = logOf(ctx, anchored.size);
+  const consistency = cp.size === anchored.size ? [] : log.consistencyPath(cp.size, anchored.size);
+  return { cp, anchor: { checkpoint: anchored, consistency, receipt: row.receipt } };
+}
+
 export function buildProof(ctx: ArchiveContext, hash: string | Uint8Array, opts: ProofOptions = {}): ProofBundleJson {
   const b = getBlock(ctx, hash);
-  const cp = checkpointCovering(ctx, b.seq);
+  const anchored = anchorCovering(ctx, b.seq);
+  const cp = anchored?.cp ?? checkpointCovering(ctx, b.seq);
   const log = logOf(ctx, cp.size);
   let chunk;
   if (opts.chunk !== undefined) {
@@ -80,6 +97,7 @@ export function buildProof(ctx: ArchiveContext, hash: string | Uint8Array, opts:
       checkpoint: cp,
       chunk,
       ancestry,
+      ...(anchored ? { anchor: anchored.anchor } : {}),
     },
     nodeSha256,
   );

@@ -1,5 +1,6 @@
 import { defaultDataDir, parseArgs, UsageError } from './args.js';
 import { EXIT, processIo, type Io } from './io.js';
+import { anchorCommand, anchorHelp, anchorsCommand, anchorsHelp } from './commands/anchor.js';
 import { checkCommand, checkHelp, checkpointCommand, checkpointHelp } from './commands/check.js';
 import { proofCommand, proofHelp, verifyCommand, verifyHelp } from './commands/proof.js';
 import {
@@ -39,6 +40,8 @@ ${[
   versionsHelp,
   logHelp,
   serveHelp,
+  anchorHelp,
+  anchorsHelp,
 ]
   .map((h) => `  ${h.replace(/\n/g, '\n  ')}`)
   .join('\n\n')}
@@ -60,6 +63,8 @@ const HELPS: Record<string, string> = {
   versions: versionsHelp,
   log: logHelp,
   serve: serveHelp,
+  anchor: anchorHelp,
+  anchors: anchorsHelp,
 };
 
 /** Error names that mean "the input was wrong" (exit 2) rather than "verification failed" (exit 1). */
@@ -79,6 +84,8 @@ const INPUT_ERRORS = new Set([
   'NotInSyncFolderError',
   'NotAVersionError',
   'FileChangedError',
+  'ChainConfigError',
+  'SignerError',
 ]);
 const INPUT_CODES = new Set(['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'EEXIST', 'EPERM']);
 
@@ -133,6 +140,10 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
         return await logCommand(dir, rest, io);
       case 'serve':
         return await serveCommand(dir, rest, io);
+      case 'anchor':
+        return await anchorCommand(dir, rest, io);
+      case 'anchors':
+        return await anchorsCommand(dir, rest, io);
       case 'help':
         io.out(HELP);
         return EXIT.ok;

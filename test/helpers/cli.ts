@@ -30,3 +30,25 @@ export function pakitAsync(args: readonly string[], env?: NodeJS.ProcessEnv): Ch
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
+
+/**
+ * {@link pakit}, without blocking the test's event loop: for tests that hold connections open
+ * while the CLI runs (a blocked loop misses their keep-alives and timers).
+ */
+export function pakitP(args: readonly string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (d: Buffer) => out.push(d));
+  child.stderr.on('data', (d: Buffer) => err.push(d));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => {
+      const stdoutBytes = Buffer.concat(out);
+      resolve({ code: code ?? -1, stdout: stdoutBytes.toString(), stderr: Buffer.concat(err).toString(), stdoutBytes });
+    });
+  });
+}

@@ -58,7 +58,7 @@ describe('valid bundles', () => {
     const r = verifyProof(PROOF);
     expectAllOk(r, ['format', 'genesis', 'header', 'signature', 'inclusion', 'chunk', 'ancestry', 'anchor']);
     expect(r.format).toBe('pakit-proof');
-    expect(r.steps.at(-1)!.detail).toMatch(/not checked against a chain/);
+    expect(r.steps.at(-1)!.detail).toMatch(/carries no chain anchor/);
     // Text, UTF-8 bytes and parsed JSON are the same document.
     const text = JSON.stringify(PROOF, null, 2);
     expect(verifyProof(text).valid).toBe(true);

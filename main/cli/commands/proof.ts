@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Archive } from '../../archive/archive.js';
 import { buildConsistency, buildMultiProof } from '../../archive/proofs.js';
-import { verifyAny } from '../../../shared/verify.js';
+import { type VerifyResult, verifyAny, verifyProofOnChain } from '../../../shared/verify.js';
+import { accountIdOf, endpointFromFlags } from './anchor.js';
 import { nodeSha256 } from '../../util/sha256.js';
 import { parseArgs, UsageError } from '../args.js';
 import { EXIT, type Io } from '../io.js';
@@ -47,12 +48,18 @@ export async function proofCommand(dir: string, argv: string[], io: Io): Promise
   }
 }
 
-export const verifyHelp = `pakit verify FILE|- [--json]
-  Verifies a proof bundle offline. Exit 0 and "valid", or exit 1 and the reason.`;
+export const verifyHelp = `pakit verify FILE|- [--json] [--chain URL [--signer ACCOUNT]]
+  Verifies a proof bundle offline. Exit 0 and "valid", or exit 1 and the reason. Offline, a chain
+  anchor's receipt is checked as far as it can be and reported as not checked against the chain;
+  with --chain the receipt's block is read from that chain and must be final and carry exactly
+  this checkpoint, signed by the receipt's account (or by --signer, SS58 or 0x account id).`;
 
 export async function verifyCommand(argv: string[], io: Io): Promise<number> {
-  const { positional, flags } = parseArgs(argv, { json: 'boolean' });
+  const { positional, flags } = parseArgs(argv, { json: 'boolean', chain: 'string', signer: 'string' });
   if (positional.length !== 1) throw new UsageError('verify needs exactly one FILE (or - for stdin)');
+  if (flags.signer !== undefined && flags.chain === undefined) throw new UsageError('--signer needs --chain URL');
+  const endpoint = flags.chain === undefined ? undefined : endpointFromFlags(flags);
+  const expectedSigner = flags.signer === undefined ? undefined : await accountIdOf(flags.signer as string);
   const src = positional[0]!;
   let text: string;
   if (src === '-') {
@@ -62,7 +69,20 @@ export async function verifyCommand(argv: string[], io: Io): Promise<number> {
   } else {
     text = readFileSync(src, 'utf8');
   }
-  const result = verifyAny(text, { hash: nodeSha256 });
+  let result: VerifyResult;
+  if (endpoint === undefined) result = verifyAny(text, { hash: nodeSha256 });
+  else {
+    const { ChainClient } = await import('../../chain/chain-client.js');
+    const client = await ChainClient.connect(endpoint);
+    try {
+      result = await verifyProofOnChain(text, client, {
+        hash: nodeSha256,
+        ...(expectedSigner ? { expectedSigner } : {}),
+      });
+    } finally {
+      await client.close();
+    }
+  }
   if (flags.json) io.out(JSON.stringify(result, null, 2));
   else {
     for (const s of result.steps) io.out(`${s.ok ? 'ok  ' : 'FAIL'} ${s.step}: ${s.detail}`);

@@ -21,6 +21,7 @@ import { dagMillionSection } from './dag-million.js';
 import { eventLoopSection, largeFileSection } from './large-file.js';
 import { uiSection } from './ui.js';
 import { syncSection } from './sync.js';
+import { chainSection } from './chain.js';
 
 interface Registered {
   run: Section;
@@ -50,6 +51,11 @@ const SECTIONS: Record<string, Registered> = {
     run: uiSection,
     byDefault: true,
     describe: 'served UI in Chromium: first paint, a 100,000-file list, DAG view',
+  },
+  chain: {
+    run: chainSection,
+    byDefault: true,
+    describe: 'anchoring on a local Substrate chain: time to finalized receipt, transactions per checkpoint',
   },
   summary: { run: summarySection, byDefault: true, describe: 'table and Pakit/borg, Pakit/restic ratios' },
 };

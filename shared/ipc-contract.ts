@@ -7,6 +7,7 @@
  * only `message` across, and the bridge carries JSON.
  */
 import { z } from 'zod';
+import { ANCHOR_ARGS, type AnchorReceipt, type ChainFacts } from './anchor.js';
 import type { SyncStatus } from './sync-status.js';
 
 /** The most entries one `sync.files` call returns. */
@@ -17,6 +18,7 @@ export const BLOCKS_PAGE_MAX = 1000;
 export const HISTORY_POINTS_MAX = 500;
 
 const hash64 = z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex digits');
+const chainHash = z.string().regex(/^0x[0-9a-f]{64}$/, 'expected 0x and 64 lowercase hex digits');
 
 /** Request schemas: every inbound payload is parsed with these in main before a handler runs. */
 export const requestSchemas = {
@@ -58,6 +60,41 @@ export const requestSchemas = {
     })
     .strict(),
   'sync.restore': z.object({ path: z.string().min(1).max(4096), hash: hash64 }).strict(),
+  'chain.status': z.object({}).strict(),
+  'chain.anchors': z.object({ limit: z.number().int().min(1).max(1000) }).strict(),
+  'chain.anchorNow': z.object({}).strict(),
+  /** Reads a receipt's block from the configured chain; the renderer's verifier judges the answer. */
+  'chain.read': z
+    .object({
+      receipt: z
+        .object({
+          chain: chainHash,
+          block: chainHash,
+          blockNumber: z.number().int().nonnegative(),
+          extrinsicIndex: z.number().int().nonnegative(),
+          signer: z.string().regex(/^0x(?:[0-9a-f]{40}|[0-9a-f]{64})$/, 'expected an account id (0x hex)'),
+          call: z.string().max(200),
+          args: z.array(z.enum(ANCHOR_ARGS)).min(1).max(8),
+        })
+        .strict(),
+    })
+    .strict(),
+  /** Chain settings; `suri` (a signer's secret URI) is held in memory only, never saved. */
+  'settings.setChain': z
+    .object({
+      enabled: z.boolean(),
+      endpoint: z.string().max(2000),
+      call: z.string().max(200),
+      args: z.array(z.enum(ANCHOR_ARGS)).min(1).max(8),
+      everyMinutes: z
+        .number()
+        .int()
+        .min(1)
+        .max(7 * 24 * 60),
+      everyBlocks: z.number().int().min(1).max(10_000_000),
+      suri: z.string().min(1).max(1000).optional(),
+    })
+    .strict(),
 } as const;
 
 export type Method = keyof typeof requestSchemas;
@@ -135,6 +172,43 @@ export interface SettingsView {
   readonly folderSource: 'command-line' | 'settings' | 'none';
   /** Why the saved folder is not in use (it could not be opened at start), if so. */
   readonly folderProblem: string | null;
+  readonly chain: ChainSettingsView;
+}
+
+/** Chain settings as Settings shows them (no secret ever leaves main). */
+export interface ChainSettingsView {
+  readonly enabled: boolean;
+  readonly endpoint: string;
+  readonly call: string;
+  readonly args: readonly (typeof ANCHOR_ARGS)[number][];
+  readonly everyMinutes: number;
+  readonly everyBlocks: number;
+  /** The signer's account id, when a signer is loaded. */
+  readonly signer: string | null;
+}
+
+/** One checkpoint on its way to the chain, or there. */
+export interface AnchorView {
+  readonly size: number;
+  readonly state: 'queued' | 'anchored' | 'superseded';
+  readonly attempts: number;
+  readonly lastError: string | null;
+  readonly nextAttempt: string | null;
+  readonly queuedAt: string;
+  readonly receipt: AnchorReceipt | null;
+  /** The fee paid, in the chain's smallest unit (decimal string). */
+  readonly fee: string | null;
+  /** The anchoring block's timestamp (ISO). */
+  readonly chainTime: string | null;
+}
+
+export interface ChainStatusView {
+  /** off: anchoring disabled; no-signer: enabled without a key; waiting: queued, retrying. */
+  readonly state: 'off' | 'no-signer' | 'idle' | 'anchoring' | 'waiting';
+  readonly endpoint: string | null;
+  readonly signer: string | null;
+  readonly pending: AnchorView | null;
+  readonly last: AnchorView | null;
 }
 
 export interface VersionView {
@@ -169,6 +243,12 @@ export interface Responses {
   'settings.setIgnore': SettingsView;
   'settings.setFolder': SettingsView;
   'sync.restore': { readonly path: string; readonly size: number };
+  'chain.status': ChainStatusView;
+  /** Newest first. */
+  'chain.anchors': readonly AnchorView[];
+  'chain.anchorNow': AnchorView;
+  'chain.read': ChainFacts;
+  'settings.setChain': SettingsView;
 }
 
 /** Main → renderer push events. */
@@ -176,9 +256,10 @@ export interface Events {
   'sync.status': SyncStatus;
   /** The node's status changed other than by a sync (another sync folder). */
   'node.status': NodeStatus;
+  'chain.status': ChainStatusView;
 }
 export type EventName = keyof Events;
-export const EVENT_NAMES: readonly EventName[] = ['sync.status', 'node.status'];
+export const EVENT_NAMES: readonly EventName[] = ['sync.status', 'node.status', 'chain.status'];
 export const METHODS = Object.keys(requestSchemas) as Method[];
 
 export interface ErrorInfo {

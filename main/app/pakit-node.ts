@@ -14,7 +14,9 @@ import { SOFTWARE } from '../util/version.js';
 import { GrowthHistory } from '../archive/growth-history.js';
 import type { EventName, Events, Handlers, NodeStatus, SettingsView } from '../../shared/ipc-contract.js';
 import { blocksPage } from './block-views.js';
-import { readNodeSettings, SETTINGS_FILE, writeNodeSettings } from './node-settings.js';
+import { readNodeSettings, SETTINGS_FILE, updateNodeSettings } from './node-settings.js';
+import { ChainService, DEFAULT_CHAIN_SETTINGS, type ChainSettings } from './chain-service.js';
+import type { Signer, SignerSpec } from '../chain/signer.js';
 
 export interface PakitNodeInit {
   /** The archive's data directory. */
@@ -26,6 +28,13 @@ export interface PakitNodeInit {
   readonly folder?: string;
   /** Passed to the sync folder (tests shorten the settle time). */
   readonly settleMs?: number;
+  /**
+   * Chain anchoring from the command line: wins over the settings file's (and is not written
+   * there). Without it, the settings file's chain settings apply, with `signer` if one is given.
+   */
+  readonly chain?: Partial<ChainSettings> & { readonly endpoint: string };
+  /** The key that signs anchors (held in memory only). */
+  readonly signer?: SignerSpec | Signer;
 }
 
 function readIgnoreFile(root: string): string[] {
@@ -64,11 +73,13 @@ export class PakitNode {
   /** Folder changes, one at a time. */
   #changing: Promise<unknown> = Promise.resolve();
   #growth: GrowthHistory | undefined;
+  readonly chain: ChainService;
 
-  private constructor(archive: Archive, init: PakitNodeInit) {
+  private constructor(archive: Archive, init: PakitNodeInit, chain: ChainSettings | undefined) {
     this.archive = archive;
     this.#settleMs = init.settleMs;
     this.#syncDb = new SyncDb(archive.ctx.db);
+    this.chain = new ChainService(archive, chain, (s) => this.#emit('chain.status', s));
     this.handlers = this.#makeHandlers();
   }
 
@@ -79,10 +90,12 @@ export class PakitNode {
    * and the settings say why.
    */
   static async start(init: PakitNodeInit): Promise<PakitNode> {
+    const settings = readNodeSettings(init.dataDir); // before the archive: a bad file opens nothing
     const archive = await Archive.open({ dir: init.dataDir });
-    const node = new PakitNode(archive, init);
+    const chain = init.chain ? { ...DEFAULT_CHAIN_SETTINGS, enabled: true, ...init.chain } : settings.chain;
+    const node = new PakitNode(archive, init, chain);
     try {
-      const saved = readNodeSettings(init.dataDir).folder;
+      const saved = settings.folder;
       if (init.folder !== undefined) node.#attach(node.#open(init.folder), 'command-line');
       else if (saved !== undefined) {
         try {
@@ -92,8 +105,10 @@ export class PakitNode {
         }
       }
       await node.#folder?.watch();
+      if (chain) await node.chain.configure(chain, init.signer);
       return node;
     } catch (e) {
+      await node.chain.close();
       await node.#folder?.close();
       await archive.close();
       throw e;
@@ -141,12 +156,12 @@ export class PakitNode {
     const old = this.#folder;
     if (old?.root === root) {
       // Already the folder: only remember it.
-      writeNodeSettings(this.archive.ctx.dir, { folder: root });
+      updateNodeSettings(this.archive.ctx.dir, { folder: root });
       return;
     }
     const next = this.#open(root);
     try {
-      writeNodeSettings(this.archive.ctx.dir, { folder: root });
+      updateNodeSettings(this.archive.ctx.dir, { folder: root });
     } catch (e) {
       await next.close();
       throw e;
@@ -168,8 +183,12 @@ export class PakitNode {
     this.#emit('node.status', this.#status());
   }
 
-  /** Stops in reverse order: the sync folder (its sync under way finishes), a checkpoint, the archive. */
+  /**
+   * Stops in reverse order: chain anchoring (an attempt under way finishes; a queued checkpoint
+   * stays queued), the sync folder (its sync under way finishes), a checkpoint, the archive.
+   */
   async stop(): Promise<void> {
+    await this.chain.close();
     await this.#changing;
     await this.#folder?.close();
     this.archive.checkpoint(); // returns the newest when it already covers everything
@@ -240,6 +259,7 @@ export class PakitNode {
       // The file's lines as they are (comments included), so saving them back loses nothing.
       ignorePatterns: root ? readIgnoreFile(root) : [],
       defaultIgnores: DEFAULT_IGNORES,
+      chain: this.chain.settings,
     };
   }
 
@@ -247,6 +267,16 @@ export class PakitNode {
     const archive = this.archive;
     return {
       'node.status': () => this.#status(),
+      'chain.status': () => this.chain.status(),
+      'chain.anchors': ({ limit }) => this.chain.anchors(limit),
+      'chain.anchorNow': () => this.chain.anchorNow(),
+      'chain.read': ({ receipt }) => this.chain.read(receipt),
+      'settings.setChain': async ({ suri, ...settings }) => {
+        // Checked and applied first (a bad endpoint or secret changes nothing), then saved.
+        await this.chain.configure(settings, suri === undefined ? undefined : { suri });
+        updateNodeSettings(this.archive.ctx.dir, { chain: settings });
+        return this.#settings();
+      },
       'archive.stats': () => archive.stats(),
       'archive.blocks': ({ offset, limit }) => blocksPage(archive.ctx.index, offset, limit),
       'archive.history': async ({ points }) => {

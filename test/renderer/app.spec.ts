@@ -11,6 +11,7 @@ import { formatBytes } from '../../shared/sync-status.js';
 import { pakit, pakitAsync, ROOT } from '../helpers/cli.js';
 import { prose } from '../helpers/files.js';
 import { tempDir } from '../helpers/tmp.js';
+import { startLocalChain, type LocalChain } from '../../bench/local-chain.js';
 
 const CHROMIUM = process.env.PAKIT_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -52,8 +53,11 @@ afterAll(async () => {
 });
 
 /** Starts `pakit serve` and resolves with the address it prints. */
-async function startServe(args: readonly string[]): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = pakitAsync(args);
+async function startServe(
+  args: readonly string[],
+  env?: NodeJS.ProcessEnv,
+): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = pakitAsync(args, env);
   const at = await new Promise<string>((resolve, reject) => {
     let out = '';
     proc.stdout!.on('data', (b: Buffer) => {
@@ -89,7 +93,10 @@ async function visibleRows(list: Locator): Promise<number> {
   return Math.ceil(height / 28) + 10;
 }
 
-async function open(at = url, view?: 'Files' | 'Archive' | 'DAG' | 'Proofs' | 'Sync' | 'Settings'): Promise<Page> {
+async function open(
+  at = url,
+  view?: 'Files' | 'Archive' | 'DAG' | 'Proofs' | 'Anchors' | 'Sync' | 'Settings',
+): Promise<Page> {
   const page = await browser.newPage();
   await page.goto(at);
   if (view) await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: view }).click();
@@ -422,4 +429,83 @@ describe('the served UI in Chromium', () => {
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/could not connect/);
     await page.close();
   });
+});
+
+describe('chain anchoring in the served UI (a real Substrate runtime)', () => {
+  let chain: LocalChain;
+  let node: ChildProcess;
+  let at = '';
+  beforeAll(async () => {
+    chain = await startLocalChain();
+    const d = ownDir('pakit-e2e-chain-');
+    ({ proc: node, url: at } = await startServe(
+      ['--data', d, 'serve', '--port', '0', '--chain', chain.endpoint, '--anchor-blocks', '1000'],
+      { PAKIT_SURI: '//Alice' },
+    ));
+  }, 60_000);
+  afterAll(async () => {
+    if (node) await stopServe(node);
+    await chain?.close();
+  });
+
+  it('anchor now → the Anchors list; the proof is verified against the chain in the renderer', async () => {
+    const page = await open(at, 'Archive');
+    const file = join(tempDir(), 'minutes-1962.txt');
+    writeFileSync(file, prose(20_000, 9));
+    await page.getByLabel('Choose files to archive').setInputFiles(file);
+    const hash = (await page.getByTestId('receipt-hash').textContent())!;
+
+    await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Anchors' }).click();
+    await expect.poll(() => page.getByTestId('chain-state').textContent()).toMatch(/Up to date\. +Chain/);
+    await page.getByRole('button', { name: 'Anchor now' }).click();
+    const row = page.getByTestId('anchor-row').first();
+    await expect.poll(() => row.textContent(), { timeout: 20_000 }).toMatch(/anchored\s*#\d+-\d+/);
+    expect(await row.textContent()).toMatch(/\d{4}-\d\d-\d\dT.*\d{5,}/); // the block's time and the fee
+    await page.screenshot({ path: join(ARTIFACTS, 'anchors-view.png'), fullPage: true });
+
+    await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Proofs' }).click();
+    await page.getByLabel('Object or block hash').fill(hash);
+    await page.getByRole('button', { name: 'Build proof' }).click();
+    await expect
+      .poll(() => page.getByTestId('anchor-verdict').textContent(), { timeout: 20_000 })
+      .toMatch(/Anchor verified on the chain/);
+    expect(await page.getByTestId('verdict').textContent()).toMatch(/^\s*Valid/);
+    const steps = page.getByRole('list', { name: 'Verification steps' });
+    expect(await steps.textContent()).toMatch(/✓ anchor: checkpoint size \d+.*✓ chain: finalized block #\d+/s);
+    await page.screenshot({ path: join(ARTIFACTS, 'proofs-view-anchored.png'), fullPage: true });
+
+    // The same proof with its receipt pointing at another block: the renderer says why it fails.
+    const href = (await page.getByRole('link', { name: 'Export proof' }).getAttribute('href'))!;
+    const doc = JSON.parse(decodeURIComponent(href.slice(href.indexOf(',') + 1))) as {
+      anchor: { receipt: { blockNumber: number } };
+    };
+    doc.anchor.receipt.blockNumber += 1000;
+    const tampered = join(tempDir(), 'tampered.json');
+    writeFileSync(tampered, JSON.stringify(doc));
+    await page.getByLabel('Import a proof file').setInputFiles(tampered);
+    await expect
+      .poll(() => page.getByTestId('verdict').textContent(), { timeout: 20_000 })
+      .toMatch(/Invalid: chain: the chain has no block #\d+/);
+    await page.close();
+  }, 90_000);
+
+  it('Settings: chain settings shown, a bad endpoint refused by name, anchoring turned off', async () => {
+    const page = await open(at, 'Settings');
+    const form = page.getByRole('form', { name: 'Chain anchoring' });
+    await expect.poll(() => form.getByLabel('Chain endpoint').inputValue()).toBe(chain.endpoint);
+    expect(await form.textContent()).toMatch(/Signer: 0xd43593c715fdd31c61141abd/);
+    await form.getByLabel('Chain endpoint').fill('http://127.0.0.1:9944');
+    await form.getByRole('button', { name: 'Save chain settings' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/must start with ws:\/\/ or wss:\/\//);
+    await page.screenshot({ path: join(ARTIFACTS, 'settings-chain.png'), fullPage: true });
+
+    await form.getByLabel('Chain endpoint').fill(chain.endpoint);
+    await form.getByLabel('Anchor checkpoints on a chain').uncheck();
+    await form.getByRole('button', { name: 'Save chain settings' }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Anchoring is off' }).count()).toBe(1);
+    await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Anchors' }).click();
+    await expect.poll(() => page.getByTestId('chain-state').textContent()).toMatch(/Anchoring is off/);
+    expect(await page.getByRole('button', { name: 'Anchor now' }).isDisabled()).toBe(true);
+    await page.close();
+  }, 60_000);
 });

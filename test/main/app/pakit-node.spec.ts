@@ -146,3 +146,65 @@ describe('PakitNode: blocks, newest first, a page at a time', () => {
     expect((await node.handlers['archive.blocks']({ offset: total, limit: 10 })).items).toEqual([]);
   });
 });
+
+describe('PakitNode: chain anchoring settings', () => {
+  it('off by default: nothing runs, proofs carry no anchor, nothing is queued', async () => {
+    const node = await start(tempDir());
+    expect(await node.handlers['chain.status']({})).toEqual({
+      state: 'off',
+      endpoint: null,
+      signer: null,
+      pending: null,
+      last: null,
+    });
+    const src = tempDir();
+    writeFileSync(join(src, 'a.txt'), 'a record');
+    const { results } = await node.archive.store([join(src, 'a.txt')]);
+    const proof = (await node.handlers['archive.proof']({ hash: results[0]!.hash })) as Record<string, unknown>;
+    expect('anchor' in proof).toBe(false);
+    expect(await node.handlers['chain.anchors']({ limit: 10 })).toEqual([]);
+    const now = await dispatch(node.handlers, 'chain.anchorNow', {});
+    expect(now).toMatchObject({ ok: false, error: { name: 'NoChainError', message: expect.stringMatching(/off/) } });
+    expect(await node.handlers['chain.anchors']({ limit: 10 })).toEqual([]);
+  });
+
+  it('settings are checked before anything changes, kept beside the folder, never with the secret', async () => {
+    const data = tempDir();
+    const folder = tempDir();
+    const node = await start(data);
+    await node.handlers['settings.setFolder']({ path: folder });
+    const settings = {
+      enabled: false,
+      endpoint: 'ws://127.0.0.1:9',
+      call: 'system.remark',
+      args: ['remark' as const],
+      everyMinutes: 5,
+      everyBlocks: 50,
+    };
+    const bad: [Partial<typeof settings> & { suri?: string }, RegExp][] = [
+      [{ endpoint: 'https://rpc.example' }, /must start with ws:\/\/ or wss:\/\//],
+      [{ call: 'remark' }, /call must look like section\.method/],
+      [
+        { suri: 'bottom drive obey lake curtain smoke basket hold race lonely fit walk x' },
+        /the secret URI is not valid/,
+      ],
+    ];
+    for (const [change, reason] of bad) {
+      const r = await dispatch(node.handlers, 'settings.setChain', { ...settings, ...change });
+      expect(r).toMatchObject({ ok: false, error: { message: expect.stringMatching(reason) } });
+    }
+    expect(JSON.parse(readFileSync(join(data, SETTINGS_FILE), 'utf8'))).toEqual({ folder: realpathSync(folder) });
+
+    const ok = await node.handlers['settings.setChain']({ ...settings, suri: '//Alice' });
+    expect(ok.chain).toEqual({ ...settings, signer: expect.stringMatching(/^0xd43593c715fdd31c61141abd/) });
+    const saved = readFileSync(join(data, SETTINGS_FILE), 'utf8');
+    expect(JSON.parse(saved)).toEqual({ folder: realpathSync(folder), chain: settings });
+    expect(saved).not.toContain('Alice');
+    await stop(node);
+
+    // After a restart the settings are back; the signer is not (it was never written).
+    const again = await start(data);
+    expect((await again.handlers['settings.get']({})).chain).toEqual({ ...settings, signer: null });
+    expect(again.folder!.root).toBe(realpathSync(folder));
+  });
+});

@@ -4,7 +4,14 @@ import { app, BrowserWindow, dialog, ipcMain, Notification, shell } from 'electr
 import { fileURLToPath } from 'node:url';
 import { PakitNode } from '../app/pakit-node.js';
 import { defaultDataDir } from '../cli/args.js';
-import { dispatch, errorInfo, EVENT_NAMES, METHODS } from '../../shared/ipc-contract.js';
+import {
+  dispatch,
+  errorInfo,
+  EVENT_NAMES,
+  METHODS,
+  type ChainStatusView,
+  type Events,
+} from '../../shared/ipc-contract.js';
 import type { SyncStatus } from '../../shared/sync-status.js';
 import { APP_ORIGIN, fromOurWindow, lockDown, registerAppScheme } from './security.js';
 import { PakitTray } from './tray.js';
@@ -67,10 +74,28 @@ function notify(s: SyncStatus): void {
     new Notification({ title: 'Pakit: conflict', body: `${newest.path}: ${newest.detail ?? ''}` }).show();
 }
 
+/** Says once per queued checkpoint that the chain could not be reached (it is retried anyway). */
+let toldAbout: number | undefined;
+function notifyChain(s: ChainStatusView): void {
+  const p = s.pending;
+  if (!Notification.isSupported() || s.state !== 'waiting' || !p || toldAbout === p.size) return;
+  toldAbout = p.size;
+  new Notification({
+    title: 'Pakit: anchoring delayed',
+    body: `${p.lastError ?? 'the chain is unreachable'}; retrying`,
+  }).show();
+}
+
 async function start(): Promise<void> {
   lockDown(RENDERER);
   const folder = process.env.PAKIT_FOLDER;
-  node = await PakitNode.start({ dataDir: defaultDataDir(), ...(folder ? { folder } : {}) });
+  // Anchoring uses the chain settings saved in Settings; the signer is $PAKIT_SURI or entered there.
+  const suri = process.env.PAKIT_SURI;
+  node = await PakitNode.start({
+    dataDir: defaultDataDir(),
+    ...(folder ? { folder } : {}),
+    ...(suri ? { signer: { suri } } : {}),
+  });
   const n = node;
 
   ipcMain.handle(INVOKE_CHANNEL, async (event, method: unknown, payload: unknown) => {
@@ -85,6 +110,7 @@ async function start(): Promise<void> {
     const status = n.folder?.status;
     tray?.update(status);
     if (name === 'sync.status' && status) notify(status);
+    if (name === 'chain.status') notifyChain(payload as Events['chain.status']);
   });
 
   tray = new PakitTray(ASSETS, {

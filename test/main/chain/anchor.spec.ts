@@ -311,7 +311,10 @@ describe('the anchoring policy', () => {
       writeFileSync(f, `object ${i}\n`);
       return f;
     });
-    const { results } = await archive.store(files); // 30 blocks since genesis: over the 20-block threshold
+    // The first ten are checkpointed on their own (not anchored), then twenty more arrive.
+    const early = (await archive.store(files.slice(0, 10))).results;
+    const earlyCp = archive.checkpoint();
+    const late = (await archive.store(files.slice(10))).results;
     const anchorer = Anchorer.start({
       archive,
       endpoint: chain.endpoint,
@@ -330,6 +333,7 @@ describe('the anchoring policy', () => {
       const rows = new AnchorStore(archive.ctx.db).list();
       expect(rows.filter((r) => r.state === 'anchored')).toHaveLength(1);
       expect(s.last!.size).toBe(archive.ctx.index.size());
+      const results = [...early, ...late];
       const receipts = new Set(results.map((r) => JSON.stringify(archive.proof(r.hash).anchor!.receipt)));
       expect(receipts.size).toBe(1);
       const blk = await client.api.rpc.chain.getBlock(s.last!.block);
@@ -337,6 +341,45 @@ describe('the anchoring policy', () => {
         (x) => x.isSigned && u8aToHex(x.signer.toU8a().slice(1)) === alice.accountId,
       );
       expect(ours).toHaveLength(1);
+
+      // An early object is proven against its own (first) checkpoint, and the anchor extends it.
+      const proof = archive.proof(early[0]!.hash);
+      expect(proof.checkpoint.size).toBe(earlyCp.size);
+      expect(proof.anchor!.checkpoint.size).toBe(s.last!.size);
+      expect(proof.anchor!.consistency.length).toBeGreaterThan(0);
+      const r = await verifyProofOnChain(proof, client, { hash: nodeSha256 });
+      expect(r.valid, r.reason).toBe(true);
+      expect(r.anchor).toBe('verified');
+    } finally {
+      await anchorer.close();
+      await archive.close();
+    }
+  });
+
+  it('every N minutes, when there is anything new', async () => {
+    const archive = await Archive.open({ dir: tempDir() });
+    const anchorer = Anchorer.start({
+      archive,
+      endpoint: chain.endpoint,
+      signer: alice,
+      policy: { everyBlocks: 1_000_000, everyMs: 300 },
+    });
+    try {
+      const src = tempDir();
+      writeFileSync(join(src, 'one.txt'), 'one new object, far below the block threshold\n');
+      await archive.store([join(src, 'one.txt')]);
+      const s = await new Promise<AnchorStatus>((resolve) => {
+        const off = anchorer.onStatus((st) => {
+          if (st.last?.size === archive.ctx.index.size()) {
+            off();
+            resolve(st);
+          }
+        });
+      });
+      expect(s.state).toBe('idle');
+      // Nothing new: the timer queues nothing more.
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(new AnchorStore(archive.ctx.db).list()).toHaveLength(1);
     } finally {
       await anchorer.close();
       await archive.close();

@@ -4,7 +4,7 @@
  * throws: every input, however malformed or hostile, gets a {@link VerifyResult} whose `reason`
  * names the first step that failed.
  */
-import { type AnchorReceipt, type ChainReader, type ProofAnchor, anchorMismatch, anchorRemark } from './anchor.js';
+import { type AnchorReceipt, type ChainReader, type ProofAnchor, anchorMismatch } from './anchor.js';
 import { type BlockHeader, hashHeader } from './block-header.js';
 import { equalBytes, fromHex, fromUtf8, toHex } from './bytes.js';
 import { type SignedCheckpoint, checkpointMessage, sameCheckpoint } from './checkpoint.js';
@@ -508,11 +508,6 @@ function chainDetail(r: AnchorReceipt, timestamp: number | null, a: ProofAnchor)
     `finalized block #${r.blockNumber} (${r.block}) of chain ${r.chain}${when} carries checkpoint size ` +
     `${a.checkpoint.size} in ${r.call}, signed by ${r.signer}`
   );
-}
-
-/** The remark an anchored checkpoint must carry (for display next to a receipt). */
-export function expectedRemark(a: ProofAnchor, options?: VerifyOptions): string {
-  return anchorRemark(a.checkpoint, options?.hash ?? defaultSha256);
 }
 
 /** Verifies a `pakit-multiproof` document. Never throws. */

@@ -6,6 +6,7 @@ import { migrations } from '../../../main/db/migrations/index.js';
 import * as m001 from '../../../main/db/migrations/001-initial.js';
 import * as m002 from '../../../main/db/migrations/002-sync-folders.js';
 import * as m003 from '../../../main/db/migrations/003-sync-latest.js';
+import * as m004 from '../../../main/db/migrations/004-anchors.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 describe('schema migrations', () => {
@@ -79,6 +80,23 @@ describe('schema migrations', () => {
     ).map((r) => r.detail);
     expect(plan.join('\n')).toMatch(/SEARCH sync_latest USING PRIMARY KEY \(folder=\?\)/);
     expect(plan.join('\n')).not.toMatch(/TEMP B-TREE|sync_versions/);
+    migrated.close();
+  });
+
+  it('004 adds the anchor queue to an archive at version 3: only checkpoints, known states, receipts when anchored', () => {
+    const file = join(tempDir(), 'a.db');
+    const db = openDb(file, { migrations: [m001, m002, m003] });
+    db.prepare("INSERT INTO checkpoints (size, root, tips, ts, signature) VALUES (5, x'00', x'', 0, x'00')").run();
+    db.close();
+    const migrated = openDb(file, { migrations: [m001, m002, m003, m004] });
+    expect(migrated.pragma('user_version', { simple: true })).toBe(4);
+    expect(migrated.prepare("SELECT sql FROM sqlite_master WHERE name = 'anchors'").pluck().get()).toMatch(/STRICT/);
+    const queue = migrated.prepare('INSERT INTO anchors (size, state, queued_at) VALUES (?, ?, 0)');
+    queue.run(5, 'queued');
+    expect(() => queue.run(6, 'queued')).toThrow(/FOREIGN KEY/); // no checkpoint of size 6
+    migrated.prepare('DELETE FROM anchors').run();
+    expect(() => queue.run(5, 'sent')).toThrow(/CHECK/);
+    expect(() => queue.run(5, 'anchored')).toThrow(/CHECK/); // anchored without a receipt
     migrated.close();
   });
 

@@ -13,22 +13,12 @@ import { Archive } from '../main/archive/archive.js';
 import { Anchorer } from '../main/chain/anchorer.js';
 import { ChainClient } from '../main/chain/chain-client.js';
 import { loadSigner } from '../main/chain/signer.js';
-import type { BlockSpec } from '../main/dag/block-writer.js';
 import { nodeSha256 } from '../main/util/sha256.js';
 import { verifyProofOnChain } from '../shared/verify.js';
 import type { Section } from './context.js';
+import { spec } from './dag-million.js';
 import { startLocalChain } from './local-chain.js';
 import { progress, round } from './measure.js';
-
-const metaBlock = (i: number): BlockSpec => ({
-  kind: 'snapshot',
-  contentRoot: randomBytes(32),
-  size: 0,
-  storedSize: 0,
-  chunkCount: 0,
-  codec: 'none',
-  meta: { n: String(i) },
-});
 
 export const chainSection: Section = async (ctx) => {
   const dir = join(ctx.workDir, 'runs', 'chain');
@@ -48,7 +38,7 @@ export const chainSection: Section = async (ctx) => {
     let seq = 0;
     const add = (n: number): void => {
       for (let done = 0; done < n; done += 1000)
-        archive.appendBlocks(Array.from({ length: Math.min(1000, n - done) }, () => metaBlock(seq++)));
+        archive.appendBlocks(Array.from({ length: Math.min(1000, n - done) }, () => spec(seq++, randomBytes(32))));
     };
 
     // 1. cold: a fresh Anchorer connects, fetches metadata, submits and waits for finality.

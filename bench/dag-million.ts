@@ -19,7 +19,7 @@ import { latency, timeEach } from './percentiles.js';
 
 const BATCH = 10_000;
 
-function spec(i: number, contentRoot: Buffer): BlockSpec {
+export function spec(i: number, contentRoot: Buffer): BlockSpec {
   // A metadata-only block: what a tombstone or a small snapshot costs in the DAG.
   return {
     kind: 'snapshot',

@@ -195,6 +195,8 @@ export interface AnchorView {
   readonly lastError: string | null;
   readonly nextAttempt: string | null;
   readonly queuedAt: string;
+  /** Where it was anchored (or is being tried). */
+  readonly endpoint: string | null;
   readonly receipt: AnchorReceipt | null;
   /** The fee paid, in the chain's smallest unit (decimal string). */
   readonly fee: string | null;

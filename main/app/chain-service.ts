@@ -9,7 +9,7 @@
 import type { AnchorArg, AnchorReceipt, ChainFacts } from '../../shared/anchor.js';
 import type { AnchorView, ChainSettingsView, ChainStatusView } from '../../shared/ipc-contract.js';
 import type { Archive } from '../archive/archive.js';
-import { AnchorStore, type AnchorRow } from '../archive/anchors.js';
+import { AnchorStore, anchorJson, type AnchorRow } from '../archive/anchors.js';
 import type { Anchorer, AnchorStatus } from '../chain/anchorer.js';
 import type { ChainClient } from '../chain/chain-client.js';
 import { ChainConfigError, checkEndpoint } from '../chain/endpoint.js';
@@ -39,19 +39,7 @@ export class NoChainError extends Error {
   readonly code = 'ERR_NO_CHAIN';
 }
 
-function anchorView(r: AnchorRow): AnchorView {
-  return {
-    size: r.size,
-    state: r.state,
-    attempts: r.attempts,
-    lastError: r.lastError,
-    nextAttempt: r.nextAttempt === null ? null : new Date(r.nextAttempt).toISOString(),
-    queuedAt: new Date(r.queuedAt).toISOString(),
-    receipt: r.receipt,
-    fee: r.fee,
-    chainTime: r.chainTime === null ? null : new Date(r.chainTime).toISOString(),
-  };
-}
+const anchorView = (r: AnchorRow): AnchorView => anchorJson(r);
 
 export class ChainService {
   readonly #archive: Archive;

@@ -52,6 +52,23 @@ function fromRaw(r: Raw): AnchorRow {
   };
 }
 
+/** An anchor row as JSON for the CLI and the app: times as ISO strings. */
+export function anchorJson(r: AnchorRow) {
+  const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+  return {
+    size: r.size,
+    state: r.state,
+    attempts: r.attempts,
+    lastError: r.lastError,
+    nextAttempt: iso(r.nextAttempt),
+    queuedAt: new Date(r.queuedAt).toISOString(),
+    endpoint: r.endpoint,
+    receipt: r.receipt,
+    fee: r.fee,
+    chainTime: iso(r.chainTime),
+  };
+}
+
 export interface AnchoredResult {
   readonly endpoint: string;
   readonly receipt: AnchorReceipt;

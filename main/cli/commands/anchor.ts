@@ -1,7 +1,7 @@
 // @polkadot/api takes over a second to import: it is loaded only by the commands that talk to a chain.
 import { DEFAULT_ANCHOR_CALL, parseCallSpec } from '../../../shared/anchor.js';
 import { Archive } from '../../archive/archive.js';
-import { AnchorStore, type AnchorRow } from '../../archive/anchors.js';
+import { AnchorStore, anchorJson } from '../../archive/anchors.js';
 import type { CallSpec } from '../../chain/chain-client.js';
 import { checkEndpoint } from '../../chain/endpoint.js';
 import type { Signer, SignerSpec } from '../../chain/signer.js';
@@ -106,19 +106,6 @@ export async function accountIdOf(address: string): Promise<string> {
   }
 }
 
-function rowJson(r: AnchorRow): Record<string, unknown> {
-  return {
-    size: r.size,
-    state: r.state,
-    receipt: r.receipt,
-    fee: r.fee,
-    chainTime: r.chainTime === null ? null : new Date(r.chainTime).toISOString(),
-    endpoint: r.endpoint,
-    attempts: r.attempts,
-    lastError: r.lastError,
-  };
-}
-
 export async function anchorCommand(dir: string, argv: string[], io: Io): Promise<number> {
   const { positional, flags } = parseArgs(argv, { ...SIGNER_FLAGS, json: 'boolean' });
   if (positional.length) throw new UsageError('anchor takes no arguments');
@@ -153,7 +140,7 @@ export async function anchorCommand(dir: string, argv: string[], io: Io): Promis
   });
   try {
     const row = await anchorer.anchorNow();
-    if (flags.json) io.out(JSON.stringify(rowJson(row), null, 2));
+    if (flags.json) io.out(JSON.stringify(anchorJson(row), null, 2));
     if (row.state !== 'anchored' || !row.receipt) {
       io.err(`pakit: checkpoint ${row.size} is queued, not anchored: ${row.lastError ?? 'unknown error'}`);
       return EXIT.failed;
@@ -181,7 +168,7 @@ export async function anchorsCommand(dir: string, argv: string[], io: Io): Promi
   const archive = await Archive.open({ dir, readonly: true });
   try {
     const rows = new AnchorStore(archive.ctx.db).list();
-    if (flags.json) io.out(JSON.stringify(rows.map(rowJson), null, 2));
+    if (flags.json) io.out(JSON.stringify(rows.map(anchorJson), null, 2));
     else
       for (const r of rows) {
         const where = r.receipt ? `#${r.receipt.blockNumber} ${r.receipt.block}` : (r.lastError ?? '');

@@ -53,6 +53,17 @@ async function proofOf(data: string, hash: string): Promise<ProofBundleJson> {
   return JSON.parse(r.stdout) as ProofBundleJson;
 }
 
+/** The first status of `anchorer` that satisfies `pred`. */
+function statusWhere(anchorer: Anchorer, pred: (s: AnchorStatus) => boolean): Promise<AnchorStatus> {
+  return new Promise((resolve) => {
+    const off = anchorer.onStatus((s) => {
+      if (!pred(s)) return;
+      off();
+      resolve(s);
+    });
+  });
+}
+
 const onChain = (proof: unknown, expectedSigner?: string) =>
   verifyProofOnChain(proof, client, { hash: nodeSha256, ...(expectedSigner ? { expectedSigner } : {}) });
 
@@ -274,14 +285,7 @@ describe('the anchoring policy', () => {
       expect(anchorer.status.pending).toMatchObject({ size: first.size, attempts: 1 });
 
       back = await startLocalChain({ port });
-      const anchored = await new Promise<AnchorStatus>((resolve) => {
-        const off = anchorer.onStatus((s) => {
-          if (s.last?.size === first.size) {
-            off();
-            resolve(s);
-          }
-        });
-      });
+      const anchored = await statusWhere(anchorer, (s) => s.last?.size === first.size);
       expect(anchored.pending).toBeNull();
       expect(seen.some((s) => s.state === 'waiting' && (s.pending?.attempts ?? 0) >= 1)).toBe(true);
       const row = new AnchorStore(archive.ctx.db).get(first.size)!;
@@ -322,14 +326,7 @@ describe('the anchoring policy', () => {
       policy: { everyBlocks: 20, everyMs: 3_600_000 },
     });
     try {
-      const s = await new Promise<AnchorStatus>((resolve) => {
-        const off = anchorer.onStatus((st) => {
-          if (st.last) {
-            off();
-            resolve(st);
-          }
-        });
-      });
+      const s = await statusWhere(anchorer, (st) => st.last !== null);
       const rows = new AnchorStore(archive.ctx.db).list();
       expect(rows.filter((r) => r.state === 'anchored')).toHaveLength(1);
       expect(s.last!.size).toBe(archive.ctx.index.size());
@@ -368,14 +365,7 @@ describe('the anchoring policy', () => {
       const src = tempDir();
       writeFileSync(join(src, 'one.txt'), 'one new object, far below the block threshold\n');
       await archive.store([join(src, 'one.txt')]);
-      const s = await new Promise<AnchorStatus>((resolve) => {
-        const off = anchorer.onStatus((st) => {
-          if (st.last?.size === archive.ctx.index.size()) {
-            off();
-            resolve(st);
-          }
-        });
-      });
+      const s = await statusWhere(anchorer, (st) => st.last?.size === archive.ctx.index.size());
       expect(s.state).toBe('idle');
       // Nothing new: the timer queues nothing more.
       await new Promise((r) => setTimeout(r, 2500));

@@ -44,6 +44,14 @@ export const requestSchemas = {
       filter: z.string().max(200).optional(),
     })
     .strict(),
+  /** One page of a directory of the sync folder ('' is its root): subdirectories first, then files. */
+  'sync.dir': z
+    .object({
+      dir: z.string().max(4096),
+      offset: z.number().int().nonnegative(),
+      limit: z.number().int().min(1).max(FILES_PAGE_MAX),
+    })
+    .strict(),
   'settings.get': z.object({}).strict(),
   /** Makes `path` the sync folder (kept across restarts; `--folder` on the command line wins). */
   'settings.setFolder': z.object({ path: z.string().min(1).max(4096) }).strict(),
@@ -125,6 +133,11 @@ export interface FileView {
   readonly size: number;
   readonly storedSize: number;
 }
+
+/** An entry of a directory: a subdirectory (with how many live files lie beneath) or a file. */
+export type DirEntryView =
+  | { readonly kind: 'dir'; readonly name: string; readonly path: string; readonly files: number }
+  | ({ readonly kind: 'file'; readonly name: string } & FileView);
 
 export interface ReceiptView {
   readonly name: string;
@@ -241,6 +254,14 @@ export interface Responses {
   'sync.versions': readonly VersionView[];
   /** `total` counts every file matching the filter; `items` are [offset, offset + limit) of them. */
   'sync.files': { readonly total: number; readonly offset: number; readonly items: readonly FileView[] };
+  /** `total` counts subdirectories and files; the first `dirs` of the whole listing are subdirectories. */
+  'sync.dir': {
+    readonly dir: string;
+    readonly total: number;
+    readonly dirs: number;
+    readonly offset: number;
+    readonly items: readonly DirEntryView[];
+  };
   'settings.get': SettingsView;
   'settings.setIgnore': SettingsView;
   'settings.setFolder': SettingsView;

@@ -10,6 +10,7 @@ import { DEFAULT_IGNORES, IGNORE_FILE } from '../sync/ignore-rules.js';
 import { SyncFolder, SyncFolderError } from '../sync/sync-folder.js';
 import { listVersions, restoreVersion } from '../sync/versions.js';
 import { SyncDb } from '../sync/sync-db.js';
+import { FolderTree, normalizeDir } from '../sync/folder-tree.js';
 import { SOFTWARE } from '../util/version.js';
 import { GrowthHistory } from '../archive/growth-history.js';
 import type { EventName, Events, Handlers, NodeStatus, SettingsView } from '../../shared/ipc-contract.js';
@@ -73,6 +74,7 @@ export class PakitNode {
   /** Folder changes, one at a time. */
   #changing: Promise<unknown> = Promise.resolve();
   #growth: GrowthHistory | undefined;
+  #tree: FolderTree | undefined;
   readonly chain: ChainService;
 
   private constructor(archive: Archive, init: PakitNodeInit, chain: ChainSettings | undefined) {
@@ -325,6 +327,11 @@ export class PakitNode {
         const folder = this.#requireFolder();
         const page = this.#syncDb.filePage(folder.id, { offset, limit, ...(filter ? { filter } : {}) });
         return { total: page.total, offset, items: page.items };
+      },
+      'sync.dir': ({ dir, offset, limit }) => {
+        const folder = this.#requireFolder();
+        this.#tree ??= new FolderTree(archive.ctx.db);
+        return { dir: normalizeDir(dir), offset, ...this.#tree.page(folder.id, dir, offset, limit) };
       },
       'sync.restore': ({ path, hash }) => restoreVersion(archive, this.#inFolder(path), hash),
       'sync.versions': ({ path }) =>

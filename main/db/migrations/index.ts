@@ -2,6 +2,7 @@ import * as m001 from './001-initial.js';
 import * as m002 from './002-sync-folders.js';
 import * as m003 from './003-sync-latest.js';
 import * as m004 from './004-anchors.js';
+import * as m005 from './005-sync-dirs.js';
 
 export interface Migration {
   readonly version: number;
@@ -9,4 +10,4 @@ export interface Migration {
 }
 
 /** Every schema version in order. Add one file per version; never edit a released one. */
-export const migrations: readonly Migration[] = [m001, m002, m003, m004];
+export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005];

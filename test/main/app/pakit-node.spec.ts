@@ -208,3 +208,35 @@ describe('PakitNode: chain anchoring settings', () => {
     expect(again.folder!.root).toBe(realpathSync(folder));
   });
 });
+
+describe('PakitNode: the sync folder as a tree', () => {
+  it('sync.dir lists a directory through the contract; a path that is not one gets a typed error', async () => {
+    const folder = tempDir();
+    writeSettled(folder, 'deeds/1962.txt', 'a deed');
+    writeSettled(folder, 'deeds/1963.txt', 'another deed');
+    writeSettled(folder, 'index.txt', 'the index');
+    const node = await start(tempDir(), folder);
+    expect(await node.handlers['sync.dir']({ dir: '', offset: 0, limit: 10 })).toMatchObject({
+      dir: '',
+      total: 2,
+      dirs: 1,
+      items: [
+        { kind: 'dir', name: 'deeds', path: 'deeds/', files: 2 },
+        { kind: 'file', name: 'index.txt', path: 'index.txt', versions: 1, size: 9 },
+      ],
+    });
+    expect(await node.handlers['sync.dir']({ dir: 'deeds/', offset: 1, limit: 10 })).toMatchObject({
+      dir: 'deeds/',
+      offset: 1,
+      items: [{ kind: 'file', name: '1963.txt', path: 'deeds/1963.txt' }],
+    });
+    expect(await dispatch(node.handlers, 'sync.dir', { dir: 'maps', offset: 0, limit: 10 })).toMatchObject({
+      ok: false,
+      error: { name: 'NotADirectoryError', message: 'maps/ is not a directory of the sync folder' },
+    });
+    expect(await dispatch(node.handlers, 'sync.dir', { dir: '', offset: -1, limit: 10 })).toMatchObject({
+      ok: false,
+      error: { name: 'InvalidRequestError' },
+    });
+  });
+});

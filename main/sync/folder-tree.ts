@@ -54,8 +54,8 @@ export class FolderTree {
     this.#files = db.prepare(
       `SELECT l.path, l.n AS versions, l.seq IS NULL AS deleted,
               coalesce(b.size, 0) AS size, coalesce(b.stored_size, 0) AS storedSize
-       FROM (SELECT path, n, seq FROM sync_latest WHERE folder = @folder AND ${DIR} = @dir
-             ORDER BY path LIMIT @limit OFFSET @offset) l
+       FROM (SELECT path, n, seq FROM sync_latest INDEXED BY sync_latest_by_dir
+             WHERE folder = @folder AND ${DIR} = @dir ORDER BY ${DIR}, path LIMIT @limit OFFSET @offset) l
        LEFT JOIN blocks b ON b.seq = l.seq
        ORDER BY l.path`,
     );
@@ -109,9 +109,11 @@ export class FolderTree {
 
   /** How the directory queries run (for tests: index ranges, no scan of the folder). */
   plans(): string[] {
-    return [this.#nextDir, this.#fileCount].map((st) =>
+    return [this.#nextDir, this.#fileCount, this.#files].map((st) =>
       (
-        this.#db.prepare(`EXPLAIN QUERY PLAN ${st.source}`).all({ folder: 'f', lo: 'a', hi: 'b', dir: 'a/' }) as {
+        this.#db
+          .prepare(`EXPLAIN QUERY PLAN ${st.source}`)
+          .all({ folder: 'f', lo: 'a', hi: 'b', dir: 'a/', offset: 0, limit: 1 }) as {
           detail: string;
         }[]
       )

@@ -6,7 +6,7 @@
  * Every call answers with an envelope, never a thrown error: Electron's ipcMain.handle carries
  * only `message` across, and the bridge carries JSON.
  */
-import { z } from 'zod';
+import { z as zod } from 'zod';
 import { ANCHOR_ARGS, type AnchorReceipt, type ChainFacts } from './anchor.js';
 import type { SyncStatus } from './sync-status.js';
 
@@ -17,96 +17,107 @@ export const BLOCKS_PAGE_MAX = 1000;
 /** The most points one `archive.history` call returns. */
 export const HISTORY_POINTS_MAX = 500;
 
-const hash64 = z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex digits');
-const chainHash = z.string().regex(/^0x[0-9a-f]{64}$/, 'expected 0x and 64 lowercase hex digits');
+/**
+ * zod, handed to each request schema's builder. The schemas are built in main, on a method's first
+ * call; the renderer needs only the method names, so zod stays out of its bundle (building every
+ * schema took about a third of the page's first task).
+ */
+type Zod = typeof zod;
 
-/** Request schemas: every inbound payload is parsed with these in main before a handler runs. */
+const hash64 = (z: Zod) => z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex digits');
+const chainHash = (z: Zod) => z.string().regex(/^0x[0-9a-f]{64}$/, 'expected 0x and 64 lowercase hex digits');
+
+/** Request schemas, by method: every inbound payload is parsed with its schema in main before a handler runs. */
 export const requestSchemas = {
-  'node.status': z.object({}).strict(),
-  'archive.stats': z.object({}).strict(),
+  'node.status': (z) => z.object({}).strict(),
+  'archive.stats': (z) => z.object({}).strict(),
   /** One page of the blocks, newest first: offset 0 is the newest block, total - 1 is genesis. */
-  'archive.blocks': z
-    .object({ offset: z.number().int().nonnegative(), limit: z.number().int().min(1).max(BLOCKS_PAGE_MAX) })
-    .strict(),
+  'archive.blocks': (z) =>
+    z.object({ offset: z.number().int().nonnegative(), limit: z.number().int().min(1).max(BLOCKS_PAGE_MAX) }).strict(),
   /** The archive's growth from genesis to now, in at most `points` points evenly spaced in time. */
-  'archive.history': z.object({ points: z.number().int().min(2).max(HISTORY_POINTS_MAX) }).strict(),
-  'archive.proof': z.object({ hash: hash64, chunk: z.number().int().nonnegative().optional() }).strict(),
+  'archive.history': (z) => z.object({ points: z.number().int().min(2).max(HISTORY_POINTS_MAX) }).strict(),
+  'archive.proof': (z) => z.object({ hash: hash64(z), chunk: z.number().int().nonnegative().optional() }).strict(),
   /** Desktop app only: files dropped on the window, archived from where they are. */
-  'archive.storePaths': z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(1000) }).strict(),
-  'sync.pause': z.object({ reason: z.string().max(200).optional() }).strict(),
-  'sync.resume': z.object({}).strict(),
-  'sync.versions': z.object({ path: z.string().min(1).max(4096) }).strict(),
+  'archive.storePaths': (z) => z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(1000) }).strict(),
+  'sync.pause': (z) => z.object({ reason: z.string().max(200).optional() }).strict(),
+  'sync.resume': (z) => z.object({}).strict(),
+  'sync.versions': (z) => z.object({ path: z.string().min(1).max(4096) }).strict(),
   /** One page of the folder's files (a list of 100,000 is never sent whole). */
-  'sync.files': z
-    .object({
-      offset: z.number().int().nonnegative(),
-      limit: z.number().int().min(1).max(FILES_PAGE_MAX),
-      filter: z.string().max(200).optional(),
-    })
-    .strict(),
+  'sync.files': (z) =>
+    z
+      .object({
+        offset: z.number().int().nonnegative(),
+        limit: z.number().int().min(1).max(FILES_PAGE_MAX),
+        filter: z.string().max(200).optional(),
+      })
+      .strict(),
   /** One page of a directory of the sync folder ('' is its root): subdirectories first, then files. */
-  'sync.dir': z
-    .object({
-      dir: z.string().max(4096),
-      offset: z.number().int().nonnegative(),
-      limit: z.number().int().min(1).max(FILES_PAGE_MAX),
-    })
-    .strict(),
-  'settings.get': z.object({}).strict(),
+  'sync.dir': (z) =>
+    z
+      .object({
+        dir: z.string().max(4096),
+        offset: z.number().int().nonnegative(),
+        limit: z.number().int().min(1).max(FILES_PAGE_MAX),
+      })
+      .strict(),
+  'settings.get': (z) => z.object({}).strict(),
   /** Makes `path` the sync folder (kept across restarts; `--folder` on the command line wins). */
-  'settings.setFolder': z.object({ path: z.string().min(1).max(4096) }).strict(),
-  'settings.setIgnore': z
-    .object({
-      patterns: z
-        .array(
-          z
-            .string()
-            .max(1000)
-            .regex(/^[^\n\r]*$/, 'one pattern per entry'),
-        )
-        .max(1000),
-    })
-    .strict(),
-  'sync.restore': z.object({ path: z.string().min(1).max(4096), hash: hash64 }).strict(),
-  'chain.status': z.object({}).strict(),
-  'chain.anchors': z.object({ limit: z.number().int().min(1).max(1000) }).strict(),
-  'chain.anchorNow': z.object({}).strict(),
+  'settings.setFolder': (z) => z.object({ path: z.string().min(1).max(4096) }).strict(),
+  'settings.setIgnore': (z) =>
+    z
+      .object({
+        patterns: z
+          .array(
+            z
+              .string()
+              .max(1000)
+              .regex(/^[^\n\r]*$/, 'one pattern per entry'),
+          )
+          .max(1000),
+      })
+      .strict(),
+  'sync.restore': (z) => z.object({ path: z.string().min(1).max(4096), hash: hash64(z) }).strict(),
+  'chain.status': (z) => z.object({}).strict(),
+  'chain.anchors': (z) => z.object({ limit: z.number().int().min(1).max(1000) }).strict(),
+  'chain.anchorNow': (z) => z.object({}).strict(),
   /** Reads a receipt's block from the configured chain; the renderer's verifier judges the answer. */
-  'chain.read': z
-    .object({
-      receipt: z
-        .object({
-          chain: chainHash,
-          block: chainHash,
-          blockNumber: z.number().int().nonnegative(),
-          extrinsicIndex: z.number().int().nonnegative(),
-          signer: z.string().regex(/^0x(?:[0-9a-f]{40}|[0-9a-f]{64})$/, 'expected an account id (0x hex)'),
-          call: z.string().max(200),
-          args: z.array(z.enum(ANCHOR_ARGS)).min(1).max(8),
-        })
-        .strict(),
-    })
-    .strict(),
+  'chain.read': (z) =>
+    z
+      .object({
+        receipt: z
+          .object({
+            chain: chainHash(z),
+            block: chainHash(z),
+            blockNumber: z.number().int().nonnegative(),
+            extrinsicIndex: z.number().int().nonnegative(),
+            signer: z.string().regex(/^0x(?:[0-9a-f]{40}|[0-9a-f]{64})$/, 'expected an account id (0x hex)'),
+            call: z.string().max(200),
+            args: z.array(z.enum(ANCHOR_ARGS)).min(1).max(8),
+          })
+          .strict(),
+      })
+      .strict(),
   /** Chain settings; `suri` (a signer's secret URI) is held in memory only, never saved. */
-  'settings.setChain': z
-    .object({
-      enabled: z.boolean(),
-      endpoint: z.string().max(2000),
-      call: z.string().max(200),
-      args: z.array(z.enum(ANCHOR_ARGS)).min(1).max(8),
-      everyMinutes: z
-        .number()
-        .int()
-        .min(1)
-        .max(7 * 24 * 60),
-      everyBlocks: z.number().int().min(1).max(10_000_000),
-      suri: z.string().min(1).max(1000).optional(),
-    })
-    .strict(),
-} as const;
+  'settings.setChain': (z) =>
+    z
+      .object({
+        enabled: z.boolean(),
+        endpoint: z.string().max(2000),
+        call: z.string().max(200),
+        args: z.array(z.enum(ANCHOR_ARGS)).min(1).max(8),
+        everyMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(7 * 24 * 60),
+        everyBlocks: z.number().int().min(1).max(10_000_000),
+        suri: z.string().min(1).max(1000).optional(),
+      })
+      .strict(),
+} satisfies Record<string, (z: Zod) => zod.ZodType>;
 
 export type Method = keyof typeof requestSchemas;
-export type Request<M extends Method> = z.infer<(typeof requestSchemas)[M]>;
+export type Request<M extends Method> = zod.infer<ReturnType<(typeof requestSchemas)[M]>>;
 
 export interface NodeStatus {
   readonly version: string;
@@ -321,6 +332,14 @@ export function errorInfo(e: unknown): ErrorInfo {
   };
 }
 
+const built = new Map<Method, zod.ZodType>();
+/** A method's request schema, built on its first call. */
+function requestSchema(method: Method): zod.ZodType {
+  let schema = built.get(method);
+  if (!schema) built.set(method, (schema = requestSchemas[method](zod)));
+  return schema;
+}
+
 /**
  * Validates and runs one call: an unknown method or a payload that does not match its schema gets
  * a typed error naming what was wrong, and the handler never runs.
@@ -328,7 +347,7 @@ export function errorInfo(e: unknown): ErrorInfo {
 export async function dispatch(handlers: Handlers, method: unknown, payload: unknown): Promise<Result<unknown>> {
   if (!isMethod(method))
     return { ok: false, error: errorInfo(new UnknownMethodError(`unknown method ${JSON.stringify(method)}`)) };
-  const parsed = requestSchemas[method].safeParse(payload ?? {});
+  const parsed = requestSchema(method).safeParse(payload ?? {});
   if (!parsed.success) {
     const first = parsed.error.issues[0]!;
     const where = first.path.length > 0 ? first.path.join('.') : 'payload';

@@ -20,7 +20,7 @@ export const HISTORY_POINTS_MAX = 500;
 /**
  * zod, handed to each request schema's builder. The schemas are built in main, on a method's first
  * call; the renderer needs only the method names, so zod stays out of its bundle (building every
- * schema took about a third of the page's first task).
+ * schema took about a quarter of the page's first task).
  */
 type Zod = typeof zod;
 

@@ -136,10 +136,17 @@ export abstract class IndexedChunkStore implements ChunkStore {
     return stored;
   }
 
-  persist(): void {
+  mark(): number {
+    return this.#nextRid;
+  }
+
+  persist(before = Infinity): void {
     this.requireWriter('persist chunks');
     this.#settle(true);
-    const batch = this.#pending;
+    // Pending chunks are in row id order (lost ones go back in front), and row ids follow puts.
+    let n = this.#pending.length;
+    while (n > 0 && this.#pending[n - 1]!.rid >= before) n--;
+    const batch = n === this.#pending.length ? this.#pending : this.#pending.slice(0, n);
     if (batch.length === 0) return;
     const insert = this.#insert!;
     // Nested in the archive's transaction this is a savepoint; alone, its own transaction.
@@ -154,7 +161,7 @@ export abstract class IndexedChunkStore implements ChunkStore {
           );
       }
     })();
-    this.#pending = [];
+    this.#pending = this.#pending.slice(batch.length);
     this.#inflight.push(...batch);
     this.#settle();
   }

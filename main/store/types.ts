@@ -62,9 +62,10 @@ export interface ChunkProblem {
  *   1. `put()` each new chunk — bytes are written (or staged) and the chunk is findable by `lookup`
  *      in this process at once;
  *   2. `sync()` — outside any transaction: make the bytes durable (fdatasync of pack files);
- *      `await syncAsync()` first keeps that wait off the event loop (sync then covers only the rest);
+ *      or, to keep that wait off the event loop, take `mark()` and `await syncAsync()`;
  *   3. `persist()` — inside the archive's SQLite transaction: index the chunks put since the last
- *      persist, so the transaction that commits an object also commits its chunks.
+ *      persist, so the transaction that commits an object also commits its chunks. After an async
+ *      sync, `persist(mark)`: chunks put while it ran are not durable yet and wait for the next.
  * A crash before 3 leaves unindexed bytes past a pack's committed size; opening for write cuts them.
  */
 export interface ChunkStore {
@@ -79,8 +80,13 @@ export interface ChunkStore {
    * covered: call `sync()` after it (it then only has those left to do). Let it settle before `close()`.
    */
   syncAsync(): Promise<void>;
-  /** Indexes the chunks put since the last persist; call inside the archive's transaction. */
-  persist(): void;
+  /** A position in the order of puts: `persist(mark)` indexes only the chunks put before it. */
+  mark(): number;
+  /**
+   * Indexes the chunks put since the last persist (with `before`, only those put before that mark);
+   * call inside the archive's transaction.
+   */
+  persist(before?: number): void;
   /** Raw bytes of a chunk, decoded and re-hashed; throws ChunkMissingError / ChunkCorruptError. */
   read(id: Buffer): Buffer;
   /** Same, by row id (what object_chunks stores). */

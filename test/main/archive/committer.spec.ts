@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Committer } from '../../../main/archive/committer.js';
 import type { BlockSpec } from '../../../main/dag/block-writer.js';
+import { Codec } from '../../../main/store/types.js';
 import { openArchive } from '../../helpers/archive.js';
 
 const spec = (n: number): BlockSpec => ({
@@ -36,5 +37,49 @@ describe('group committer', () => {
     await expect(first).resolves.toMatchObject({ reused: false });
     await expect(second).resolves.toMatchObject({ reused: false });
     expect(Atomics.load(c.commits, 0)).toBe(2);
+  });
+
+  it('splits a batch into transactions by time, each resolving its own objects', async () => {
+    const a = await openArchive();
+    // sliceMs 0: every transaction takes one object, with the event loop free in between.
+    const c = new Committer(a.ctx, { maxDelayMs: 600_000, sliceMs: 0 });
+    const before = a.stats().blocks;
+    const written = [1, 2, 3, 4].map((n) => c.submit(spec(n), []));
+    await c.flush();
+    expect((await Promise.all(written)).map((w) => w.seq)).toEqual([before, before + 1, before + 2, before + 3]);
+    expect(Atomics.load(c.commits, 0)).toBe(4);
+    expect(a.stats().blocks).toBe(before + 4);
+  });
+
+  it('keeps the objects committed before a failing transaction and rejects the rest', async () => {
+    const a = await openArchive();
+    const c = new Committer(a.ctx, { maxDelayMs: 600_000, sliceMs: 0 });
+    const before = a.stats().blocks;
+    const bad: BlockSpec = { ...spec(3), contentRoot: Buffer.alloc(5) }; // not a 32-byte root
+    const settled = Promise.allSettled([spec(1), spec(2), bad, spec(4)].map((s) => c.submit(s, [])));
+    await c.flush();
+    const results = await settled;
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected']);
+    expect(a.stats().blocks).toBe(before + 2);
+  });
+
+  it('never indexes a chunk put after the commit began syncing the pack; the next commit does', async () => {
+    const a = await openArchive();
+    const c = new Committer(a.ctx, { maxDelayMs: 600_000, sliceMs: 0 });
+    const count = a.ctx.db.prepare('SELECT count(*) FROM chunks WHERE id = ?').pluck();
+    const waiting = [1, 2].map((n) => c.submit(spec(n), []));
+    const flushed = c.flush(); // the commit starts: it waits for the pack's fdatasync
+    // A chunk arriving meanwhile, as the ingest workers' chunks do: its bytes are not durable yet.
+    const data = randomBytes(1000);
+    const id = createHash('sha256').update(data).digest();
+    a.ctx.chunks.put({ id, rawLength: data.length, encoded: { codec: Codec.Raw, data } });
+    await flushed;
+    await Promise.all(waiting);
+    expect(count.get(id)).toBe(0);
+    // An object using it goes in the next commit, which syncs the chunk before indexing it.
+    const third = c.submit({ ...spec(3), chunkCount: 1, size: data.length }, [id]);
+    await c.flush();
+    await third;
+    expect(count.get(id)).toBe(1);
   });
 });

@@ -2,19 +2,42 @@
 // copying committed WAL frames back into the database file while the writer goes on writing.
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
+import type { WalWorkerInit } from './wal-checkpointer.js';
 
-interface Init {
-  readonly file: string;
-  readonly intervalMs: number;
-}
-
-const { file, intervalMs } = workerData as Init;
+const { file, intervalMs, truncateAfterIdleMs } = workerData as WalWorkerInit;
 const db = new Database(file, { fileMustExist: true });
 db.pragma('busy_timeout = 1000');
 
+interface CheckpointResult {
+  readonly busy: number;
+  readonly log: number;
+  readonly checkpointed: number;
+}
+
+let lastLog = -1;
+let unchangedSince = Date.now();
+
 // PASSIVE never blocks the writer or readers: it copies what no reader still needs and returns.
 const step = (): void => {
-  db.pragma('wal_checkpoint(PASSIVE)');
+  const [r] = db.pragma('wal_checkpoint(PASSIVE)') as CheckpointResult[];
+  if (!r || r.log <= 0) return;
+  const now = Date.now();
+  if (r.log !== lastLog) {
+    lastLog = r.log;
+    unchangedSince = now;
+    return;
+  }
+  // Everything copied and no commit for a while: give the file's space back. TRUNCATE takes the
+  // write lock, so try it without waiting (busy_timeout 0) and only when the writer is idle.
+  if (r.busy === 0 && r.checkpointed === r.log && now - unchangedSince >= truncateAfterIdleMs) {
+    db.pragma('busy_timeout = 0');
+    try {
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      db.pragma('busy_timeout = 1000');
+    }
+    lastLog = -1;
+  }
 };
 const timer = setInterval(step, intervalMs);
 

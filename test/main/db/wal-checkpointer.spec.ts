@@ -41,4 +41,31 @@ describe('WalCheckpointer', () => {
     // The last connection closed cleanly: SQLite checkpointed and removed the WAL.
     expect(existsSync(`${file}-wal`)).toBe(false);
   });
+
+  it('gives a grown WAL back from its worker once the writer is idle, never on a commit', async () => {
+    const file = join(tempDir(), 'a.db');
+    const db = openDb(file);
+    db.exec('CREATE TABLE t (b BLOB NOT NULL) STRICT');
+    const cp = WalCheckpointer.start(db, file, 50);
+    try {
+      // A size limit would make the first commit after a WAL restart truncate the file, on the
+      // writer's thread.
+      expect(db.pragma('journal_size_limit', { simple: true })).toBe(-1);
+      const insert = db.prepare('INSERT INTO t (b) VALUES (?)');
+      db.transaction(() => {
+        for (let i = 0; i < 2_000; i++) insert.run(randomBytes(4096));
+      })();
+      expect(statSync(`${file}-wal`).size).toBeGreaterThan(8e6);
+      // Copied, then left alone: the worker truncates the WAL to nothing while the writer stays open.
+      expect(await until(() => statSync(`${file}-wal`).size === 0, 20_000)).toBe(true);
+      insert.run(randomBytes(10));
+      expect(db.prepare('SELECT count(*) FROM t').pluck().get()).toBe(2_001);
+    } finally {
+      await cp.close();
+    }
+    db.close();
+    const again = openDb(file);
+    expect(again.prepare('SELECT count(*) FROM t').pluck().get()).toBe(2_001);
+    again.close();
+  });
 });

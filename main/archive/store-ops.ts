@@ -46,6 +46,8 @@ export interface Ingester {
 }
 
 const codecName = (level: number): string => `zstd-${level}`;
+/** Pieces `storeBytes` hands to the ingest pool. */
+const BYTES_PIECE = 2 ** 20;
 
 const fileCacheStatements = new WeakMap<ArchiveContext, Statement>();
 function fileCacheLookup(ctx: ArchiveContext): Statement {
@@ -188,7 +190,8 @@ export async function storeBytes(
   const chunks = new ObjectChunks(ing.ctx);
   const { size } = await ing.pool.ingestStream(
     (async function* () {
-      yield bytes;
+      // In pieces: the pool copies each one it sends, and a whole tree's manifest is megabytes.
+      for (let at = 0; at < bytes.length; at += BYTES_PIECE) yield bytes.subarray(at, at + BYTES_PIECE);
     })(),
     chunks.add,
     signal,

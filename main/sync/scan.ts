@@ -149,6 +149,7 @@ export async function planChanges(
     if (!seen.has(rel) && inScope(rel)) vanished.set(key(t.ino, t.size, t.mtimeNs), t);
   }
   for (const rel of added) {
+    await breathe();
     const s = seen.get(rel)!;
     const from = s.kind === 'file' ? vanished.get(key(ino64(s.st), s.st.size, s.st.mtimeNs)) : undefined;
     if (from && from.kind === 'file') {

@@ -1,7 +1,11 @@
 import type { Db } from '../db/database.js';
 
-/** Changes recorded per transaction (a few milliseconds of the main thread each). */
-const RECORD_BATCH = 1_000;
+/**
+ * Main-thread time after which a transaction of `record` stops taking changes (the commit comes
+ * on top). A fixed 1,000 changes per transaction held the main thread for up to 240 ms on a loaded
+ * machine.
+ */
+const RECORD_SLICE_MS = 8;
 
 export interface FolderRow {
   readonly id: string;
@@ -120,9 +124,9 @@ export class SyncDb {
 
   /**
    * Records one sync's changes and its snapshot block. Large syncs are written in transactions of
-   * RECORD_BATCH changes with the event loop free in between (one transaction for a 35,000-file
-   * first sync held the main thread for a third of a second). The snapshot row goes in with the
-   * first batch; a crash between batches leaves the rest unrecorded, and the next sync finds those
+   * about RECORD_SLICE_MS each with the event loop free in between (one transaction for a
+   * 35,000-file first sync held the main thread for a third of a second). The snapshot row goes in
+   * with the first batch; a crash between batches leaves the rest unrecorded, and the next sync finds those
    * files changed and records them (their chunks are already stored): nothing is lost.
    */
   async record(
@@ -151,9 +155,13 @@ export class SyncDb {
     const snapshot = this.#db.prepare(
       'INSERT INTO sync_snapshots (folder, seq, ts, added, changed, deleted) VALUES (?, ?, ?, ?, ?, ?)',
     );
-    const write = this.#db.transaction((batch: readonly RecordedChange[], first: boolean) => {
-      if (first) snapshot.run(folder, snapshotSeq, ts, counts.added, counts.changed, counts.deleted);
-      for (const c of batch) {
+    // Records changes from `from` on until the time is up (at least one); returns where it stopped.
+    const write = this.#db.transaction((from: number): number => {
+      const start = performance.now();
+      if (from === 0) snapshot.run(folder, snapshotSeq, ts, counts.added, counts.changed, counts.deleted);
+      let i = from;
+      while (i < changes.length && (i === from || performance.now() - start < RECORD_SLICE_MS)) {
+        const c = changes[i++]!;
         const path = c.type === 'put' ? c.file.path : c.path;
         const seq = c.type === 'put' ? c.file.seq : null;
         const n = nextN.get(folder, path) as number;
@@ -164,10 +172,12 @@ export class SyncDb {
         version.run(folder, path, n, seq, snapshotSeq, ts, c.origin);
         latest.run(folder, path, path.toLowerCase(), n, seq);
       }
+      return i;
     });
-    for (let i = 0; i === 0 || i < changes.length; i += RECORD_BATCH) {
-      if (i > 0) await new Promise<void>((r) => setImmediate(r));
-      write.immediate(changes.slice(i, i + RECORD_BATCH), i === 0);
+    let i = write.immediate(0);
+    while (i < changes.length) {
+      await new Promise<void>((r) => setImmediate(r));
+      i = write.immediate(i);
     }
   }
 

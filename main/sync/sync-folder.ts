@@ -480,10 +480,18 @@ export class SyncFolder {
     });
     let snapshot: string | undefined;
     if (changes.length > 0) {
-      const after = new Map(tracked);
+      // Tens of thousands of entries on a first sync: copied and updated with the event loop free
+      // every few thousand.
+      const after = new Map<string, TrackedFile>();
+      let n = 0;
+      for (const [path, f] of tracked) {
+        after.set(path, f);
+        if (++n % 4096 === 0) await new Promise<void>((r) => setImmediate(r));
+      }
       for (const c of changes) {
         if (c.type === 'put') after.set(c.file.path, c.file);
         else after.delete(c.path);
+        if (++n % 4096 === 0) await new Promise<void>((r) => setImmediate(r));
       }
       const snap = await this.#snapshots.write(after);
       await this.#db.record(this.id, snap.seq, this.#now(), changes, {

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -421,6 +421,49 @@ describe('the served UI in Chromium', () => {
     await setHidden(false);
     await list.getByRole('option').filter({ hasText: 'while-hidden.txt' }).waitFor({ timeout: 10_000 });
     expect(await calls()).toBeGreaterThan(before);
+    await page.close();
+  }, 60_000);
+
+  it('browses the sync folder as a tree: folders with their file counts, a breadcrumb, Enter and Backspace', async () => {
+    for (const [rel, text] of [
+      ['deeds/1962/lot-12.txt', 'lot 12'],
+      ['deeds/1962/lot-13.txt', 'lot 13'],
+      ['deeds/index.txt', 'index of deeds'],
+    ]) {
+      mkdirSync(dirname(join(folder, rel)), { recursive: true });
+      writeFileSync(join(folder, rel), text);
+    }
+    await expect
+      .poll(() => pakit(['--data', data, 'versions', join(folder, 'deeds/index.txt')]).code, { timeout: 15_000 })
+      .toBe(0);
+    const page = await open();
+    const list = page.getByRole('listbox', { name: 'Files in the sync folder' });
+    const deeds = list.getByRole('option', { name: 'Folder deeds, 3 files' });
+    await deeds.waitFor({ timeout: 10_000 });
+    await deeds.click();
+    const crumbs = page.getByRole('navigation', { name: 'Folder path' });
+    await expect.poll(() => crumbs.textContent()).toMatch(/Sync folder\s*\/\s*deeds/);
+    await expect
+      .poll(() => list.getByRole('option').allTextContents())
+      .toEqual([expect.stringMatching(/^📁 1962\/.*2 files$/), expect.stringMatching(/^index\.txt/)]);
+    expect(await page.getByText('1 folder and 1 file here').count()).toBe(1);
+    // Keyboard: Home selects the first entry, Enter opens it, a file's history shows, Backspace goes up.
+    await list.focus();
+    await page.keyboard.press('Home');
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(() => list.getByRole('option').allTextContents())
+      .toEqual([expect.stringMatching(/^lot-12\.txt/), expect.stringMatching(/^lot-13\.txt/)]);
+    await page.keyboard.press('Home');
+    await expect.poll(() => page.getByRole('heading', { name: 'History of deeds/1962/lot-12.txt' }).count()).toBe(1);
+    await page.screenshot({ path: join(ARTIFACTS, 'files-tree.png'), fullPage: true });
+    await page.keyboard.press('Backspace');
+    await expect.poll(() => crumbs.getByRole('button').allTextContents()).toEqual(['Sync folder', 'deeds']);
+    await crumbs.getByRole('button', { name: 'Sync folder' }).click();
+    await deeds.waitFor();
+    // All files: every path, flat.
+    await page.getByRole('radio', { name: 'All files' }).check();
+    await list.getByRole('option').filter({ hasText: 'deeds/1962/lot-13.txt' }).waitFor();
     await page.close();
   }, 60_000);
 

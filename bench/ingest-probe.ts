@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Archive } from '../main/archive/archive.js';
+import { watchStalls } from './stall-watch.js';
 
 const [dir, ...paths] = process.argv.slice(2);
 if (!dir || paths.length === 0) {
@@ -13,10 +14,12 @@ if (!dir || paths.length === 0) {
 const archive = await Archive.open({ dir });
 const h = monitorEventLoopDelay({ resolution: 5 });
 h.enable();
+const stalls = watchStalls(50);
 const t0 = process.hrtime.bigint();
 const summary = await archive.store(paths);
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 h.disable();
+const stallReport = stalls.stop();
 archive.checkpoint();
 await archive.close();
 const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
@@ -33,5 +36,7 @@ process.stdout.write(
       p99: h.percentile(99) / 1e6,
       max: h.max / 1e6,
     },
+    stalls: stallReport,
+    loadAvg: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number),
   })}\n`,
 );

@@ -179,19 +179,29 @@ export async function storeSymlink(
   return result(w, path, 'symlink');
 }
 
-/** Stores bytes held in memory (e.g. a snapshot manifest), chunked in a worker like any file. */
+/**
+ * Stores bytes held in memory (e.g. a snapshot manifest), chunked in a worker like any file. Given
+ * as parts (or one buffer, cut into 1 MiB parts), handed to the pool one per turn of the event loop:
+ * the pool copies what it sends, and a whole tree's manifest is megabytes.
+ */
 export async function storeBytes(
   ing: Ingester,
-  bytes: Uint8Array,
+  bytes: Uint8Array | readonly Uint8Array[],
   kind: 'file' | 'snapshot',
   meta: Record<string, string>,
   signal?: AbortSignal,
 ): Promise<WrittenBlock> {
+  const parts: Uint8Array[] = [];
+  if (bytes instanceof Uint8Array) {
+    for (let at = 0; at < bytes.length; at += BYTES_PIECE) parts.push(bytes.subarray(at, at + BYTES_PIECE));
+  } else parts.push(...bytes);
   const chunks = new ObjectChunks(ing.ctx);
   const { size } = await ing.pool.ingestStream(
     (async function* () {
-      // In pieces: the pool copies each one it sends, and a whole tree's manifest is megabytes.
-      for (let at = 0; at < bytes.length; at += BYTES_PIECE) yield bytes.subarray(at, at + BYTES_PIECE);
+      for (let i = 0; i < parts.length; i++) {
+        if (i > 0) await new Promise<void>((r) => setImmediate(r));
+        yield parts[i]!;
+      }
     })(),
     chunks.add,
     signal,

@@ -11,7 +11,7 @@ import {
   type StoreOptions,
   type StoreResult,
 } from './store-ops.js';
-import { encodeSnapshotAsync, type SnapshotEntry } from './snapshot.js';
+import { encodeSnapshotParts, type SnapshotEntry } from './snapshot.js';
 import { errCode } from '../util/error-code.js';
 
 export interface StoreSummary {
@@ -210,7 +210,7 @@ async function storeDirectory(
   await walk(root, '');
   await drain(0);
   if (signal?.aborted) return undefined;
-  const manifest = await encodeSnapshotAsync(entries);
+  const manifest = await encodeSnapshotParts(entries);
   const w = await storeBytes(ing, manifest, 'snapshot', {
     entries: String(entries.length),
     name: basename(root.replace(/\/+$/, '')) || '/',

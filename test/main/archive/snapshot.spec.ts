@@ -3,6 +3,7 @@ import {
   decodeSnapshot,
   encodeSnapshot,
   encodeSnapshotAsync,
+  encodeSnapshotParts,
   type SnapshotEntry,
 } from '../../../main/archive/snapshot.js';
 import { seeded } from '../../helpers/tmp.js';
@@ -24,6 +25,7 @@ describe('snapshot manifests', () => {
       });
       const sync = encodeSnapshot(entries);
       expect((await encodeSnapshotAsync(entries)).equals(sync)).toBe(true);
+      expect(Buffer.concat(await encodeSnapshotParts(entries)).equals(sync)).toBe(true);
       expect(decodeSnapshot(sync).entries).toHaveLength(n);
     }
   });

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync, opendirSync } from 'node:fs';
 import { lstat, readlink } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -107,6 +107,26 @@ async function storeOne(
   };
 }
 
+/**
+ * A directory's names in byte order of their UTF-8, read a few hundred at a time. Sorting with a
+ * comparator that made two Buffers per comparison, after one readdirSync, held the main thread for
+ * ~100 ms on a 12,000-entry directory; as latin1 strings (one character per byte) the native
+ * default sort compares the same bytes.
+ */
+async function sortedNames(dir: string): Promise<string[]> {
+  const d = opendirSync(dir, { bufferSize: 256 });
+  const keys: string[] = [];
+  try {
+    for (let e = d.readSync(); e; e = d.readSync()) {
+      keys.push(Buffer.from(e.name).toString('latin1'));
+      if (keys.length % 1024 === 0) await new Promise<void>((r) => setImmediate(r));
+    }
+  } finally {
+    d.closeSync();
+  }
+  return keys.sort().map((k) => Buffer.from(k, 'latin1').toString());
+}
+
 async function storeDirectory(
   ing: Ingester,
   root: string,
@@ -155,7 +175,7 @@ async function storeDirectory(
   const walk = async (dir: string, rel: string): Promise<void> => {
     let names: string[];
     try {
-      names = readdirSync(dir).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+      names = await sortedNames(dir);
     } catch (e) {
       problem(dir, e);
       return;

@@ -1,5 +1,5 @@
-import { lstatSync, readdirSync } from 'node:fs';
-import type { BigIntStats } from 'node:fs';
+import { lstatSync, opendirSync } from 'node:fs';
+import type { BigIntStats, Dir, Dirent } from 'node:fs';
 import { join } from 'node:path';
 import type { IgnoreRules } from './ignore-rules.js';
 import type { TrackedFile } from './sync-db.js';
@@ -52,7 +52,7 @@ export function trackedFrom(rel: string, seq: number, s: Seen): TrackedFile {
 const yieldNow = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /**
- * Walks `scope` (relative paths; '' is the whole folder) with synchronous lstat/readdir, yielding
+ * Walks `scope` (relative paths; '' is the whole folder) with synchronous lstat and reads, yielding
  * to the event loop every 256 entries. Ignored paths are skipped; sockets, fifos and devices are
  * not versioned. A directory that cannot be read is reported and kept out of scope, so what was
  * tracked under it is not taken for deleted.
@@ -66,21 +66,38 @@ export async function scanFolder(
   const seen = new Map<string, Seen>();
   const unreadable: string[] = [];
   let sinceYield = 0;
+  const unreadableDir = (relDir: string, e: unknown): void => {
+    unreadable.push(relDir);
+    problem(relDir || '.', e);
+  };
   const walk = async (relDir: string): Promise<void> => {
-    let names: string[];
+    // Read a few hundred entries at a time: readdirSync of a 12,000-entry directory held the
+    // main thread for 50–80 ms.
+    let dir: Dir;
     try {
-      names = readdirSync(relDir ? join(root, relDir) : root);
+      dir = opendirSync(relDir ? join(root, relDir) : root, { bufferSize: 256 });
     } catch (e) {
-      unreadable.push(relDir);
-      problem(relDir || '.', e);
+      unreadableDir(relDir, e);
       return;
     }
-    for (const name of names) {
-      if (++sinceYield >= 256) {
-        sinceYield = 0;
-        await yieldNow();
+    try {
+      for (;;) {
+        let entry: Dirent | null;
+        try {
+          entry = dir.readSync();
+        } catch (e) {
+          unreadableDir(relDir, e);
+          return;
+        }
+        if (!entry) return;
+        if (++sinceYield >= 256) {
+          sinceYield = 0;
+          await yieldNow();
+        }
+        await visit(relDir ? `${relDir}/${entry.name}` : entry.name);
       }
-      await visit(relDir ? `${relDir}/${name}` : name);
+    } finally {
+      dir.closeSync();
     }
   };
   const visit = async (rel: string): Promise<void> => {

@@ -23,6 +23,22 @@ describe('archive: store, get, restore', () => {
     }
   });
 
+  it('walks a directory in byte order of its UTF-8 names, however many it holds', async () => {
+    const src = tempDir();
+    // Bytes order U+FF5A (EF BD 9A) before 😀 (F0 9F …); UTF-16 code units order them the other way.
+    const odd = ['😀', 'ｚ', 'é', 'z', 'a', 'B'];
+    for (const n of odd) writeFileSync(join(src, n), n);
+    // Enough names for the directory to be read in several slices.
+    for (let i = 0; i < 1_500; i++) writeFileSync(join(src, `f${i}`), '');
+    const a = await openArchive();
+    const { results, problems } = await a.store([src]);
+    expect(problems).toEqual([]);
+    const names = results.filter((r) => r.kind === 'file').map((r) => r.path.slice(src.length + 1));
+    const bytes = [...names].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+    expect(names).toEqual(bytes);
+    expect(names.filter((n) => odd.includes(n))).toEqual(['B', 'a', 'z', 'é', 'ｚ', '😀']);
+  });
+
   it('dedups identical content across files and versions', async () => {
     const src = tempDir();
     const a = await openArchive();

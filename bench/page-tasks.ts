@@ -22,8 +22,17 @@ export interface PageTask {
   readonly cpuMs: number;
 }
 
-/** The categories `pageTasks` needs: tasks with thread time, script evaluation, navigation, marks. */
-export const PAGE_TASK_CATEGORIES = ['toplevel', 'devtools.timeline', 'blink.user_timing', 'loading'];
+/**
+ * The categories `pageTasks` needs: tasks with thread time, navigation, marks, and script evaluation
+ * (`EvaluateScript`, which marks Playwright's injected scripts, is in the disabled-by-default one).
+ */
+export const PAGE_TASK_CATEGORIES = [
+  'toplevel',
+  'devtools.timeline',
+  'disabled-by-default-devtools.timeline',
+  'blink.user_timing',
+  'loading',
+];
 
 /**
  * Tasks of the main thread of the page loaded from `url`, and the times of its `performance.mark`s.

@@ -33,10 +33,15 @@ export interface CommitterInit {
    * taking objects once it has run this long, and takes as many as the last one managed in this
    * time; the rest of the batch goes in further transactions with the event loop free in between.
    * Default 8 ms: one 96-object transaction held the main thread for 40–260 ms while the 500 MB
-   * corpus ingested on a loaded machine. Every transaction takes at least one object, so 0 means
-   * one object per transaction.
+   * corpus ingested on a loaded machine.
    */
   readonly sliceMs?: number;
+  /**
+   * Objects a transaction takes whatever the time (fewer only when fewer wait). Default 16: on a
+   * loaded machine the time of a transaction is mostly waiting for a CPU, and sizing by it alone
+   * shrank transactions to an object or two, too few for the commits to keep up with the ingest.
+   */
+  readonly minSliceObjects?: number;
 }
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -53,6 +58,7 @@ export class Committer {
   readonly #sliceMs: number;
   /** Objects the next transaction may take, sized from the last one's time (commit included). */
   #sliceObjects: number;
+  readonly #minSliceObjects: number;
   #queue: Pending[] = [];
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
@@ -69,6 +75,7 @@ export class Committer {
     this.#maxDelay = init.maxDelayMs ?? 200;
     this.#maxBatch = init.maxBatch ?? 96;
     this.#sliceMs = init.sliceMs ?? 8;
+    this.#minSliceObjects = Math.max(1, Math.min(this.#maxBatch, init.minSliceObjects ?? 16));
     this.#sliceObjects = this.#maxBatch;
     this.#insertChunk = ctx.db.prepare('INSERT INTO object_chunks (seq, idx, chunk) VALUES (?, ?, ?)');
     this.#upsertCache = ctx.db.prepare(
@@ -137,8 +144,8 @@ export class Committer {
             do out.push(this.#append(batch[done + out.length]!));
             while (
               done + out.length < batch.length &&
-              out.length < this.#sliceObjects &&
-              performance.now() - start < this.#sliceMs
+              (out.length < this.#minSliceObjects ||
+                (out.length < this.#sliceObjects && performance.now() - start < this.#sliceMs))
             );
             return out;
           })
@@ -147,7 +154,7 @@ export class Committer {
         // comes after the check above: size the next transaction from this one's whole time.
         const took = Math.max(performance.now() - start, 0.01);
         const fit = Math.floor((written.length * this.#sliceMs) / took);
-        this.#sliceObjects = Math.max(1, Math.min(this.#maxBatch, 2 * written.length, fit));
+        this.#sliceObjects = Math.max(this.#minSliceObjects, Math.min(this.#maxBatch, 2 * written.length, fit));
         // Tell ingest workers their read snapshot is stale (see IngestPoolInit.commits).
         Atomics.add(this.commits, 0, 1);
         written.forEach((w, i) => batch[done + i]!.resolve(w));

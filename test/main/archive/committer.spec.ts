@@ -41,8 +41,9 @@ describe('group committer', () => {
 
   it('splits a batch into transactions by time, each resolving its own objects', async () => {
     const a = await openArchive();
-    // sliceMs 0: every transaction takes one object, with the event loop free in between.
-    const c = new Committer(a.ctx, { maxDelayMs: 600_000, sliceMs: 0 });
+    // sliceMs 0 and minSliceObjects 1: every transaction takes one object, with the event loop free
+    // in between.
+    const c = new Committer(a.ctx, { maxDelayMs: 600_000, sliceMs: 0, minSliceObjects: 1 });
     const before = a.stats().blocks;
     const written = [1, 2, 3, 4].map((n) => c.submit(spec(n), []));
     await c.flush();
@@ -53,7 +54,7 @@ describe('group committer', () => {
 
   it('keeps the objects committed before a failing transaction and rejects the rest', async () => {
     const a = await openArchive();
-    const c = new Committer(a.ctx, { maxDelayMs: 600_000, sliceMs: 0 });
+    const c = new Committer(a.ctx, { maxDelayMs: 600_000, sliceMs: 0, minSliceObjects: 1 });
     const before = a.stats().blocks;
     const bad: BlockSpec = { ...spec(3), contentRoot: Buffer.alloc(5) }; // not a 32-byte root
     const settled = Promise.allSettled([spec(1), spec(2), bad, spec(4)].map((s) => c.submit(s, [])));
@@ -65,7 +66,7 @@ describe('group committer', () => {
 
   it('never indexes a chunk put after the commit began syncing the pack; the next commit does', async () => {
     const a = await openArchive();
-    const c = new Committer(a.ctx, { maxDelayMs: 600_000, sliceMs: 0 });
+    const c = new Committer(a.ctx, { maxDelayMs: 600_000, sliceMs: 0, minSliceObjects: 1 });
     const count = a.ctx.db.prepare('SELECT count(*) FROM chunks WHERE id = ?').pluck();
     const waiting = [1, 2].map((n) => c.submit(spec(n), []));
     const flushed = c.flush(); // the commit starts: it waits for the pack's fdatasync

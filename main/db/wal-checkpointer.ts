@@ -1,8 +1,14 @@
 import { Worker } from 'node:worker_threads';
 import type { Db } from './database.js';
 
-/** WAL pages (4 KiB) after which the writer checkpoints by itself, should the worker fall behind. */
-const FALLBACK_PAGES = 16_384;
+/**
+ * WAL pages (4 KiB) after which the writer checkpoints by itself, should the worker fall behind:
+ * 1 GiB. The WAL of a long ingest grows past any smaller limit even with the worker keeping up
+ * (the ingest workers' reads keep it from starting over), and from there the writer checkpointed
+ * after every commit, fsyncs included, on the main thread (event-loop maximum of the corpus store:
+ * 87–166 ms in four runs at 64 MiB, 44 ms at 1 GiB, on the same loaded machine).
+ */
+const FALLBACK_PAGES = 262_144;
 /** SQLite's own default, restored if the worker dies. */
 const DEFAULT_PAGES = 1_000;
 /** How long the WAL must stay unchanged before the worker truncates it. */
@@ -28,7 +34,7 @@ function workerUrl(moduleUrl: string = import.meta.url): URL {
  * past 1,000 pages copies them into the database file and fsyncs it, on the thread that committed:
  * the main thread (a third of the time of a million block appends, in bench/dag-million.ts). Here a
  * worker with its own connection runs PASSIVE checkpoints every `intervalMs`, and the writer only
- * checkpoints itself if the WAL outgrows 64 MiB. If the worker dies, SQLite's default comes back.
+ * checkpoints itself if the WAL outgrows 1 GiB. If the worker dies, SQLite's default comes back.
  * The worker also gives a grown WAL's disk space back (a TRUNCATE checkpoint), but only when the
  * writer has been idle: that checkpoint holds the write lock while the file shrinks.
  */

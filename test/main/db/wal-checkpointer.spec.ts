@@ -22,8 +22,8 @@ describe('WalCheckpointer', () => {
     db.exec('CREATE TABLE t (b BLOB NOT NULL) STRICT');
     const cp = WalCheckpointer.start(db, file, 50);
     try {
-      // The writer leaves checkpoints to the worker until the WAL passes 64 MiB.
-      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(16_384);
+      // The writer leaves checkpoints to the worker until the WAL passes 1 GiB.
+      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(262_144);
       const before = statSync(file).size;
       const insert = db.prepare('INSERT INTO t (b) VALUES (?)');
       db.transaction(() => {

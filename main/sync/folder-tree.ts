@@ -6,14 +6,14 @@
  * 100,000 files reads a few hundred index entries, not 100,000 rows.
  */
 import type { Db } from '../db/database.js';
+import type { DirEntryView } from '../../shared/ipc-contract.js';
 import type { FileListRow } from './sync-db.js';
 
 /** The expression migration 005 indexes: the path up to and including its last '/'. */
 const DIR = "rtrim(path, replace(path, '/', ''))";
 
-export type DirEntry =
-  | { readonly kind: 'dir'; readonly name: string; readonly path: string; readonly files: number }
-  | ({ readonly kind: 'file'; readonly name: string } & FileListRow);
+/** A subdirectory (with how many live files lie beneath) or a file: the contract's view of it. */
+export type DirEntry = DirEntryView;
 
 export interface DirPage {
   /** Subdirectories plus files. */

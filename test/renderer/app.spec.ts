@@ -235,9 +235,11 @@ describe('the served UI in Chromium', () => {
     for (const name of ['Growth over time', 'Savings over time'])
       await expect.poll(() => page.getByRole('img', { name: new RegExp(`^${name}`) }).count()).toBe(1);
     await page.getByText('Growth over time: the figures as a table').click();
+    // The table is built once its <details> opens: polled, not read at once.
     const table = page.getByRole('table');
-    const last = await table.getByRole('row').last().getByRole('cell').allTextContents();
-    expect(last.slice(1, 3)).toEqual([String(stats.blocks), formatBytes(stats.originalBytes)]);
+    await expect
+      .poll(async () => (await table.getByRole('row').last().getByRole('cell').allTextContents()).slice(1, 3))
+      .toEqual([String(stats.blocks), formatBytes(stats.originalBytes)]);
 
     await rows.first().click();
     const details = page.getByRole('definition').filter({ hasText: /^[0-9a-f]{64}$/ });

@@ -6,13 +6,13 @@
  *
  * @polkadot/api is loaded only when anchoring is on, or when the chain is read.
  */
-import type { AnchorArg, AnchorReceipt, ChainFacts } from '../../shared/anchor.js';
+import { type AnchorArg, type AnchorReceipt, type ChainFacts, parseCallSpec } from '../../shared/anchor.js';
 import type { AnchorView, ChainSettingsView, ChainStatusView } from '../../shared/ipc-contract.js';
 import type { Archive } from '../archive/archive.js';
 import { AnchorStore, anchorJson, type AnchorRow } from '../archive/anchors.js';
 import type { Anchorer, AnchorStatus } from '../chain/anchorer.js';
 import type { ChainClient } from '../chain/chain-client.js';
-import { ChainConfigError, checkEndpoint } from '../chain/endpoint.js';
+import { checkEndpoint } from '../chain/endpoint.js';
 import type { Signer, SignerSpec } from '../chain/signer.js';
 
 /** The chain settings kept in settings.json (never a secret). */
@@ -63,8 +63,7 @@ export class ChainService {
   /** Checks settings without applying them: a bad endpoint or call mapping is refused by name. */
   static check(s: ChainSettings): ChainSettings {
     if (s.enabled || s.endpoint !== '') checkEndpoint(s.endpoint);
-    if (!/^[a-z][A-Za-z0-9]*\.[a-z][A-Za-z0-9]*$/.test(s.call))
-      throw new ChainConfigError(`call must look like section.method, not ${JSON.stringify(s.call)}`);
+    parseCallSpec(s.call, s.args);
     return s;
   }
 

@@ -18,8 +18,8 @@ export interface AnchorPolicy {
   readonly everyBlocks: number;
 }
 
-export const DEFAULT_POLICY: AnchorPolicy = { everyMs: 10 * 60_000, everyBlocks: 1000 };
-export const DEFAULT_CALL: CallSpec = { call: DEFAULT_ANCHOR_CALL, args: ['remark'] };
+const DEFAULT_POLICY: AnchorPolicy = { everyMs: 10 * 60_000, everyBlocks: 1000 };
+const DEFAULT_CALL: CallSpec = { call: DEFAULT_ANCHOR_CALL, args: ['remark'] };
 
 export interface AnchorerOptions {
   readonly archive: Archive;

@@ -196,14 +196,6 @@ export class SyncDb {
     return rows.map((r) => ({ ...r, hash: r.hash.toString('hex'), deleted: r.deleted === 1 }));
   }
 
-  /** Paths with at least one version under `prefix` ('' for all), for listings. */
-  paths(folder: string): string[] {
-    return this.#db
-      .prepare('SELECT DISTINCT path FROM sync_versions WHERE folder = ? ORDER BY path')
-      .pluck()
-      .all(folder) as string[];
-  }
-
   /**
    * One page of the paths with a history, in path order: each with its newest version's size (0
    * when deleted) and how many versions it has. `filter` keeps the paths that contain it, ignoring

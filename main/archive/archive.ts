@@ -16,7 +16,7 @@ import {
   createIngestPool,
   type IngestPool,
 } from '../store/index.js';
-import type { ChunkStore, ChunkerParams } from '../store/types.js';
+import { DEFAULT_GROUP_BYTES, type ChunkStore, type ChunkerParams, type SealedGroup } from '../store/types.js';
 import { makeCheckpoint, latestCheckpoint, listCheckpoints } from './checkpoints.js';
 import { Committer } from './committer.js';
 import { getBlock, requireWriter, type ArchiveContext } from './context.js';
@@ -186,6 +186,9 @@ export class Archive {
       dbFile: this.ctx.dbFile,
       workers: this.#workers,
       commits: this.#committer.commits,
+      ...(this.ctx.chunks.groups
+        ? { groupBytes: DEFAULT_GROUP_BYTES, onGroup: (g: SealedGroup) => this.ctx.chunks.putGroup(g) }
+        : {}),
     });
     return { ctx: this.ctx, pool: this.#pool, committer: this.#committer };
   }

@@ -5,7 +5,7 @@ import { basename, resolve } from 'node:path';
 import { merkleRoot } from '../../shared/merkle.js';
 import { toHex } from '../../shared/bytes.js';
 import type { WrittenBlock } from '../dag/block-writer.js';
-import { Codec, type IngestedChunk } from '../store/types.js';
+import { Codec, type ChunkInfo, type IngestedChunk } from '../store/types.js';
 import type { IngestPool } from '../store/index.js';
 import { nodeSha256 } from '../util/sha256.js';
 import type { Committer, FileCacheEntry } from './committer.js';
@@ -64,24 +64,44 @@ const mtimeMs = (st: BigIntStats): number => Number(st.mtimeNs / 1_000_000n);
 class ObjectChunks {
   readonly ids: Buffer[] = [];
   readonly #seen = new Set<string>();
+  /** Chunks in groups not sealed yet when they came, and the groups' promises. */
+  #grouped: Buffer[] = [];
+  #groups = new Set<Promise<void>>();
   storedSize = 0;
 
   constructor(private readonly ctx: ArchiveContext) {}
 
   add = (batch: readonly IngestedChunk[]): void => {
     for (const c of batch) {
-      const info = c.encoded
-        ? this.ctx.chunks.put(c as Parameters<typeof this.ctx.chunks.put>[0])
-        : this.ctx.chunks.lookup(c.id);
-      if (!info) throw new Error(`chunk ${c.id.toString('hex')} reported as stored but not found`);
       this.ids.push(c.id);
       const k = c.id.toString('latin1');
-      if (!this.#seen.has(k)) {
-        this.#seen.add(k);
-        this.storedSize += info.storedLength;
+      if (this.#seen.has(k)) continue;
+      this.#seen.add(k);
+      if (c.grouped) {
+        this.#grouped.push(c.id);
+        this.#groups.add(c.grouped);
+        continue;
       }
+      this.#count(
+        c.encoded ? this.ctx.chunks.put(c as Parameters<typeof this.ctx.chunks.put>[0]) : this.ctx.chunks.lookup(c.id),
+        c.id,
+      );
     }
   };
+
+  /** Waits until every group holding one of the object's chunks is stored, and counts those chunks. */
+  async settled(): Promise<void> {
+    if (this.#groups.size === 0) return;
+    await Promise.all(this.#groups);
+    for (const id of this.#grouped) this.#count(this.ctx.chunks.lookup(id), id);
+    this.#groups.clear();
+    this.#grouped = [];
+  }
+
+  #count(info: ChunkInfo | undefined, id: Buffer): void {
+    if (!info) throw new Error(`chunk ${id.toString('hex')} reported as stored but not found`);
+    this.storedSize += info.storedLength;
+  }
 }
 
 function fileMeta(name: string, st: BigIntStats): Record<string, string> {
@@ -133,6 +153,7 @@ export async function storeFile(
     // The chunks are stored: the caller may start the next file while this one waits to commit.
     onIngested?.();
   }
+  await chunks.settled();
   const stable = after.size === st.size && after.mtimeNs === st.mtimeNs && BigInt(size) === st.size;
   const fileCache: FileCacheEntry | undefined = stable
     ? { path: abs, size, mtimeNs: st.mtimeNs, ino: st.ino, mode: Number(st.mode) }
@@ -206,6 +227,7 @@ export async function storeBytes(
     chunks.add,
     signal,
   );
+  await chunks.settled();
   return ing.committer.submit(
     {
       kind,

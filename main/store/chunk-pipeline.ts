@@ -1,8 +1,8 @@
 import { hash } from 'node:crypto';
 import { ChunkEncoder } from './compression.js';
 import { GearChunker } from './gear-chunker.js';
-import { META_FIELDS, NO_CODEC } from './ingest-protocol.js';
-import type { ChunkerParams } from './types.js';
+import { GROUPED, MEMBER_FIELDS, META_FIELDS, NO_CODEC, type GroupMessage } from './ingest-protocol.js';
+import { GROUP_CHUNK_MAX, type ChunkerParams } from './types.js';
 
 /**
  * The CPU work of ingest, as it runs in a worker thread: read → chunk → SHA-256 → skip known
@@ -35,6 +35,81 @@ export interface PipelineRun {
   readonly emit: (batch: Batch) => Promise<void>;
   /** Throws to stop the pipeline (checked between reads and batches). */
   readonly checkAborted: () => void;
+  /** Where new small chunks go, if anywhere; `onSealed` then takes each group it fills. */
+  readonly groups?: GroupBuilder;
+  readonly onSealed?: (group: GroupMessage) => void;
+}
+
+/**
+ * A worker's open group of small new chunks (see GROUP_CHUNK_MAX): their raw bytes side by side,
+ * compressed as one zstd frame when the group is sealed. Groups are numbered from 0 and sealed in
+ * that order, so the pool knows every group up to the last one it received is settled.
+ */
+export class GroupBuilder {
+  readonly #raw: Uint8Array;
+  readonly #scratch: Uint8Array;
+  readonly #limit: number;
+  readonly #encoder: ChunkEncoder;
+  /** Where each member starts, by id (latin1): a chunk twice in one group is kept once. */
+  #at = new Map<string, number>();
+  #ids: Buffer[] = [];
+  #meta: number[] = [];
+  #used = 0;
+  #token = 0;
+  /** When the first member of the open group came (performance.now()), or undefined when empty. */
+  openedAt: number | undefined;
+
+  constructor(limit: number, encoder: ChunkEncoder) {
+    this.#limit = limit;
+    this.#encoder = encoder;
+    this.#raw = new Uint8Array(limit + GROUP_CHUNK_MAX);
+    this.#scratch = new Uint8Array(ChunkEncoder.bound(limit + GROUP_CHUNK_MAX));
+  }
+
+  /** Adds a chunk (under GROUP_CHUNK_MAX bytes) to the open group; returns the group and the chunk's place. */
+  add(id: Buffer, raw: Uint8Array): { token: number; at: number } {
+    const k = id.toString('latin1');
+    const seen = this.#at.get(k);
+    if (seen !== undefined) return { token: this.#token, at: seen };
+    const at = this.#used;
+    this.#raw.set(raw, at);
+    this.#used += raw.length;
+    this.#at.set(k, at);
+    this.#ids.push(id);
+    this.#meta.push(raw.length, at);
+    this.openedAt ??= performance.now();
+    return { token: this.#token, at };
+  }
+
+  get full(): boolean {
+    return this.#used >= this.#limit;
+  }
+
+  /** Compresses the open group into a message (buffers ready to transfer); undefined when it is empty. */
+  seal(): GroupMessage | undefined {
+    const n = this.#ids.length;
+    if (n === 0) return undefined;
+    const length = this.#encoder.frameInto(this.#raw.subarray(0, this.#used), this.#scratch);
+    const members = new ArrayBuffer(n * (32 + 4 * MEMBER_FIELDS));
+    const bytes = new Uint8Array(members);
+    this.#ids.forEach((id, i) => bytes.set(id, 32 * i));
+    new Int32Array(members, 32 * n, MEMBER_FIELDS * n).set(this.#meta);
+    const { buffer, byteOffset } = this.#scratch;
+    const m: GroupMessage = {
+      t: 'group',
+      token: this.#token++,
+      frame: buffer.slice(byteOffset, byteOffset + length) as ArrayBuffer,
+      rawLength: this.#used,
+      members,
+      count: n,
+    };
+    this.#at = new Map();
+    this.#ids = [];
+    this.#meta = [];
+    this.#used = 0;
+    this.openedAt = undefined;
+    return m;
+  }
 }
 
 /** Accumulates chunks, encoding into a reused scratch buffer; each batch leaves as exact-size copies. */
@@ -51,9 +126,19 @@ class BatchBuilder {
   ) {}
 
   async add(id: Buffer, raw: Uint8Array, known: boolean): Promise<void> {
-    const need = known ? 0 : ChunkEncoder.bound(raw.length);
+    const groups = this.run.groups;
+    const grouped = !known && groups !== undefined && raw.length < GROUP_CHUNK_MAX;
+    const need = known || grouped ? 0 : ChunkEncoder.bound(raw.length);
     if (this.#ids.length > 0 && (this.#raw >= BATCH_RAW_BYTES || this.#used + need > this.scratch.length))
       await this.flush();
+    if (grouped) {
+      const { token, at } = groups.add(id, raw);
+      this.#ids.push(id);
+      this.#meta.push(raw.length, GROUPED, token, at);
+      this.#raw += raw.length;
+      if (groups.full) this.run.onSealed!(groups.seal()!);
+      return;
+    }
     const at = this.#used;
     let codec: number = NO_CODEC;
     let length = 0;

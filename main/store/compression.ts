@@ -58,6 +58,15 @@ export class ChunkEncoder {
     return { codec: Codec.Raw, length: raw.length };
   }
 
+  /**
+   * Compresses a group (always zstd: it mixes many files, and one that would not compress costs
+   * zstd a few bytes of block headers) into `dest` (`ChunkEncoder.bound(raw.length)` bytes long);
+   * returns the frame's length.
+   */
+  frameInto(raw: Uint8Array, dest: Uint8Array): number {
+    return this.#cctx.compress2(dest, raw);
+  }
+
   /** Encodes `raw` into a new buffer of exactly the stored size. */
   encode(raw: Uint8Array): EncodedChunk {
     const scratch = Buffer.allocUnsafeSlow(ChunkEncoder.bound(raw.length));
@@ -78,19 +87,25 @@ export function decodeChunk(codec: Codec, data: Buffer, rawLength: number): Buff
       if (data.length !== rawLength)
         throw new ChunkDecodeError(`raw chunk has ${data.length} bytes, expected ${rawLength}`);
       return data;
-    case Codec.Zstd: {
-      sharedDctx ??= new binding.DCtx();
-      const out = Buffer.allocUnsafe(rawLength);
-      let n: number;
-      try {
-        n = sharedDctx.decompress(out, data);
-      } catch (e) {
-        throw new ChunkDecodeError(`zstd: ${(e as Error).message}`, { cause: e });
-      }
-      if (n !== rawLength) throw new ChunkDecodeError(`zstd frame holds ${n} bytes, expected ${rawLength}`);
-      return out;
-    }
+    case Codec.Zstd:
+      return decodeFrame(data, rawLength);
+    case Codec.Grouped:
+      throw new ChunkDecodeError('a grouped chunk is decoded with its group (decodeFrame)');
     default:
       throw new ChunkDecodeError(`unknown codec ${String(codec satisfies never)}`);
   }
+}
+
+/** Decompresses one zstd frame to exactly `rawLength` bytes; throws ChunkDecodeError otherwise. */
+export function decodeFrame(data: Buffer, rawLength: number): Buffer {
+  sharedDctx ??= new binding.DCtx();
+  const out = Buffer.allocUnsafe(rawLength);
+  let n: number;
+  try {
+    n = sharedDctx.decompress(out, data);
+  } catch (e) {
+    throw new ChunkDecodeError(`zstd: ${(e as Error).message}`, { cause: e });
+  }
+  if (n !== rawLength) throw new ChunkDecodeError(`zstd frame holds ${n} bytes, expected ${rawLength}`);
+  return out;
 }

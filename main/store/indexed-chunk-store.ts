@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../db/database.js';
-import { decodeChunk } from './compression.js';
+import { decodeChunk, decodeFrame } from './compression.js';
 import {
   ChunkCorruptError,
   ChunkMissingError,
@@ -11,14 +11,27 @@ import {
   type ChunkProblem,
   type ChunkStore,
   type ChunkTotals,
-  type Codec,
+  Codec,
   type NewChunk,
+  type SealedGroup,
 } from './types.js';
 
-/** A chunk's row in `chunks`: its info and, for pack stores, where its bytes are. */
+/** Where a grouped chunk's bytes are: in the frame at (pack, offset), `at` bytes into its raw bytes. */
+export interface FramePlace {
+  /** The frame's stored length, and its length once decompressed. */
+  readonly len: number;
+  readonly raw: number;
+  readonly at: number;
+}
+
+/**
+ * A chunk's row in `chunks`: its info and, for pack stores, where its bytes are (for a grouped
+ * chunk: where its group's frame is).
+ */
 export interface StoredChunk extends ChunkInfo {
   readonly pack: number | null;
   readonly offset: number | null;
+  readonly frame: FramePlace | null;
 }
 
 interface Row {
@@ -29,10 +42,19 @@ interface Row {
   codec: number;
   pack: number | null;
   offset: number | null;
+  frame_len: number | null;
+  frame_raw: number | null;
+  frame_at: number | null;
 }
 
-const COLUMNS = 'rid, id, raw_len, stored_len, codec, pack, offset';
+const COLUMNS = 'rid, id, raw_len, stored_len, codec, pack, offset, frame_len, frame_raw, frame_at';
 const CHECK_PAGE = 1000;
+/**
+ * Decompressed groups kept for the next reads. Restoring a folder reads its small files in about
+ * the order they were stored, so consecutive reads mostly hit the same group (or the other
+ * worker's); `check` reads by row id, which is the same order.
+ */
+const FRAME_CACHE = 8;
 
 const toChunk = (r: Row): StoredChunk => ({
   rid: r.rid,
@@ -42,6 +64,10 @@ const toChunk = (r: Row): StoredChunk => ({
   codec: r.codec as Codec,
   pack: r.pack,
   offset: r.offset,
+  frame:
+    r.frame_len === null || r.frame_raw === null || r.frame_at === null
+      ? null
+      : { len: r.frame_len, raw: r.frame_raw, at: r.frame_at },
 });
 
 /**
@@ -68,7 +94,24 @@ export abstract class IndexedChunkStore implements ChunkStore {
   readonly #selectPage: Statement<[number, number], Row>;
   readonly #countRange: Statement<[number, number], number>;
   readonly #totals: Statement<[], ChunkTotals>;
-  readonly #insert: Statement<[number, Buffer, number, number, number, number | null, number | null]> | undefined;
+  readonly #insert:
+    | Statement<
+        [
+          number,
+          Buffer,
+          number,
+          number,
+          number,
+          number | null,
+          number | null,
+          number | null,
+          number | null,
+          number | null,
+        ]
+      >
+    | undefined;
+  /** Decompressed group frames by "pack:offset", least recently used first. */
+  readonly #frames = new Map<string, Buffer>();
 
   constructor(db: Db, readonly: boolean) {
     this.db = db;
@@ -83,7 +126,7 @@ export abstract class IndexedChunkStore implements ChunkStore {
       'SELECT count(*) AS chunks, coalesce(sum(raw_len), 0) AS rawBytes, coalesce(sum(stored_len), 0) AS storedBytes FROM chunks',
     );
     if (!readonly) {
-      this.#insert = db.prepare(`INSERT OR IGNORE INTO chunks (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+      this.#insert = db.prepare(`INSERT OR IGNORE INTO chunks (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
       this.#nextRid = this.committedMaxRid() + 1;
     }
   }
@@ -93,6 +136,8 @@ export abstract class IndexedChunkStore implements ChunkStore {
     return this.db.prepare<[], number>('SELECT coalesce(max(rid), 0) FROM chunks').pluck().get() ?? 0;
   }
 
+  /** Whether this store can hold groups (pack stores). */
+  abstract readonly groups: boolean;
   /** Writes (or stages) the stored bytes of a new chunk; returns where they went. */
   protected abstract writeBytes(rid: number, data: Buffer): { pack: number | null; offset: number | null };
   /** The stored bytes of a chunk, or undefined when they are not there (missing row, short file). */
@@ -122,6 +167,7 @@ export abstract class IndexedChunkStore implements ChunkStore {
     const rid = this.#nextRid++;
     const { data, codec } = chunk.encoded;
     const where = this.writeBytes(rid, data);
+    if (codec === Codec.Grouped) throw new TypeError('a grouped chunk is stored with its group (putGroup)');
     const stored: StoredChunk = {
       rid,
       id: Buffer.from(chunk.id),
@@ -129,11 +175,57 @@ export abstract class IndexedChunkStore implements ChunkStore {
       storedLength: data.length,
       codec,
       ...where,
+      frame: null,
     };
+    this.#add(stored);
+    return stored;
+  }
+
+  putGroup(group: SealedGroup): void {
+    this.requireWriter('put a group');
+    if (!this.groups) throw new TypeError('this chunk store does not hold groups');
+    const fresh = group.members.filter((m, i) => {
+      if (m.at < 0 || m.at + m.rawLength > group.rawLength)
+        throw new RangeError(
+          `group member ${i} (${m.at}+${m.rawLength}) lies outside the group's ${group.rawLength} bytes`,
+        );
+      return this.#find(m.id) === undefined;
+    });
+    // Two members with one id (never sent by a worker, which dedups its own group) keep the first.
+    const seen = new Set<string>();
+    const members = fresh.filter((m) => {
+      const k = m.id.toString('latin1');
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
+    if (members.length === 0) return; // every member is stored already: the frame is not needed
+    const frame = group.frame;
+    const where = this.writeBytes(this.#nextRid, frame);
+    const place = { len: frame.length, raw: group.rawLength };
+    // Each member's stored length is its share of the frame, by raw length; the last one takes
+    // what rounding left, so the shares add up to the frame's length exactly.
+    const raw = members.reduce((n, m) => n + m.rawLength, 0);
+    let left = frame.length;
+    members.forEach((m, i) => {
+      const share = i === members.length - 1 ? left : Math.floor((frame.length * m.rawLength) / Math.max(raw, 1));
+      left -= share;
+      this.#add({
+        rid: this.#nextRid++,
+        id: Buffer.from(m.id),
+        rawLength: m.rawLength,
+        storedLength: share,
+        codec: Codec.Grouped,
+        ...where,
+        frame: { ...place, at: m.at },
+      });
+    });
+  }
+
+  #add(stored: StoredChunk): void {
     this.#pending.push(stored);
     this.#byId.set(stored.id.toString('latin1'), stored);
-    this.#byRid.set(rid, stored);
-    return stored;
+    this.#byRid.set(stored.rid, stored);
   }
 
   mark(): number {
@@ -153,7 +245,9 @@ export abstract class IndexedChunkStore implements ChunkStore {
     this.db.transaction(() => {
       this.persistBytes(batch);
       for (const c of batch) {
-        if (insert.run(c.rid, c.id, c.rawLength, c.storedLength, c.codec, c.pack, c.offset).changes === 1) continue;
+        const f = c.frame;
+        const args = [c.rid, c.id, c.rawLength, c.storedLength, c.codec, c.pack, c.offset] as const;
+        if (insert.run(...args, f?.len ?? null, f?.raw ?? null, f?.at ?? null).changes === 1) continue;
         const row = this.#selectById.get(c.id);
         if (!row || row.rid !== c.rid)
           throw new ChunkStoreConflictError(
@@ -194,6 +288,8 @@ export abstract class IndexedChunkStore implements ChunkStore {
 
   check(onProgress?: (done: number, total: number) => void): ChunkProblem[] {
     this.#settle();
+    // Every frame is read from disk again: a check must not vouch for bytes it only remembers.
+    this.#frames.clear();
     const problems: ChunkProblem[] = [];
     const total = this.#totals.get()!.chunks + this.#pending.length;
     let done = 0;
@@ -272,16 +368,55 @@ export abstract class IndexedChunkStore implements ChunkStore {
     }
   }
 
+  /** The decompressed frame of a grouped chunk (cached); undefined when its bytes are gone. */
+  #frameOf(c: StoredChunk, f: FramePlace): Buffer | undefined {
+    const hex = c.id.toString('hex');
+    const key = `${c.pack}:${c.offset}`;
+    const hit = this.#frames.get(key);
+    if (hit) {
+      this.#frames.delete(key);
+      this.#frames.set(key, hit);
+      return hit;
+    }
+    const stored = this.readBytes({ ...c, storedLength: f.len });
+    if (!stored) return undefined;
+    let raw: Buffer;
+    try {
+      raw = decodeFrame(stored, f.raw);
+    } catch (e) {
+      throw new ChunkCorruptError(`chunk ${hex}: its group does not decode: ${(e as Error).message}`, {
+        chunkId: hex,
+        cause: e,
+      });
+    }
+    this.#frames.set(key, raw);
+    if (this.#frames.size > FRAME_CACHE) this.#frames.delete(this.#frames.keys().next().value!);
+    return raw;
+  }
+
   /** Reads, decodes and re-hashes one chunk. */
   #load(c: StoredChunk): Buffer {
     const hex = c.id.toString('hex');
-    const stored = this.readBytes(c);
-    if (!stored) throw new ChunkMissingError(`chunk ${hex}: its stored bytes are missing`, { chunkId: hex });
     let raw: Buffer;
-    try {
-      raw = decodeChunk(c.codec, stored, c.rawLength);
-    } catch (e) {
-      throw new ChunkCorruptError(`chunk ${hex} does not decode: ${(e as Error).message}`, { chunkId: hex, cause: e });
+    if (c.codec === Codec.Grouped) {
+      const f = c.frame;
+      const frame = f && this.#frameOf(c, f);
+      if (!f || !frame) throw new ChunkMissingError(`chunk ${hex}: its group's bytes are missing`, { chunkId: hex });
+      if (f.at + c.rawLength > frame.length)
+        throw new ChunkCorruptError(`chunk ${hex} lies past the end of its group`, { chunkId: hex });
+      // A copy: the caller must not keep the whole group alive, nor be able to change the cached one.
+      raw = Buffer.from(frame.subarray(f.at, f.at + c.rawLength));
+    } else {
+      const stored = this.readBytes(c);
+      if (!stored) throw new ChunkMissingError(`chunk ${hex}: its stored bytes are missing`, { chunkId: hex });
+      try {
+        raw = decodeChunk(c.codec, stored, c.rawLength);
+      } catch (e) {
+        throw new ChunkCorruptError(`chunk ${hex} does not decode: ${(e as Error).message}`, {
+          chunkId: hex,
+          cause: e,
+        });
+      }
     }
     if (!hash('sha256', raw, 'buffer').equals(c.id))
       throw new ChunkCorruptError(`chunk ${hex}: its bytes do not hash to its id`, { chunkId: hex });

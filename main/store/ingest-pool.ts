@@ -4,13 +4,14 @@ import { ChunkEncoder } from './compression.js';
 import { validateChunkerParams } from './gear-chunker.js';
 import {
   decodeBatch,
+  decodeGroup,
   deserializeError,
   type FileStat,
   type FromWorker,
   type IngestWorkerData,
   type ToWorker,
 } from './ingest-protocol.js';
-import type { IngestPool, IngestPoolInit, IngestResult, OnIngestBatch } from './types.js';
+import type { IngestPool, IngestPoolInit, IngestResult, OnIngestBatch, SealedGroup } from './types.js';
 
 /** How much stream input the pool sends ahead of what the worker has copied out. */
 const STREAM_WINDOW = 8 * 2 ** 20;
@@ -52,7 +53,33 @@ interface Slot {
   outbox: ToWorker[];
   transfers: ArrayBuffer[];
   lastError?: Error;
+  /** The worker's groups up to this token are sealed and stored (-1: none yet). */
+  sealedUpTo: number;
+  /** Chunks wait on these groups; the worker stays ref'ed (the process alive) while any do. */
+  readonly waiting: Map<number, Deferred>;
+  /** Why the worker's later groups will never come (it exited, or the pool closed). */
+  gone?: Error;
 }
+
+interface Deferred {
+  readonly promise: Promise<void>;
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A job that failed never waits on its groups: their rejection must not go unhandled.
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
+const SETTLED = Promise.resolve();
 
 interface Job {
   readonly id: number;
@@ -75,18 +102,25 @@ class WorkerIngestPool implements IngestPool {
   readonly #max: number;
   readonly #slots: Slot[] = [];
   readonly #queue: Job[] = [];
+  readonly #onGroup: ((g: SealedGroup) => void) | undefined;
   #nextJob = 1;
   #closed = false;
 
   constructor(init: IngestPoolInit) {
     validateChunkerParams(init.params);
     new ChunkEncoder(init.zstdLevel); // throws on a bad level here rather than in every worker
+    const groupBytes = init.groupBytes ?? 0;
+    if (!Number.isInteger(groupBytes) || groupBytes < 0 || groupBytes > 2 ** 26)
+      throw new RangeError(`groupBytes ${groupBytes} must be an integer from 0 to 64 MiB`);
+    if (groupBytes > 0 && !init.onGroup) throw new TypeError('groupBytes needs an onGroup to take the groups');
+    this.#onGroup = init.onGroup;
     this.#data = {
       params: init.params,
       zstdLevel: init.zstdLevel,
       dbFile: init.dbFile,
       niceness: (init.lowPriority ?? true) ? 10 : 0,
       commits: init.commits,
+      groupBytes,
     };
     this.#max = Math.max(1, init.workers ?? availableParallelism());
   }
@@ -108,6 +142,7 @@ class WorkerIngestPool implements IngestPool {
     const err = new IngestPoolClosedError('the ingest pool was closed');
     for (const job of [...this.#queue]) this.#fail(job, err);
     for (const slot of this.#slots) for (const job of [...slot.jobs]) this.#fail(job, err);
+    for (const slot of this.#slots) this.#loseGroups(slot, err);
     const slots = this.#slots.splice(0);
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
@@ -160,7 +195,7 @@ class WorkerIngestPool implements IngestPool {
 
   #spawn(): Slot {
     const worker = new Worker(ingestWorkerUrl(), { workerData: this.#data });
-    const slot: Slot = { worker, jobs: [], outbox: [], transfers: [] };
+    const slot: Slot = { worker, jobs: [], outbox: [], transfers: [], sealedUpTo: -1, waiting: new Map() };
     worker.on('message', (ms: FromWorker[]) => {
       for (const m of ms) this.#onMessage(slot, m);
     });
@@ -203,7 +238,46 @@ class WorkerIngestPool implements IngestPool {
     slot.transfers.push(...transfer);
   }
 
+  /** The promise a chunk in the worker's group `token` carries (see IngestedChunk.grouped). */
+  #sealed(slot: Slot, token: number): Promise<void> {
+    if (token <= slot.sealedUpTo) return SETTLED;
+    if (slot.gone) return Promise.reject(slot.gone);
+    let d = slot.waiting.get(token);
+    if (!d) {
+      d = deferred();
+      slot.waiting.set(token, d);
+      slot.worker.ref();
+    }
+    return d.promise;
+  }
+
+  #takeGroup(slot: Slot, m: Extract<FromWorker, { t: 'group' }>): void {
+    const d = slot.waiting.get(m.token);
+    slot.waiting.delete(m.token);
+    try {
+      this.#onGroup!(decodeGroup(m));
+      slot.sealedUpTo = m.token;
+      d?.resolve();
+    } catch (e) {
+      // Its chunks are not stored: whoever waits for them fails, and so would a later lookup.
+      slot.sealedUpTo = m.token;
+      d?.reject(e);
+    }
+    if (slot.jobs.length === 0 && slot.waiting.size === 0) slot.worker.unref();
+  }
+
+  /** The worker's open groups will never come: fail every chunk waiting on them. */
+  #loseGroups(slot: Slot, err: Error): void {
+    slot.gone = err;
+    for (const d of slot.waiting.values()) d.reject(err);
+    slot.waiting.clear();
+  }
+
   #onMessage(slot: Slot, m: FromWorker): void {
+    if (m.t === 'group') {
+      this.#takeGroup(slot, m);
+      return;
+    }
     const job = slot.jobs.find((j) => j.id === m.job);
     if (!job) return;
     switch (m.t) {
@@ -213,7 +287,7 @@ class WorkerIngestPool implements IngestPool {
         job.chain = job.chain.then(async () => {
           if (job.settled) return;
           try {
-            await job.onBatch(decodeBatch(m));
+            await job.onBatch(decodeBatch(m, (token) => this.#sealed(slot, token)));
           } catch (e) {
             this.#fail(job, e);
             return;
@@ -246,11 +320,11 @@ class WorkerIngestPool implements IngestPool {
     const i = this.#slots.indexOf(slot);
     if (i >= 0) this.#slots.splice(i, 1);
     const why = slot.lastError ? `: ${slot.lastError.message}` : '';
-    for (const job of slot.jobs.splice(0))
-      this.#fail(
-        job,
-        new IngestWorkerCrashedError(`ingest worker exited with code ${code}${why}`, { cause: slot.lastError }),
-      );
+    const crashed = new IngestWorkerCrashedError(`ingest worker exited with code ${code}${why}`, {
+      cause: slot.lastError,
+    });
+    for (const job of slot.jobs.splice(0)) this.#fail(job, crashed);
+    this.#loseGroups(slot, crashed);
     // A replacement is started on demand by the next job.
     this.#dispatch();
   }
@@ -260,7 +334,7 @@ class WorkerIngestPool implements IngestPool {
     const i = slot.jobs.indexOf(job);
     if (i < 0) return;
     slot.jobs.splice(i, 1);
-    if (slot.jobs.length === 0) slot.worker.unref();
+    if (slot.jobs.length === 0 && slot.waiting.size === 0) slot.worker.unref();
     this.#dispatch();
   }
 

@@ -1,4 +1,4 @@
-import type { ChunkerParams, IngestedChunk } from './types.js';
+import type { ChunkerParams, GroupMember, IngestedChunk, SealedGroup } from './types.js';
 
 /**
  * Messages between the ingest pool (main thread) and an ingest worker. Each side sends arrays of
@@ -15,6 +15,8 @@ export interface IngestWorkerData {
   readonly niceness: number;
   /** Shared commit counter (see IngestPoolInit.commits). */
   readonly commits: Int32Array | undefined;
+  /** Raw bytes per group of small chunks; 0: no groups (see IngestPoolInit.groupBytes). */
+  readonly groupBytes: number;
 }
 
 export type ToWorker =
@@ -31,8 +33,9 @@ export type ToWorker =
 
 /**
  * A batch of chunks in two transferred buffers. `head` holds the `count` 32-byte ids, then per chunk
- * 4 int32s: raw length, codec (-1: already stored, no bytes), offset and length of its encoded bytes
- * in `data`.
+ * 4 int32s: raw length, codec (-1: already stored, no bytes; -2: in a group), then offset and length
+ * of its encoded bytes in `data` — or, for a grouped chunk, the group's token and where the chunk
+ * starts in the group's raw bytes.
  */
 export interface BatchMessage {
   readonly t: 'batch';
@@ -53,8 +56,23 @@ export interface FileStat {
   readonly mtimeNs: bigint;
 }
 
+/**
+ * A sealed group: its zstd frame and `count` members, each a 32-byte id then 2 int32s (raw length,
+ * offset in the group's raw bytes), in `members`. A worker numbers its groups 0, 1, 2 … and seals
+ * them in that order; a batch naming a group may arrive before or after the group itself.
+ */
+export interface GroupMessage {
+  readonly t: 'group';
+  readonly token: number;
+  readonly frame: ArrayBuffer;
+  readonly rawLength: number;
+  readonly members: ArrayBuffer;
+  readonly count: number;
+}
+
 export type FromWorker =
   | BatchMessage
+  | GroupMessage
   /** The worker copied out `bytes` of stream input: the pool may send that much more. */
   | { readonly t: 'consumed'; readonly job: number; readonly bytes: number }
   | { readonly t: 'done'; readonly job: number; readonly size: number; readonly stat?: FileStat }
@@ -62,9 +80,27 @@ export type FromWorker =
 
 export const META_FIELDS = 4;
 export const NO_CODEC = -1;
+export const GROUPED = -2;
+export const MEMBER_FIELDS = 2;
 
-/** Turns a batch message into chunks whose buffers are views of the transferred buffers (no copy). */
-export function decodeBatch(m: BatchMessage): IngestedChunk[] {
+/** A group message as the chunk store takes it (views of the transferred buffers, no copy). */
+export function decodeGroup(m: GroupMessage): SealedGroup {
+  const meta = new Int32Array(m.members, 32 * m.count, MEMBER_FIELDS * m.count);
+  const members: GroupMember[] = [];
+  for (let i = 0; i < m.count; i++)
+    members.push({
+      id: Buffer.from(m.members, 32 * i, 32),
+      rawLength: meta[MEMBER_FIELDS * i]!,
+      at: meta[MEMBER_FIELDS * i + 1]!,
+    });
+  return { frame: Buffer.from(m.frame), rawLength: m.rawLength, members };
+}
+
+/**
+ * Turns a batch message into chunks whose buffers are views of the transferred buffers (no copy).
+ * `sealed(token)` gives the promise a grouped chunk carries (see IngestedChunk.grouped).
+ */
+export function decodeBatch(m: BatchMessage, sealed?: (token: number) => Promise<void>): IngestedChunk[] {
   const out: IngestedChunk[] = [];
   const n = m.count;
   const meta = new Int32Array(m.head, 32 * n, META_FIELDS * n);
@@ -73,7 +109,10 @@ export function decodeBatch(m: BatchMessage): IngestedChunk[] {
     const codec = meta[META_FIELDS * i + 1]!;
     const id = Buffer.from(m.head, 32 * i, 32);
     if (codec === NO_CODEC) out.push({ id, rawLength });
-    else {
+    else if (codec === GROUPED) {
+      if (!sealed) throw new Error('a worker grouped a chunk, but this pool does not take groups');
+      out.push({ id, rawLength, grouped: sealed(meta[META_FIELDS * i + 2]!) });
+    } else {
       const data = Buffer.from(m.data, meta[META_FIELDS * i + 2]!, meta[META_FIELDS * i + 3]!);
       out.push({ id, rawLength, encoded: { codec, data } });
     }

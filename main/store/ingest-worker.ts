@@ -3,7 +3,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Statement } from 'better-sqlite3';
 import { openDb, type Db } from '../db/database.js';
-import { ChunkPipeline, type Batch } from './chunk-pipeline.js';
+import { ChunkPipeline, GroupBuilder, type Batch } from './chunk-pipeline.js';
 import { ChunkEncoder } from './compression.js';
 import {
   serializeError,
@@ -39,7 +39,22 @@ if (init.niceness > 0 && process.platform === 'linux') {
     // Not fatal: only scheduling changes.
   }
 }
-const pipeline = new ChunkPipeline(init.params, new ChunkEncoder(init.zstdLevel));
+const encoder = new ChunkEncoder(init.zstdLevel);
+const pipeline = new ChunkPipeline(init.params, encoder);
+const groups = init.groupBytes > 0 ? new GroupBuilder(init.groupBytes, encoder) : undefined;
+/**
+ * A group is sealed when full, when this worker has had nothing to do for IDLE_SEAL_MS (so a lone
+ * file is not kept waiting), and at the end of a job once it has been open MAX_GROUP_AGE_MS (so a
+ * long run of big files does not hold back the small ones before it).
+ */
+const IDLE_SEAL_MS = 5;
+const MAX_GROUP_AGE_MS = 250;
+let idleTimer: NodeJS.Timeout | undefined;
+
+function sealGroup(): void {
+  const m = groups?.seal();
+  if (m) post(m, [m.frame, m.members]);
+}
 let knownStatement: Statement<[Buffer], number> | undefined;
 
 class AbortError extends Error {
@@ -238,6 +253,7 @@ async function run(job: Job): Promise<void> {
       ...(known ? { isKnown: known } : {}),
       emit: (batch) => emit(job, batch),
       checkAborted: job.checkAborted,
+      ...(groups ? { groups, onSealed: (m) => post(m, [m.frame, m.members]) } : {}),
     });
     result = size;
     stat = r.stat?.();
@@ -251,6 +267,8 @@ async function run(job: Job): Promise<void> {
   }
   if (typeof result === 'number') finish(job, result, stat);
   else post(result);
+  const opened = groups?.openedAt;
+  if (opened !== undefined && performance.now() - opened >= MAX_GROUP_AGE_MS) sealGroup();
 }
 
 async function drain(): Promise<void> {
@@ -261,6 +279,12 @@ async function drain(): Promise<void> {
     jobs.delete(job.id);
   }
   running = false;
+  if (groups?.openedAt !== undefined) {
+    idleTimer = setTimeout(() => {
+      idleTimer = undefined;
+      if (!running) sealGroup();
+    }, IDLE_SEAL_MS);
+  }
 }
 
 port.on('message', (ms: ToWorker[]) => {
@@ -270,6 +294,8 @@ port.on('message', (ms: ToWorker[]) => {
 function handle(m: ToWorker): void {
   if (m.t === 'crash') process.exit(70);
   if (m.t === 'file' || m.t === 'stream') {
+    if (idleTimer) clearTimeout(idleTimer);
+    idleTimer = undefined;
     const job = new Job(m.job, m.t === 'file' ? { file: m.path } : { stream: true });
     jobs.set(job.id, job);
     queue.push(job);

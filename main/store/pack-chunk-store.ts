@@ -39,6 +39,7 @@ interface OpenPack {
  * they can share the files with a writer that keeps appending.
  */
 export class PackChunkStore extends IndexedChunkStore {
+  readonly groups = true;
   readonly #dir: string;
   readonly #limit: number;
   /** Descriptors for positional reads, opened on first use and kept. */
@@ -156,7 +157,7 @@ export class PackChunkStore extends IndexedChunkStore {
   protected persistBytes(chunks: readonly StoredChunk[]): void {
     const ends = new Map<number, number>();
     for (const c of chunks) {
-      const end = c.offset! + c.storedLength;
+      const end = c.offset! + (c.frame?.len ?? c.storedLength);
       if (end > (ends.get(c.pack!) ?? 0)) ends.set(c.pack!, end);
     }
     for (const [pack, end] of ends) this.#upsertPack!.run(pack, end);

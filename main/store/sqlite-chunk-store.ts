@@ -12,6 +12,8 @@ const STAGE_LIMIT = 8 * 2 ** 20;
  * next writer deletes — the same "cut what was not committed" rule as the pack store's.
  */
 export class SqliteChunkStore extends IndexedChunkStore {
+  /** Bytes live under each chunk's own row id: a frame shared by several rows has no place here. */
+  readonly groups = false;
   /** Bytes not yet in chunk_data, by row id. */
   readonly #staged = new Map<number, Buffer>();
   #stagedBytes = 0;

@@ -3,6 +3,7 @@ import * as m002 from './002-sync-folders.js';
 import * as m003 from './003-sync-latest.js';
 import * as m004 from './004-anchors.js';
 import * as m005 from './005-sync-dirs.js';
+import * as m006 from './006-chunk-groups.js';
 
 export interface Migration {
   readonly version: number;
@@ -10,4 +11,4 @@ export interface Migration {
 }
 
 /** Every schema version in order. Add one file per version; never edit a released one. */
-export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005];
+export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005, m006];

@@ -7,6 +7,7 @@ import * as m001 from '../../../main/db/migrations/001-initial.js';
 import * as m002 from '../../../main/db/migrations/002-sync-folders.js';
 import * as m003 from '../../../main/db/migrations/003-sync-latest.js';
 import * as m004 from '../../../main/db/migrations/004-anchors.js';
+import * as m006 from '../../../main/db/migrations/006-chunk-groups.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 describe('schema migrations', () => {
@@ -97,6 +98,34 @@ describe('schema migrations', () => {
     migrated.prepare('DELETE FROM anchors').run();
     expect(() => queue.run(5, 'sent')).toThrow(/CHECK/);
     expect(() => queue.run(5, 'anchored')).toThrow(/CHECK/); // anchored without a receipt
+    migrated.close();
+  });
+
+  it('006 adds the group columns to chunks at version 5: old rows stand alone, new rows can name a frame', () => {
+    const file = join(tempDir(), 'a.db');
+    const before = migrations.filter((m) => m.version <= 5);
+    const db = openDb(file, { migrations: before });
+    db.prepare(
+      "INSERT INTO chunks (rid, id, raw_len, stored_len, codec, pack, offset) VALUES (1, x'01', 9, 5, 1, 1, 0)",
+    ).run();
+    db.close();
+    const migrated = openDb(file, { migrations: [...before, m006] });
+    expect(migrated.pragma('user_version', { simple: true })).toBe(6);
+    expect(migrated.prepare('SELECT frame_len, frame_raw, frame_at FROM chunks WHERE rid = 1').get()).toEqual({
+      frame_len: null,
+      frame_raw: null,
+      frame_at: null,
+    });
+    migrated
+      .prepare(
+        "INSERT INTO chunks (rid, id, raw_len, stored_len, codec, pack, offset, frame_len, frame_raw, frame_at) VALUES (2, x'02', 9, 3, 2, 1, 5, 40, 100, 30)",
+      )
+      .run();
+    expect(() =>
+      migrated
+        .prepare("INSERT INTO chunks (rid, id, raw_len, stored_len, codec, frame_at) VALUES (3, x'03', 1, 1, 2, 'x')")
+        .run(),
+    ).toThrow(/cannot store TEXT value in INTEGER column/);
     migrated.close();
   });
 

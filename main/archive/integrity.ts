@@ -1,5 +1,6 @@
 import { equalBytes, toHex } from '../../shared/bytes.js';
-import { decodeHeader, MIN_PARENTS } from '../../shared/block-header.js';
+import { encodeHeader, MIN_PARENTS } from '../../shared/block-header.js';
+import { BLOCK_COLUMNS, COMPACT_TAG, decodeRow, type BlockRow } from '../dag/stored-header.js';
 import { verifyCheckpointSignature } from '../../shared/checkpoint.js';
 import { leafHash, merkleRoot, nodeHash } from '../../shared/merkle.js';
 import { MerkleLog } from '../log/merkle-log.js';
@@ -53,18 +54,21 @@ export function checkIntegrity(ctx: ArchiveContext, opts: CheckOptions = {}): In
 
   let expectedSeq = 0;
   let lastTs = 0;
-  for (const row of db
-    .prepare('SELECT seq, hash, kind, depth, ts, size, content_root, header FROM blocks ORDER BY seq')
-    .iterate() as Iterable<{
-    seq: number;
-    hash: Buffer;
-    kind: string;
-    depth: number;
-    ts: number;
-    size: number;
-    content_root: Buffer;
-    header: Buffer;
-  }>) {
+  const hashBySeq = db.prepare<[number], Buffer>('SELECT hash FROM blocks WHERE seq = ?').pluck();
+  // Rows are read in pages, not iterated: rebuilding a compact header reads its parents' rows, and
+  // better-sqlite3 keeps the connection busy while a statement iterates.
+  const page = db.prepare<[number], BlockRow>(
+    `SELECT ${BLOCK_COLUMNS} FROM blocks WHERE seq >= ? ORDER BY seq LIMIT 1000`,
+  );
+  const rows = function* (): Generator<BlockRow> {
+    for (let from = 0; ;) {
+      const got = page.all(from);
+      yield* got;
+      if (got.length < 1000) return;
+      from = got.at(-1)!.seq + 1;
+    }
+  };
+  for (const row of rows()) {
     const id = toHex(row.hash);
     if (row.seq !== expectedSeq)
       add('block', id, `log position ${row.seq}, expected ${expectedSeq}: blocks are missing`);
@@ -73,12 +77,14 @@ export function checkIntegrity(ctx: ArchiveContext, opts: CheckOptions = {}): In
       opts.onProgress?.({ type: 'pakit:check:progress', phase: 'blocks', done: row.seq, total });
     let h;
     try {
-      h = decodeHeader(new Uint8Array(row.header));
+      h = decodeRow(row, (s) => hashBySeq.get(s));
     } catch (e) {
       add('block', id, `header does not decode: ${(e as Error).message}`);
       continue;
     }
-    if (!equalBytes(nodeSha256(row.header), row.hash)) add('block', id, 'hash does not match its header');
+    // A compact header is hashed as rebuilt from its row: any changed column changes the hash.
+    const canonical = row.header[0] === COMPACT_TAG ? encodeHeader(h) : row.header;
+    if (!equalBytes(nodeSha256(canonical), row.hash)) add('block', id, 'hash does not match its header');
     if (
       h.kind !== row.kind ||
       h.depth !== row.depth ||

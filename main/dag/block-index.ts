@@ -1,6 +1,6 @@
 import type { Db } from '../db/database.js';
 import type { BlockHeader } from '../../shared/block-header.js';
-import { decodeStored } from './block-writer.js';
+import { BLOCK_COLUMNS, decodeRow, type BlockRow } from './stored-header.js';
 
 export interface BlockRecord {
   readonly seq: number;
@@ -8,13 +8,10 @@ export interface BlockRecord {
   readonly header: BlockHeader;
 }
 
-interface Row {
-  seq: number;
-  hash: Buffer;
-  header: Buffer;
-}
-
-const toRecord = (r: Row): BlockRecord => ({ seq: r.seq, hash: r.hash, header: decodeStored(r.header) });
+type Row = BlockRow;
+const COLS = BLOCK_COLUMNS.split(', ')
+  .map((c) => `b.${c}`)
+  .join(', ');
 
 /**
  * Read-side queries over the DAG. Lookups by hash use the UNIQUE index; depth and time ranges use
@@ -31,29 +28,37 @@ export class BlockIndex {
   readonly #maxSeq;
   readonly #children;
   readonly #descendants;
+  readonly #hashBySeq;
 
   constructor(db: Db) {
-    this.#byHash = db.prepare('SELECT seq, hash, header FROM blocks WHERE hash = ?');
+    this.#hashBySeq = db.prepare<[number], Buffer>('SELECT hash FROM blocks WHERE seq = ?').pluck();
+    this.#byHash = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM blocks WHERE hash = ?`);
     this.#seqByHash = db.prepare('SELECT seq FROM blocks WHERE hash = ?').pluck();
-    this.#bySeq = db.prepare('SELECT seq, hash, header FROM blocks WHERE seq = ?');
-    this.#range = db.prepare('SELECT seq, hash, header FROM blocks WHERE seq BETWEEN ? AND ? ORDER BY seq LIMIT ?');
+    this.#bySeq = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM blocks WHERE seq = ?`);
+    this.#range = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM blocks WHERE seq BETWEEN ? AND ? ORDER BY seq LIMIT ?`);
     this.#depthAt = db.prepare('SELECT depth FROM blocks WHERE seq = ?').pluck();
     this.#tsAt = db.prepare('SELECT ts FROM blocks WHERE seq = ?').pluck();
     this.#maxSeq = db.prepare('SELECT max(seq) FROM blocks').pluck();
     this.#children = db.prepare(
-      'SELECT b.seq, b.hash, b.header FROM edges e JOIN blocks b ON b.seq = e.child WHERE e.parent = ? ORDER BY b.seq',
+      `SELECT ${COLS} FROM edges e JOIN blocks b ON b.seq = e.child WHERE e.parent = ? ORDER BY b.seq`,
     );
     this.#descendants = db.prepare(`
       WITH RECURSIVE des(seq) AS (
         SELECT child FROM edges WHERE parent = ?
         UNION SELECT e.child FROM edges e JOIN des ON e.parent = des.seq
       )
-      SELECT b.seq, b.hash, b.header FROM des JOIN blocks b ON b.seq = des.seq ORDER BY b.seq LIMIT ?`);
+      SELECT ${COLS} FROM des JOIN blocks b ON b.seq = des.seq ORDER BY b.seq LIMIT ?`);
   }
+
+  #record = (r: Row): BlockRecord => ({
+    seq: r.seq,
+    hash: r.hash,
+    header: decodeRow(r, (s) => this.#hashBySeq.get(s)),
+  });
 
   get(hash: Uint8Array): BlockRecord | undefined {
     const r = this.#byHash.get(hash) as Row | undefined;
-    return r && toRecord(r);
+    return r && this.#record(r);
   }
 
   /** The block's seq (its log leaf index) without decoding the header: the hot lookup. */
@@ -69,12 +74,12 @@ export class BlockIndex {
   /** The blocks at log positions first … last, oldest first. */
   range(first: number, last: number): BlockRecord[] {
     if (last < first) return [];
-    return (this.#range.all(first, last, last - first + 1) as Row[]).map(toRecord);
+    return (this.#range.all(first, last, last - first + 1) as Row[]).map(this.#record);
   }
 
   bySeq(seq: number): BlockRecord | undefined {
     const r = this.#bySeq.get(seq) as Row | undefined;
-    return r && toRecord(r);
+    return r && this.#record(r);
   }
 
   /** First seq whose value (depth or ts, both non-decreasing in seq) is ≥ `v`: O(log n) point reads. */
@@ -93,7 +98,7 @@ export class BlockIndex {
     if (max < min) return [];
     const first = this.#lowerBound(at, min);
     const last = this.#lowerBound(at, max + 1) - 1;
-    return (this.#range.all(first, last, limit) as Row[]).map(toRecord);
+    return (this.#range.all(first, last, limit) as Row[]).map(this.#record);
   }
 
   byDepth(min: number, max: number, limit = 1000): BlockRecord[] {
@@ -115,7 +120,7 @@ export class BlockIndex {
   }
 
   children(seq: number): BlockRecord[] {
-    return (this.#children.all(seq) as Row[]).map(toRecord);
+    return (this.#children.all(seq) as Row[]).map(this.#record);
   }
 
   /** Ancestors, newest first, at most `limit`: a walk over parent links in the headers. */
@@ -138,7 +143,7 @@ export class BlockIndex {
   }
 
   descendants(seq: number, limit = 1000): BlockRecord[] {
-    return (this.#descendants.all(seq, limit) as Row[]).map(toRecord);
+    return (this.#descendants.all(seq, limit) as Row[]).map(this.#record);
   }
 
   /**

@@ -1,15 +1,10 @@
 import type { Db } from '../db/database.js';
 import { compareBytes } from '../../shared/bytes.js';
-import {
-  BLOCK_VERSION,
-  decodeHeader,
-  encodeHeader,
-  type BlockHeader,
-  type BlockKind,
-} from '../../shared/block-header.js';
+import { BLOCK_VERSION, encodeHeader, type BlockHeader, type BlockKind } from '../../shared/block-header.js';
 import { MerkleLog } from '../log/merkle-log.js';
 import { asBuffer, nodeSha256 } from '../util/sha256.js';
 import { ParentSelector, type ParentRuleInit } from './parent-selector.js';
+import { BLOCK_COLUMNS, decodeRow, encodeCompact, type BlockRow } from './stored-header.js';
 
 /** What the caller knows about a new object; the writer adds parents, depth and timestamp. */
 export type BlockSpec = Pick<BlockHeader, 'contentRoot' | 'size' | 'storedSize' | 'chunkCount' | 'codec' | 'meta'> & {
@@ -47,6 +42,7 @@ export class BlockWriter {
   readonly #insertBlock;
   readonly #insertEdges;
   readonly #byContent;
+  readonly #hashBySeq;
 
   constructor(db: Db, init: { rule?: ParentRuleInit; random?: () => number; now?: () => number } = {}) {
     this.#db = db;
@@ -62,7 +58,10 @@ export class BlockWriter {
     this.#insertEdges = [1, 2, 3, 4, 5].map((n) =>
       db.prepare(`INSERT INTO edges (parent, child) VALUES ${Array.from({ length: n }, () => '(?, ?)').join(', ')}`),
     );
-    this.#byContent = db.prepare("SELECT seq, hash, header FROM blocks WHERE content_root = ? AND kind <> 'genesis'");
+    this.#byContent = db.prepare<[Uint8Array], BlockRow>(
+      `SELECT ${BLOCK_COLUMNS} FROM blocks WHERE content_root = ? AND kind <> 'genesis'`,
+    );
+    this.#hashBySeq = db.prepare<[number], Buffer>('SELECT hash FROM blocks WHERE seq = ?').pluck();
     this.#loadWindow();
   }
 
@@ -118,16 +117,17 @@ export class BlockWriter {
   append(spec: BlockSpec): WrittenBlock {
     // One block per distinct object: the same content with the same kind and metadata is the block
     // already stored. Usually no row shares the content root, so this is one index probe.
-    for (const row of this.#byContent.all(spec.contentRoot) as { seq: number; hash: Buffer; header: Buffer }[]) {
-      const header = decodeStored(row.header);
+    for (const row of this.#byContent.all(spec.contentRoot)) {
+      const header = decodeRow(row, (s) => this.#hashBySeq.get(s));
       if (sameObject(header, spec)) return { seq: row.seq, hash: row.hash, header, reused: true };
     }
-    const parents = this.selector.choose();
+    // In header order (ascending hash), so the stored seqs line up with the header's parents.
+    const parents = this.selector.choose().sort((a, b) => compareBytes(a.hash, b.hash));
     const depth = 1 + Math.max(...parents.map((p) => p.depth));
     const header: BlockHeader = {
       version: BLOCK_VERSION,
       kind: spec.kind,
-      parents: parents.map((p) => p.hash).sort(compareBytes),
+      parents: parents.map((p) => p.hash),
       depth,
       timestamp: this.#timestamp(),
       contentRoot: spec.contentRoot,
@@ -156,7 +156,8 @@ export class BlockWriter {
       header.size,
       header.storedSize,
       header.contentRoot,
-      asBuffer(encoded),
+      // Genesis keeps its canonical bytes (it has no parents to point at, and is read at every open).
+      parentSeqs.length === 0 ? asBuffer(encoded) : encodeCompact(header, parentSeqs),
     );
     if (parentSeqs.length > 0) {
       const args: number[] = [];
@@ -176,8 +177,4 @@ export class BlockWriter {
     this.#lastTs = Math.max(this.#lastTs, this.#now());
     return this.#lastTs;
   }
-}
-
-export function decodeStored(b: Buffer): BlockHeader {
-  return decodeHeader(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
 }

@@ -1,0 +1,127 @@
+import {
+  BLOCK_VERSION,
+  HeaderFormatError,
+  MAX_PARENTS,
+  decodeHeader,
+  validateHeader,
+  type BlockHeader,
+  type BlockKind,
+} from '../../shared/block-header.js';
+
+/**
+ * How a block header is kept in `blocks.header`. A block's hash covers its canonical encoding
+ * (shared/block-header.ts), ~380 bytes for a file, half of it the parents' 32-byte hashes. Those
+ * hashes are already in the table (each parent's own row), and kind, depth, timestamp, sizes and
+ * content root are columns. So a block written since schema 6 keeps only the rest: its parents by
+ * log position, chunk count, codec and metadata (~80 bytes); the header is rebuilt from the row and
+ * the parents' hashes, and re-encoding it gives back the exact bytes its hash covers (the integrity
+ * check does exactly that). Blocks written earlier keep the canonical encoding; the first byte
+ * tells them apart (a canonical header starts with the 0x00 of its domain tag's length).
+ *
+ * Compact layout: 0x02, parent count (u8), each parent's seq (u32 BE, in the header's parent order),
+ * chunk count (u48 BE), codec (u8 length + UTF-8), metadata count (u8), then per entry in the
+ * header's order a key (u16 length + UTF-8) and value (u32 length + UTF-8).
+ */
+export const COMPACT_TAG = 0x02;
+/** Refused as a metadata key, as shared/block-header.ts refuses it (it would set a prototype). */
+const RESERVED_META_KEY = '__proto__';
+
+/** The columns `decodeRow` needs, in the order every query selects them. */
+export const BLOCK_COLUMNS = 'seq, hash, kind, depth, ts, size, stored_size, content_root, header';
+
+export interface BlockRow {
+  readonly seq: number;
+  readonly hash: Buffer;
+  readonly kind: string;
+  readonly depth: number;
+  readonly ts: number;
+  readonly size: number;
+  readonly stored_size: number;
+  readonly content_root: Buffer;
+  readonly header: Buffer;
+}
+
+/** The compact stored form of `h`, whose parents (in header order) have the log positions `parentSeqs`. */
+export function encodeCompact(h: BlockHeader, parentSeqs: readonly number[]): Buffer {
+  if (parentSeqs.length !== h.parents.length) throw new TypeError('one seq per parent is needed');
+  const codec = Buffer.from(h.codec, 'utf8');
+  const keys = Object.keys(h.meta);
+  const entries = keys.map((k) => [Buffer.from(k, 'utf8'), Buffer.from(h.meta[k]!, 'utf8')] as const);
+  const size =
+    2 +
+    4 * parentSeqs.length +
+    6 +
+    1 +
+    codec.length +
+    1 +
+    entries.reduce((n, [k, v]) => n + 6 + k.length + v.length, 0);
+  const b = Buffer.allocUnsafe(size);
+  let at = b.writeUInt8(COMPACT_TAG, 0);
+  at = b.writeUInt8(parentSeqs.length, at);
+  for (const s of parentSeqs) at = b.writeUInt32BE(s, at);
+  at = b.writeUIntBE(h.chunkCount, at, 6);
+  at = b.writeUInt8(codec.length, at);
+  at += codec.copy(b, at);
+  at = b.writeUInt8(entries.length, at);
+  for (const [k, v] of entries) {
+    at = b.writeUInt16BE(k.length, at);
+    at += k.copy(b, at);
+    at = b.writeUInt32BE(v.length, at);
+    at += v.copy(b, at);
+  }
+  return b;
+}
+
+/**
+ * The header of a stored block. `parentHash(seq)` gives a parent's hash (undefined if there is no
+ * such block). Throws HeaderFormatError when the stored bytes or the row do not make a valid header.
+ */
+export function decodeRow(row: BlockRow, parentHash: (seq: number) => Buffer | undefined): BlockHeader {
+  const b = row.header;
+  if (b.length === 0 || b[0] !== COMPACT_TAG) return decodeHeader(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+  try {
+    let at = 1;
+    const n = b.readUInt8(at++);
+    if (n > MAX_PARENTS) throw new HeaderFormatError(`${n} parents, more than ${MAX_PARENTS}`);
+    const parents: Uint8Array[] = [];
+    for (let i = 0; i < n; i++, at += 4) {
+      const seq = b.readUInt32BE(at);
+      const hash = parentHash(seq);
+      if (!hash) throw new HeaderFormatError(`parent at log position ${seq} does not exist`);
+      parents.push(hash);
+    }
+    const chunkCount = b.readUIntBE(at, 6);
+    at += 6;
+    const codecLength = b.readUInt8(at++);
+    const codec = b.toString('utf8', at, (at += codecLength));
+    const count = b.readUInt8(at++);
+    const meta: Record<string, string> = {};
+    for (let i = 0; i < count; i++) {
+      const kl = b.readUInt16BE(at);
+      const k = b.toString('utf8', at + 2, (at += 2 + kl));
+      if (k === RESERVED_META_KEY || k in meta) throw new HeaderFormatError(`metadata key ${k} is not allowed twice`);
+      const vl = b.readUInt32BE(at);
+      meta[k] = b.toString('utf8', at + 4, (at += 4 + vl));
+    }
+    if (at > b.length) throw new HeaderFormatError('stored header is truncated');
+    if (at !== b.length) throw new HeaderFormatError(`${b.length - at} stray bytes after the stored header`);
+    const h: BlockHeader = {
+      version: BLOCK_VERSION,
+      kind: row.kind as BlockKind,
+      parents,
+      depth: row.depth,
+      timestamp: row.ts,
+      contentRoot: row.content_root,
+      size: row.size,
+      storedSize: row.stored_size,
+      chunkCount,
+      codec,
+      meta,
+    };
+    validateHeader(h);
+    return h;
+  } catch (e) {
+    if (e instanceof HeaderFormatError) throw e;
+    throw new HeaderFormatError(`stored header does not decode: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}

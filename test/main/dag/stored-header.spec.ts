@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openArchive } from '../../helpers/archive.js';
+import { openDb } from '../../../main/db/database.js';
+import { BlockIndex } from '../../../main/dag/block-index.js';
+import { BlockWriter } from '../../../main/dag/block-writer.js';
+import { COMPACT_TAG, decodeRow, encodeCompact, type BlockRow } from '../../../main/dag/stored-header.js';
+import { encodeHeader, hashHeader, type BlockHeader } from '../../../shared/block-header.js';
+import { prose, writeFile } from '../../helpers/files.js';
+import { seeded, tempDir } from '../../helpers/tmp.js';
+
+describe('compact stored headers', () => {
+  const db = openDb(join(tempDir(), 'a.db'));
+  let t = 1_700_000_000_000;
+  const writer = new BlockWriter(db, { random: seeded(3), now: () => (t += 7) });
+  db.transaction(() => {
+    writer.writeGenesis({ archiveId: 'x' });
+    for (let i = 1; i <= 500; i++)
+      writer.append({
+        kind: i % 7 === 0 ? 'snapshot' : 'file',
+        contentRoot: randomBytes(32),
+        size: i * 1000,
+        storedSize: i * 300,
+        chunkCount: i,
+        codec: 'zstd-3',
+        meta: { name: `naïve ${i} — ☃.txt`, mode: '0644', mtime: String(t), ünïcode: 'x'.repeat(i % 20) },
+      });
+  })();
+  const rows = db
+    .prepare<[], BlockRow>(
+      'SELECT seq, hash, kind, depth, ts, size, stored_size, content_root, header FROM blocks ORDER BY seq',
+    )
+    .all();
+  const hashBySeq = (s: number): Buffer | undefined => rows[s]?.hash;
+
+  it('keeps a block in a fraction of its canonical size and rebuilds the exact header its hash covers', () => {
+    const index = new BlockIndex(db);
+    expect(rows[0]!.header[0]).not.toBe(COMPACT_TAG); // genesis stays canonical
+    let compact = 0;
+    let canonical = 0;
+    for (const row of rows.slice(1)) {
+      expect(row.header[0]).toBe(COMPACT_TAG);
+      const h = decodeRow(row, hashBySeq);
+      expect(Buffer.from(hashHeader(h)).equals(row.hash)).toBe(true);
+      expect(index.bySeq(row.seq)!.header).toEqual(h);
+      compact += row.header.length;
+      canonical += encodeHeader(h).length;
+    }
+    expect(compact).toBeLessThan(canonical * 0.45);
+  });
+
+  it('refuses stored bytes that do not make a header, naming what is wrong', () => {
+    const row = rows[100]!;
+    const bad =
+      (header: Buffer, patch: Partial<BlockRow> = {}) =>
+      () =>
+        decodeRow({ ...row, ...patch, header }, hashBySeq);
+    expect(bad(row.header.subarray(0, row.header.length - 1))).toThrow(/truncated|out of range|does not decode/);
+    expect(bad(Buffer.concat([row.header, Buffer.from([0])]))).toThrow(/1 stray bytes/);
+    const missing = Buffer.from(row.header);
+    missing.writeUInt32BE(99_999, 2);
+    expect(bad(missing)).toThrow(/parent at log position 99999 does not exist/);
+    const tooMany = Buffer.from(row.header);
+    tooMany[1] = 9;
+    expect(bad(tooMany)).toThrow(/9 parents/);
+    expect(bad(row.header, { kind: 'genesis' })).toThrow(/genesis has no parents/);
+  });
+
+  it('encodes parents by position only when given one position per parent', () => {
+    const h: BlockHeader = decodeRow(rows[5]!, hashBySeq);
+    expect(() => encodeCompact(h, [1])).toThrow(/one seq per parent/);
+  });
+
+  it('the integrity check rebuilds every header: a changed column or parent position is a hash mismatch', async () => {
+    const src = tempDir();
+    for (let i = 0; i < 20; i++) writeFile(src, `f${i}.txt`, prose(2_000 + i, i));
+    const a = await openArchive();
+    await a.store([src]);
+    expect(a.check({ quick: true })).toMatchObject({ ok: true });
+    a.ctx.db.prepare('UPDATE blocks SET size = size + 1 WHERE seq = 5').run();
+    const sizeReport = a.check({ quick: true });
+    expect(sizeReport.ok).toBe(false);
+    expect(sizeReport.problems).toContainEqual(
+      expect.objectContaining({ what: 'block', detail: 'hash does not match its header' }),
+    );
+    a.ctx.db.prepare('UPDATE blocks SET size = size - 1 WHERE seq = 5').run();
+    expect(a.check({ quick: true })).toMatchObject({ ok: true });
+    const row = a.ctx.db.prepare<[], { header: Buffer }>('SELECT header FROM blocks WHERE seq = 9').get()!;
+    const moved = Buffer.from(row.header);
+    moved.writeUInt32BE(moved.readUInt32BE(2) === 1 ? 2 : 1, 2);
+    a.ctx.db.prepare('UPDATE blocks SET header = ? WHERE seq = 9').run(moved);
+    expect(a.check({ quick: true }).problems.map((p) => p.detail)).toContain('hash does not match its header');
+  });
+});

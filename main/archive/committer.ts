@@ -1,6 +1,7 @@
 import type { BlockSpec, WrittenBlock } from '../dag/block-writer.js';
 import type { ArchiveContext } from './context.js';
 import { requireWriter } from './context.js';
+import { pathKey } from './store-ops.js';
 
 /** The fast-path record of a stored file: unchanged size, mtime, inode and mode mean unchanged content. */
 export interface FileCacheEntry {
@@ -79,8 +80,8 @@ export class Committer {
     this.#sliceObjects = this.#maxBatch;
     this.#insertChunk = ctx.db.prepare('INSERT INTO object_chunks (seq, idx, chunk) VALUES (?, ?, ?)');
     this.#upsertCache = ctx.db.prepare(
-      `INSERT INTO file_cache (path, size, mtime_ns, ino, mode, seq) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, ino = excluded.ino,
+      `INSERT INTO file_cache (key, size, mtime_ns, ino, mode, seq) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT(key) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, ino = excluded.ino,
          mode = excluded.mode, seq = excluded.seq`,
     );
   }
@@ -179,7 +180,7 @@ export class Committer {
       });
     }
     const f = p.fileCache;
-    if (f) this.#upsertCache.run(f.path, f.size, f.mtimeNs, f.ino, f.mode, w.seq);
+    if (f) this.#upsertCache.run(pathKey(f.path), f.size, f.mtimeNs, f.ino, f.mode, w.seq);
     return w;
   }
 }

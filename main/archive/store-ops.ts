@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import { lstat, readlink } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import type { Statement } from 'better-sqlite3';
@@ -53,11 +54,16 @@ const fileCacheStatements = new WeakMap<ArchiveContext, Statement>();
 function fileCacheLookup(ctx: ArchiveContext): Statement {
   let s = fileCacheStatements.get(ctx);
   if (!s) {
-    s = ctx.db.prepare('SELECT size, mtime_ns, ino, mode, seq FROM file_cache WHERE path = ?').safeIntegers(true);
+    s = ctx.db.prepare('SELECT size, mtime_ns, ino, mode, seq FROM file_cache WHERE key = ?').safeIntegers(true);
     fileCacheStatements.set(ctx, s);
   }
   return s;
 }
+/** The fast-path cache's key for an absolute path: its SHA-256's first 8 bytes, signed (schema 7). */
+export function pathKey(abs: string): bigint {
+  return hash('sha256', abs, 'buffer').readBigInt64BE(0);
+}
+
 const mtimeMs = (st: BigIntStats): number => Number(st.mtimeNs / 1_000_000n);
 
 /** Chunk bookkeeping for one object: ids in order, stored size counting each distinct chunk once. */
@@ -118,7 +124,7 @@ export async function storeFile(
 ): Promise<StoreResult> {
   const { ctx } = ing;
   const abs = resolve(path);
-  const cached = fileCacheLookup(ctx).get(abs) as
+  const cached = fileCacheLookup(ctx).get(pathKey(abs)) as
     { size: bigint; mtime_ns: bigint; ino: bigint; mode: bigint; seq: bigint } | undefined;
   if (
     cached &&

@@ -4,6 +4,7 @@ import * as m003 from './003-sync-latest.js';
 import * as m004 from './004-anchors.js';
 import * as m005 from './005-sync-dirs.js';
 import * as m006 from './006-chunk-groups.js';
+import * as m007 from './007-file-cache-keys.js';
 
 export interface Migration {
   readonly version: number;
@@ -11,4 +12,4 @@ export interface Migration {
 }
 
 /** Every schema version in order. Add one file per version; never edit a released one. */
-export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005, m006];
+export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007];

@@ -8,6 +8,7 @@ import * as m002 from '../../../main/db/migrations/002-sync-folders.js';
 import * as m003 from '../../../main/db/migrations/003-sync-latest.js';
 import * as m004 from '../../../main/db/migrations/004-anchors.js';
 import * as m006 from '../../../main/db/migrations/006-chunk-groups.js';
+import * as m007 from '../../../main/db/migrations/007-file-cache-keys.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 describe('schema migrations', () => {
@@ -126,6 +127,28 @@ describe('schema migrations', () => {
         .prepare("INSERT INTO chunks (rid, id, raw_len, stored_len, codec, frame_at) VALUES (3, x'03', 1, 1, 2, 'x')")
         .run(),
     ).toThrow(/cannot store TEXT value in INTEGER column/);
+    migrated.close();
+  });
+
+  it('007 keys the fast-path cache by a 64-bit path hash and drops the old rows', () => {
+    const file = join(tempDir(), 'a.db');
+    const before = migrations.filter((m) => m.version <= 6);
+    const db = openDb(file, { migrations: before });
+    db.prepare(
+      "INSERT INTO file_cache (path, size, mtime_ns, ino, mode, seq) VALUES ('/x/a.txt', 1, 2, 3, 4, 5)",
+    ).run();
+    db.close();
+    const migrated = openDb(file, { migrations: [...before, m007] });
+    expect(migrated.pragma('user_version', { simple: true })).toBe(7);
+    expect(migrated.prepare('SELECT count(*) FROM file_cache').pluck().get()).toBe(0);
+    const cols = migrated.prepare<[], { name: string; pk: number }>('PRAGMA table_info(file_cache)').all();
+    expect(cols.map((c) => c.name)).toEqual(['key', 'size', 'mtime_ns', 'ino', 'mode', 'seq']);
+    const insert = migrated.prepare(
+      'INSERT INTO file_cache (key, size, mtime_ns, ino, mode, seq) VALUES (?, 1, 2, 3, 4, 5)',
+    );
+    insert.run(-(2n ** 63n)); // the whole signed 64-bit range fits the rowid
+    insert.run(2n ** 63n - 1n);
+    expect(() => insert.run(2n ** 63n - 1n)).toThrow(/UNIQUE|PRIMARY KEY/);
     migrated.close();
   });
 

@@ -9,8 +9,10 @@ const KEEP_LEVEL = 6;
 /**
  * The archive's append-only RFC 9162 Merkle log over block hashes, persisted in `log_nodes`.
  *
- * Every complete subtree (level l, index i — leaves [i·2^l, (i+1)·2^l)) is stored once when it
- * completes, so the root of any range the RFC's PATH/PROOF recursion asks for is either one stored
+ * Leaf i is the hash of the block at log position i (`blocks.seq` = i), so the leaves are not
+ * stored again (schema 8): level 0 is read from `blocks`, and a block's row must be inserted before
+ * its hash is appended. Every complete subtree above (level l ≥ 1, index i — leaves
+ * [i·2^l, (i+1)·2^l)) is stored once when it completes, so the root of any range the RFC's PATH/PROOF recursion asks for is either one stored
  * node or, for the single ragged right edge, a combination of O(log n) stored nodes. Appends must
  * run inside the caller's transaction; after a rollback call {@link reload}.
  */
@@ -28,12 +30,14 @@ export class MerkleLog {
   readonly #multi = new Map<number, Statement>();
   readonly #insertMany = new Map<number, Statement>();
   readonly #select;
+  readonly #leaf;
   readonly #count;
 
   constructor(db: Db) {
     this.#db = db;
     this.#select = db.prepare('SELECT hash FROM log_nodes WHERE level = ? AND idx = ?').pluck();
-    this.#count = db.prepare('SELECT count(*) FROM log_nodes WHERE level = 0').pluck();
+    this.#leaf = db.prepare<[number], Buffer>('SELECT hash FROM blocks WHERE seq = ?').pluck();
+    this.#count = db.prepare('SELECT coalesce(max(seq) + 1, 0) FROM blocks').pluck();
     this.reload();
   }
 
@@ -60,7 +64,7 @@ export class MerkleLog {
     let l = 0;
     const rows: (number | Buffer)[] = [];
     for (;;) {
-      rows.push(l, i, h);
+      if (l > 0) rows.push(l, i, h);
       const left = this.#last[l];
       this.#last[l] = h;
       if (i % 2 === 1) {
@@ -71,8 +75,12 @@ export class MerkleLog {
       }
       break;
     }
-    // All nodes this leaf completes go in with one statement (half the appends complete only the leaf).
+    // All nodes this leaf completes go in with one statement; half the appends complete none.
     const n = rows.length / 3;
+    if (n === 0) {
+      this.#size++;
+      return;
+    }
     let stmt = this.#insertMany.get(n);
     if (!stmt) {
       stmt = this.#db.prepare(
@@ -89,7 +97,10 @@ export class MerkleLog {
     const key = idx * 64 + level;
     let h = this.#upper.get(key) ?? this.#cache.get(key);
     if (h) return h;
-    h = this.#select.get(level, idx) as Buffer | undefined;
+    if (level === 0) {
+      const block = this.#leaf.get(idx);
+      h = block && asBuffer(leafHash(block, nodeSha256));
+    } else h = this.#select.get(level, idx) as Buffer | undefined;
     if (!h) throw new Error(`log node (${level}, ${idx}) missing: the log is damaged`);
     this.#remember(key, level, h);
     return h;
@@ -142,7 +153,8 @@ export class MerkleLog {
         const level = Math.log2(n);
         const idx = lo / n;
         const key = idx * 64 + level;
-        if (!this.#upper.has(key) && !this.#cache.has(key)) need.push(level, idx);
+        // A leaf (at most one per path) is read from its block by node().
+        if (level > 0 && !this.#upper.has(key) && !this.#cache.has(key)) need.push(level, idx);
       } else {
         const k = splitPoint(n);
         record(lo, lo + k);
@@ -168,10 +180,10 @@ export class MerkleLog {
       throw new RangeError(`log size ${size} is outside 0..${this.#size}`);
   }
 
-  /** Number of stored nodes a log of `size` leaves must have (for the integrity check). */
+  /** Number of stored nodes (levels ≥ 1) a log of `size` leaves must have (for the integrity check). */
   static nodeCount(size: number): number {
     let total = 0;
-    for (let l = 0; 2 ** l <= size; l++) total += Math.floor(size / 2 ** l);
+    for (let l = 1; 2 ** l <= size; l++) total += Math.floor(size / 2 ** l);
     return total;
   }
 }

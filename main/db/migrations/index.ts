@@ -5,6 +5,7 @@ import * as m004 from './004-anchors.js';
 import * as m005 from './005-sync-dirs.js';
 import * as m006 from './006-chunk-groups.js';
 import * as m007 from './007-file-cache-keys.js';
+import * as m008 from './008-log-leaves.js';
 
 export interface Migration {
   readonly version: number;
@@ -12,4 +13,4 @@ export interface Migration {
 }
 
 /** Every schema version in order. Add one file per version; never edit a released one. */
-export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007];
+export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008];

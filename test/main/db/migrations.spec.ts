@@ -9,6 +9,7 @@ import * as m003 from '../../../main/db/migrations/003-sync-latest.js';
 import * as m004 from '../../../main/db/migrations/004-anchors.js';
 import * as m006 from '../../../main/db/migrations/006-chunk-groups.js';
 import * as m007 from '../../../main/db/migrations/007-file-cache-keys.js';
+import * as m008 from '../../../main/db/migrations/008-log-leaves.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 describe('schema migrations', () => {
@@ -149,6 +150,32 @@ describe('schema migrations', () => {
     insert.run(-(2n ** 63n)); // the whole signed 64-bit range fits the rowid
     insert.run(2n ** 63n - 1n);
     expect(() => insert.run(2n ** 63n - 1n)).toThrow(/UNIQUE|PRIMARY KEY/);
+    migrated.close();
+  });
+
+  it('008 drops the stored log leaves (the blocks hold them) and keeps the levels above', () => {
+    const file = join(tempDir(), 'a.db');
+    const before = migrations.filter((m) => m.version <= 7);
+    const db = openDb(file, { migrations: before });
+    const node = db.prepare("INSERT INTO log_nodes (level, idx, hash) VALUES (?, ?, x'aa')");
+    for (const [level, idx] of [
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [0, 2],
+      [0, 3],
+      [1, 1],
+      [2, 0],
+    ])
+      node.run(level, idx);
+    db.close();
+    const migrated = openDb(file, { migrations: [...before, m008] });
+    expect(migrated.pragma('user_version', { simple: true })).toBe(8);
+    expect(migrated.prepare('SELECT level, idx FROM log_nodes ORDER BY level, idx').all()).toEqual([
+      { level: 1, idx: 0 },
+      { level: 1, idx: 1 },
+      { level: 2, idx: 0 },
+    ]);
     migrated.close();
   });
 

@@ -1,11 +1,11 @@
 import type { BlockSpec, WrittenBlock } from '../dag/block-writer.js';
 import type { ArchiveContext } from './context.js';
 import { requireWriter } from './context.js';
-import { pathKey } from './store-ops.js';
 
 /** The fast-path record of a stored file: unchanged size, mtime, inode and mode mean unchanged content. */
 export interface FileCacheEntry {
-  readonly path: string;
+  /** pathKey() of the absolute path. */
+  readonly key: bigint;
   readonly size: number;
   readonly mtimeNs: bigint;
   readonly ino: bigint;
@@ -180,7 +180,7 @@ export class Committer {
       });
     }
     const f = p.fileCache;
-    if (f) this.#upsertCache.run(pathKey(f.path), f.size, f.mtimeNs, f.ino, f.mode, w.seq);
+    if (f) this.#upsertCache.run(f.key, f.size, f.mtimeNs, f.ino, f.mode, w.seq);
     return w;
   }
 }

@@ -124,7 +124,8 @@ export async function storeFile(
 ): Promise<StoreResult> {
   const { ctx } = ing;
   const abs = resolve(path);
-  const cached = fileCacheLookup(ctx).get(pathKey(abs)) as
+  const key = pathKey(abs);
+  const cached = fileCacheLookup(ctx).get(key) as
     { size: bigint; mtime_ns: bigint; ino: bigint; mode: bigint; seq: bigint } | undefined;
   if (
     cached &&
@@ -162,7 +163,7 @@ export async function storeFile(
   await chunks.settled();
   const stable = after.size === st.size && after.mtimeNs === st.mtimeNs && BigInt(size) === st.size;
   const fileCache: FileCacheEntry | undefined = stable
-    ? { path: abs, size, mtimeNs: st.mtimeNs, ino: st.ino, mode: Number(st.mode) }
+    ? { key, size, mtimeNs: st.mtimeNs, ino: st.ino, mode: Number(st.mode) }
     : undefined;
   const w = await ing.committer.submit(
     {

@@ -1,6 +1,6 @@
 import { equalBytes, toHex } from '../../shared/bytes.js';
 import { encodeHeader, MIN_PARENTS } from '../../shared/block-header.js';
-import { BLOCK_COLUMNS, COMPACT_TAG, decodeRow, type BlockRow } from '../dag/stored-header.js';
+import { BLOCK_COLUMNS, COMPACT_TAG, decodeRow, parentHashes, type BlockRow } from '../dag/stored-header.js';
 import { verifyCheckpointSignature } from '../../shared/checkpoint.js';
 import { leafHash, merkleRoot, nodeHash } from '../../shared/merkle.js';
 import { MerkleLog } from '../log/merkle-log.js';
@@ -53,7 +53,7 @@ export function checkIntegrity(ctx: ArchiveContext, opts: CheckOptions = {}): In
 
   let expectedSeq = 0;
   let lastTs = 0;
-  const hashBySeq = db.prepare<[number], Buffer>('SELECT hash FROM blocks WHERE seq = ?').pluck();
+  const parents = parentHashes(db);
   // Rows are read in pages, not iterated: rebuilding a compact header reads its parents' rows, and
   // better-sqlite3 keeps the connection busy while a statement iterates.
   const page = db.prepare<[number], BlockRow>(
@@ -76,7 +76,7 @@ export function checkIntegrity(ctx: ArchiveContext, opts: CheckOptions = {}): In
       opts.onProgress?.({ type: 'pakit:check:progress', phase: 'blocks', done: row.seq, total });
     let h;
     try {
-      h = decodeRow(row, (s) => hashBySeq.get(s));
+      h = decodeRow(row, parents);
     } catch (e) {
       add('block', id, `header does not decode: ${(e as Error).message}`);
       continue;

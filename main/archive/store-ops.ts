@@ -54,7 +54,13 @@ const fileCacheStatements = new WeakMap<ArchiveContext, Statement>();
 function fileCacheLookup(ctx: ArchiveContext): Statement {
   let s = fileCacheStatements.get(ctx);
   if (!s) {
-    s = ctx.db.prepare('SELECT size, mtime_ns, ino, mode, seq FROM file_cache WHERE key = ?').safeIntegers(true);
+    // The block's few fields the result needs come with the cache row: no header to rebuild.
+    s = ctx.db
+      .prepare(
+        `SELECT f.size, f.mtime_ns, f.ino, f.mode, b.hash, b.kind, b.size AS block_size, b.stored_size
+         FROM file_cache f JOIN blocks b ON b.seq = f.seq WHERE f.key = ?`,
+      )
+      .safeIntegers(true);
     fileCacheStatements.set(ctx, s);
   }
   return s;
@@ -126,26 +132,34 @@ export async function storeFile(
   const abs = resolve(path);
   const key = pathKey(abs);
   const cached = fileCacheLookup(ctx).get(key) as
-    { size: bigint; mtime_ns: bigint; ino: bigint; mode: bigint; seq: bigint } | undefined;
+    | {
+        size: bigint;
+        mtime_ns: bigint;
+        ino: bigint;
+        mode: bigint;
+        hash: Buffer;
+        kind: string;
+        block_size: bigint;
+        stored_size: bigint;
+      }
+    | undefined;
   if (
     cached &&
+    cached.kind === 'file' &&
     cached.size === st.size &&
     cached.mtime_ns === st.mtimeNs &&
     cached.ino === st.ino &&
     cached.mode === st.mode
   ) {
-    const b = ctx.index.bySeq(Number(cached.seq));
-    if (b && b.header.kind === 'file') {
-      return {
-        hash: b.hash.toString('hex'),
-        path,
-        kind: 'file',
-        size: b.header.size,
-        storedSize: b.header.storedSize,
-        reused: true,
-        fast: true,
-      };
-    }
+    return {
+      hash: cached.hash.toString('hex'),
+      path,
+      kind: 'file',
+      size: Number(cached.block_size),
+      storedSize: Number(cached.stored_size),
+      reused: true,
+      fast: true,
+    };
   }
   const chunks = new ObjectChunks(ctx);
   let size: number;

@@ -1,6 +1,6 @@
 import type { Db } from '../db/database.js';
 import type { BlockHeader } from '../../shared/block-header.js';
-import { BLOCK_COLUMNS, decodeRow, type BlockRow } from './stored-header.js';
+import { BLOCK_COLUMNS, decodeRow, parentHashes, type BlockRow } from './stored-header.js';
 
 export interface BlockRecord {
   readonly seq: number;
@@ -28,10 +28,10 @@ export class BlockIndex {
   readonly #maxSeq;
   readonly #children;
   readonly #descendants;
-  readonly #hashBySeq;
+  readonly #parents;
 
   constructor(db: Db) {
-    this.#hashBySeq = db.prepare<[number], Buffer>('SELECT hash FROM blocks WHERE seq = ?').pluck();
+    this.#parents = parentHashes(db);
     this.#byHash = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM blocks WHERE hash = ?`);
     this.#seqByHash = db.prepare('SELECT seq FROM blocks WHERE hash = ?').pluck();
     this.#bySeq = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM blocks WHERE seq = ?`);
@@ -53,7 +53,7 @@ export class BlockIndex {
   #record = (r: Row): BlockRecord => ({
     seq: r.seq,
     hash: r.hash,
-    header: decodeRow(r, (s) => this.#hashBySeq.get(s)),
+    header: decodeRow(r, this.#parents),
   });
 
   get(hash: Uint8Array): BlockRecord | undefined {

@@ -4,7 +4,7 @@ import { BLOCK_VERSION, encodeHeader, type BlockHeader, type BlockKind } from '.
 import { MerkleLog } from '../log/merkle-log.js';
 import { asBuffer, nodeSha256 } from '../util/sha256.js';
 import { ParentSelector, type ParentRuleInit } from './parent-selector.js';
-import { BLOCK_COLUMNS, decodeRow, encodeCompact, type BlockRow } from './stored-header.js';
+import { BLOCK_COLUMNS, decodeRow, encodeCompact, parentHashes, type BlockRow } from './stored-header.js';
 
 /** What the caller knows about a new object; the writer adds parents, depth and timestamp. */
 export type BlockSpec = Pick<BlockHeader, 'contentRoot' | 'size' | 'storedSize' | 'chunkCount' | 'codec' | 'meta'> & {
@@ -42,7 +42,7 @@ export class BlockWriter {
   readonly #insertBlock;
   readonly #insertEdges;
   readonly #byContent;
-  readonly #hashBySeq;
+  readonly #parents;
 
   constructor(db: Db, init: { rule?: ParentRuleInit; random?: () => number; now?: () => number } = {}) {
     this.#db = db;
@@ -61,7 +61,7 @@ export class BlockWriter {
     this.#byContent = db.prepare<[Uint8Array], BlockRow>(
       `SELECT ${BLOCK_COLUMNS} FROM blocks WHERE content_root = ? AND kind <> 'genesis'`,
     );
-    this.#hashBySeq = db.prepare<[number], Buffer>('SELECT hash FROM blocks WHERE seq = ?').pluck();
+    this.#parents = parentHashes(db);
     this.#loadWindow();
   }
 
@@ -118,7 +118,7 @@ export class BlockWriter {
     // One block per distinct object: the same content with the same kind and metadata is the block
     // already stored. Usually no row shares the content root, so this is one index probe.
     for (const row of this.#byContent.all(spec.contentRoot)) {
-      const header = decodeRow(row, (s) => this.#hashBySeq.get(s));
+      const header = decodeRow(row, this.#parents);
       if (sameObject(header, spec)) return { seq: row.seq, hash: row.hash, header, reused: true };
     }
     // In header order (ascending hash), so the stored seqs line up with the header's parents.

@@ -1,3 +1,5 @@
+import type { Statement } from 'better-sqlite3';
+import type { Db } from '../db/database.js';
 import {
   BLOCK_VERSION,
   HeaderFormatError,
@@ -72,24 +74,43 @@ export function encodeCompact(h: BlockHeader, parentSeqs: readonly number[]): Bu
   return b;
 }
 
+/** Finds blocks' hashes by log position (undefined where there is no such block). */
+export type ParentHashes = (seqs: readonly number[]) => readonly (Buffer | undefined)[];
+
+/** A ParentHashes over an archive database: one query per header, whatever its parent count. */
+export function parentHashes(db: Db): ParentHashes {
+  const byCount = new Map<number, Statement<number[], { seq: number; hash: Buffer }>>();
+  return (seqs) => {
+    if (seqs.length === 0) return [];
+    let stmt = byCount.get(seqs.length);
+    if (!stmt) {
+      stmt = db.prepare(`SELECT seq, hash FROM blocks WHERE seq IN (${seqs.map(() => '?').join(', ')})`);
+      byCount.set(seqs.length, stmt);
+    }
+    const found = new Map(stmt.all(...seqs).map((r) => [r.seq, r.hash]));
+    return seqs.map((s) => found.get(s));
+  };
+}
+
 /**
- * The header of a stored block. `parentHash(seq)` gives a parent's hash (undefined if there is no
- * such block). Throws HeaderFormatError when the stored bytes or the row do not make a valid header.
+ * The header of a stored block; `parents` finds the parents' hashes. Throws HeaderFormatError when
+ * the stored bytes or the row do not make a valid header.
  */
-export function decodeRow(row: BlockRow, parentHash: (seq: number) => Buffer | undefined): BlockHeader {
+export function decodeRow(row: BlockRow, parents: ParentHashes): BlockHeader {
   const b = row.header;
   if (b.length === 0 || b[0] !== COMPACT_TAG) return decodeHeader(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
   try {
     let at = 1;
     const n = b.readUInt8(at++);
     if (n > MAX_PARENTS) throw new HeaderFormatError(`${n} parents, more than ${MAX_PARENTS}`);
-    const parents: Uint8Array[] = [];
-    for (let i = 0; i < n; i++, at += 4) {
-      const seq = b.readUInt32BE(at);
-      const hash = parentHash(seq);
+    const seqs: number[] = [];
+    for (let i = 0; i < n; i++, at += 4) seqs.push(b.readUInt32BE(at));
+    const hashes = parents(seqs);
+    const parentList = seqs.map((seq, i) => {
+      const hash = hashes[i];
       if (!hash) throw new HeaderFormatError(`parent at log position ${seq} does not exist`);
-      parents.push(hash);
-    }
+      return hash;
+    });
     const chunkCount = b.readUIntBE(at, 6);
     at += 6;
     const codecLength = b.readUInt8(at++);
@@ -108,7 +129,7 @@ export function decodeRow(row: BlockRow, parentHash: (seq: number) => Buffer | u
     const h: BlockHeader = {
       version: BLOCK_VERSION,
       kind: row.kind as BlockKind,
-      parents,
+      parents: parentList,
       depth: row.depth,
       timestamp: row.ts,
       contentRoot: row.content_root,

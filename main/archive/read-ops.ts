@@ -12,6 +12,7 @@ import {
   utimesSync,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { equalBytes, toHex } from '../../shared/bytes.js';
 import { merkleRoot } from '../../shared/merkle.js';
@@ -26,10 +27,24 @@ import { decodeSnapshot } from './snapshot.js';
  * Checks an object's chunk list against its header (count and content root) before any byte is
  * returned, so a damaged index can never make us return the wrong chunks.
  */
+/**
+ * Temporary names: random once per process, then a counter (drawing random bytes per file cost 14 µs
+ * each, 0.5 s of a 34,000-file restore). A leftover of a crashed process never has the same tag.
+ */
+const tmpTag = randomBytes(6).toString('hex');
+let tmpCounter = 0;
+
+const chunkListStatements = new WeakMap<ArchiveContext, Statement<[number], { rid: number; id: Buffer }>>();
+
 function chunkList(ctx: ArchiveContext, b: BlockRecord): number[] {
-  const rows = ctx.db
-    .prepare('SELECT c.rid, c.id FROM object_chunks o JOIN chunks c ON c.rid = o.chunk WHERE o.seq = ? ORDER BY o.idx')
-    .all(b.seq) as { rid: number; id: Buffer }[];
+  let stmt = chunkListStatements.get(ctx);
+  if (!stmt) {
+    stmt = ctx.db.prepare(
+      'SELECT c.rid, c.id FROM object_chunks o JOIN chunks c ON c.rid = o.chunk WHERE o.seq = ? ORDER BY o.idx',
+    );
+    chunkListStatements.set(ctx, stmt);
+  }
+  const rows = stmt.all(b.seq);
   const name = toHex(b.hash);
   if (rows.length !== b.header.chunkCount)
     throw new ObjectCorruptError(
@@ -99,7 +114,7 @@ export async function writeObjectToFile(
   mode?: number,
   durable = true,
 ): Promise<void> {
-  const tmp = join(dirname(file), `.${basename(file)}.pakit-${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = join(dirname(file), `.${basename(file)}.pakit-${tmpTag}-${++tmpCounter}.tmp`);
   const fd = openSync(tmp, 'wx', mode ?? 0o644);
   try {
     for await (const chunk of readBlockContent(ctx, b)) writeSync(fd, chunk);

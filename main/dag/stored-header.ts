@@ -75,21 +75,46 @@ export function encodeCompact(h: BlockHeader, parentSeqs: readonly number[]): Bu
 }
 
 /** Finds blocks' hashes by log position (undefined where there is no such block). */
-export type ParentHashes = (seqs: readonly number[]) => readonly (Buffer | undefined)[];
+export interface ParentHashes {
+  (seqs: readonly number[]): readonly (Buffer | undefined)[];
+  /** Notes a block read from the database, so a later child finds it without a query. */
+  remember(seq: number, hash: Buffer): void;
+}
 
-/** A ParentHashes over an archive database: one query per header, whatever its parent count. */
+/** Hashes kept by one ParentHashes: enough for the parent window of a sequential scan. */
+const KNOWN_HASHES = 65_536;
+
+/**
+ * A ParentHashes over an archive database: one query per header, whatever its parent count, and
+ * none when the parents were seen lately (a scan in log order, such as a restore, reads each block
+ * shortly after its parents). Only committed rows are kept — read outside any transaction — since
+ * a rolled-back block's position is taken again by the next one.
+ */
 export function parentHashes(db: Db): ParentHashes {
   const byCount = new Map<number, Statement<number[], { seq: number; hash: Buffer }>>();
-  return (seqs) => {
-    if (seqs.length === 0) return [];
-    let stmt = byCount.get(seqs.length);
-    if (!stmt) {
-      stmt = db.prepare(`SELECT seq, hash FROM blocks WHERE seq IN (${seqs.map(() => '?').join(', ')})`);
-      byCount.set(seqs.length, stmt);
-    }
-    const found = new Map(stmt.all(...seqs).map((r) => [r.seq, r.hash]));
-    return seqs.map((s) => found.get(s));
+  const known = new Map<number, Buffer>();
+  const keep = (seq: number, hash: Buffer): void => {
+    if (db.inTransaction) return;
+    if (known.size >= KNOWN_HASHES) known.clear();
+    known.set(seq, hash);
   };
+  const find = (seqs: readonly number[]): (Buffer | undefined)[] => {
+    const out = seqs.map((s) => known.get(s));
+    const missing = seqs.filter((_, i) => out[i] === undefined);
+    if (missing.length === 0) return out;
+    let stmt = byCount.get(missing.length);
+    if (!stmt) {
+      stmt = db.prepare(`SELECT seq, hash FROM blocks WHERE seq IN (${missing.map(() => '?').join(', ')})`);
+      byCount.set(missing.length, stmt);
+    }
+    const found = new Map(stmt.all(...missing).map((r) => [r.seq, r.hash]));
+    return seqs.map((s, i) => {
+      const h = out[i] ?? found.get(s);
+      if (h && out[i] === undefined) keep(s, h);
+      return h;
+    });
+  };
+  return Object.assign(find, { remember: keep });
 }
 
 /**
@@ -97,6 +122,7 @@ export function parentHashes(db: Db): ParentHashes {
  * the stored bytes or the row do not make a valid header.
  */
 export function decodeRow(row: BlockRow, parents: ParentHashes): BlockHeader {
+  parents.remember(row.seq, row.hash);
   const b = row.header;
   if (b.length === 0 || b[0] !== COMPACT_TAG) return decodeHeader(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
   try {

@@ -54,7 +54,7 @@ const CHECK_PAGE = 1000;
  * the order they were stored, so consecutive reads mostly hit the same group (or the other
  * worker's); `check` reads by row id, which is the same order.
  */
-const FRAME_CACHE = 8;
+const FRAME_CACHE = 16;
 
 const toChunk = (r: Row): StoredChunk => ({
   rid: r.rid,

@@ -58,8 +58,8 @@ export class BlockWriter {
     this.#insertEdges = [1, 2, 3, 4, 5].map((n) =>
       db.prepare(`INSERT INTO edges (parent, child) VALUES ${Array.from({ length: n }, () => '(?, ?)').join(', ')}`),
     );
-    this.#byContent = db.prepare<[Uint8Array], BlockRow>(
-      `SELECT ${BLOCK_COLUMNS} FROM blocks WHERE content_root = ? AND kind <> 'genesis'`,
+    this.#byContent = db.prepare<[Uint8Array, Uint8Array], BlockRow>(
+      `SELECT ${BLOCK_COLUMNS} FROM blocks WHERE substr(content_root, 1, 8) = substr(?, 1, 8) AND content_root = ? AND kind <> 'genesis'`,
     );
     this.#parents = parentHashes(db);
     this.#loadWindow();
@@ -117,7 +117,7 @@ export class BlockWriter {
   append(spec: BlockSpec): WrittenBlock {
     // One block per distinct object: the same content with the same kind and metadata is the block
     // already stored. Usually no row shares the content root, so this is one index probe.
-    for (const row of this.#byContent.all(spec.contentRoot)) {
+    for (const row of this.#byContent.all(spec.contentRoot, spec.contentRoot)) {
       const header = decodeRow(row, this.#parents);
       if (sameObject(header, spec)) return { seq: row.seq, hash: row.hash, header, reused: true };
     }

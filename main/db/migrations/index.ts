@@ -6,6 +6,7 @@ import * as m005 from './005-sync-dirs.js';
 import * as m006 from './006-chunk-groups.js';
 import * as m007 from './007-file-cache-keys.js';
 import * as m008 from './008-log-leaves.js';
+import * as m009 from './009-content-prefix.js';
 
 export interface Migration {
   readonly version: number;
@@ -13,4 +14,4 @@ export interface Migration {
 }
 
 /** Every schema version in order. Add one file per version; never edit a released one. */
-export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008];
+export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009];

@@ -10,6 +10,7 @@ import * as m004 from '../../../main/db/migrations/004-anchors.js';
 import * as m006 from '../../../main/db/migrations/006-chunk-groups.js';
 import * as m007 from '../../../main/db/migrations/007-file-cache-keys.js';
 import * as m008 from '../../../main/db/migrations/008-log-leaves.js';
+import * as m009 from '../../../main/db/migrations/009-content-prefix.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 describe('schema migrations', () => {
@@ -176,6 +177,24 @@ describe('schema migrations', () => {
       { level: 1, idx: 1 },
       { level: 2, idx: 0 },
     ]);
+    migrated.close();
+  });
+
+  it('009 indexes the first 8 bytes of content roots, and a lookup of a whole root uses it', () => {
+    const file = join(tempDir(), 'a.db');
+    const before = migrations.filter((m) => m.version <= 8);
+    openDb(file, { migrations: before }).close();
+    const migrated = openDb(file, { migrations: [...before, m009] });
+    expect(migrated.pragma('user_version', { simple: true })).toBe(9);
+    expect(migrated.prepare("SELECT sql FROM sqlite_master WHERE name = 'blocks_content'").pluck().get()).toMatch(
+      /substr\(content_root, 1, 8\)/,
+    );
+    const plan = migrated
+      .prepare(
+        "EXPLAIN QUERY PLAN SELECT seq FROM blocks WHERE substr(content_root, 1, 8) = substr(?, 1, 8) AND content_root = ? AND kind <> 'genesis'",
+      )
+      .all(Buffer.alloc(32), Buffer.alloc(32)) as { detail: string }[];
+    expect(plan.map((r) => r.detail).join('\n')).toMatch(/SEARCH blocks USING INDEX blocks_content/);
     migrated.close();
   });
 

@@ -2,7 +2,6 @@ import { lstatSync, readlinkSync } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { SyncActivity } from '../../shared/sync-status.js';
-import { getBlock } from '../archive/context.js';
 import { storeFile, storeSymlink, type Ingester } from '../archive/store-ops.js';
 import { ino64, mtimeMs, trackedFrom, type Plan, type Seen } from './scan.js';
 import type { Counts, RecordedChange, TrackedFile } from './sync-db.js';
@@ -97,6 +96,13 @@ export async function storeChanges(
   return { changes, counts, bytes };
 }
 
+/** The log position of a block just stored (an index probe; its header is not rebuilt). */
+function seqOf(ing: Ingester, hash: string): number {
+  const seq = ing.ctx.index.seqOf(Buffer.from(hash, 'hex'));
+  if (seq === undefined) throw new Error(`block ${hash} was stored but is not in the index`);
+  return seq;
+}
+
 /** Reads one new or changed path; undefined when it changed while being read (try again later). */
 async function ingestOne(
   ing: Ingester,
@@ -109,13 +115,13 @@ async function ingestOne(
   if (s.kind === 'symlink') {
     onIngested();
     const r = await storeSymlink(ing, abs, s.st, readlinkSync(abs));
-    return { file: trackedFrom(rel, getBlock(ing.ctx, r.hash).seq, s), size: r.size, hash: r.hash };
+    return { file: trackedFrom(rel, seqOf(ing, r.hash), s), size: r.size, hash: r.hash };
   }
   const r = await storeFile(ing, abs, s.st, undefined, onIngested);
   const after = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
   if (!after || after.size !== s.st.size || after.mtimeNs !== s.st.mtimeNs || ino64(after) !== ino64(s.st))
     return undefined;
-  return { file: trackedFrom(rel, getBlock(ing.ctx, r.hash).seq, s), size: r.size, hash: r.hash };
+  return { file: trackedFrom(rel, seqOf(ing, r.hash), s), size: r.size, hash: r.hash };
 }
 
 /** A block for a renamed file made from the old block's chunks: nothing is read again. */

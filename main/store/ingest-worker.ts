@@ -44,8 +44,8 @@ const pipeline = new ChunkPipeline(init.params, encoder);
 const groups = init.groupBytes > 0 ? new GroupBuilder(init.groupBytes, encoder) : undefined;
 /**
  * A group is sealed when full, when this worker has had nothing to do for IDLE_SEAL_MS (so a lone
- * file is not kept waiting), and at the end of a job once it has been open MAX_GROUP_AGE_MS (so a
- * long run of big files does not hold back the small ones before it).
+ * file is not kept waiting), and once it has been open MAX_GROUP_AGE_MS, checked at every batch and
+ * after every input (so big files do not hold back the small ones before them).
  */
 const IDLE_SEAL_MS = 5;
 const MAX_GROUP_AGE_MS = 250;
@@ -54,6 +54,12 @@ let idleTimer: NodeJS.Timeout | undefined;
 function sealGroup(): void {
   const m = groups?.seal();
   if (m) post(m, [m.frame, m.members]);
+}
+
+/** Seals the open group if it has waited MAX_GROUP_AGE_MS: at each batch of a long input, and after each input. */
+function sealIfOld(): void {
+  const opened = groups?.openedAt;
+  if (opened !== undefined && performance.now() - opened >= MAX_GROUP_AGE_MS) sealGroup();
 }
 let knownStatement: Statement<[Buffer], number> | undefined;
 
@@ -218,6 +224,8 @@ function streamReader(job: Job): Reader {
  * small file that is one message instead of a batch, a done and an ack.
  */
 async function emit(job: Job, batch: Batch): Promise<void> {
+  // A long input (a 2 GiB file) must not hold back the small files grouped before it.
+  sealIfOld();
   const held = job.held;
   job.held = batch;
   if (!held) return;
@@ -267,8 +275,7 @@ async function run(job: Job): Promise<void> {
   }
   if (typeof result === 'number') finish(job, result, stat);
   else post(result);
-  const opened = groups?.openedAt;
-  if (opened !== undefined && performance.now() - opened >= MAX_GROUP_AGE_MS) sealGroup();
+  sealIfOld();
 }
 
 async function drain(): Promise<void> {

@@ -244,6 +244,29 @@ describe('ingest pool with groups', () => {
     await expect(got[0]!.grouped).rejects.toMatchObject({ name: 'IngestWorkerCrashedError' });
   });
 
+  it('does not keep a small file waiting behind a long input: an old group is sealed mid-input', async () => {
+    const small = join(dir, 'before.txt');
+    writeFileSync(small, textBytes(4000, 91));
+    const long = join(dir, 'long.bin');
+    writeFileSync(long, randomBytesSeeded(24 * 2 ** 20, 92));
+    const pool = start(1 << 20, () => {}, 1, { min: 65536, avg: 262144, max: 1048576 });
+    const got: IngestedChunk[] = [];
+    // Both go to the one worker at once, so it is never idle (an idle worker seals at once).
+    const before = pool.ingestFile(small, (b) => void got.push(...b));
+    let longDone = false;
+    const started = performance.now();
+    const running = pool
+      .ingestFile(long, () => new Promise((r) => setTimeout(r, 150))) // every batch is slow to be taken
+      .then(() => (longDone = true));
+    await before;
+    await got[0]!.grouped;
+    // Sealed about 250 ms in (the age limit), not when the long input ends (~2.4 s: 16 batches past
+    // the worker's 8 MiB window, 150 ms each).
+    expect(performance.now() - started).toBeLessThan(1500);
+    expect(longDone).toBe(false);
+    await running;
+  });
+
   it('refuses a group size without a taker, or out of range', () => {
     expect(() => createIngestPool({ params: P, zstdLevel: 3, groupBytes: 1024 })).toThrow(/needs an onGroup/);
     expect(() => createIngestPool({ params: P, zstdLevel: 3, groupBytes: -1, onGroup: () => {} })).toThrow(

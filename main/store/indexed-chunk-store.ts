@@ -2,6 +2,7 @@ import { hash } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../db/database.js';
 import { decodeChunk, decodeFrame } from './compression.js';
+import { FrameCache, frameShares, newMembers } from './groups.js';
 import {
   ChunkCorruptError,
   ChunkMissingError,
@@ -49,12 +50,6 @@ interface Row {
 
 const COLUMNS = 'rid, id, raw_len, stored_len, codec, pack, offset, frame_len, frame_raw, frame_at';
 const CHECK_PAGE = 1000;
-/**
- * Decompressed groups kept for the next reads. Restoring a folder reads its small files in about
- * the order they were stored, so consecutive reads mostly hit the same group (or the other
- * worker's); `check` reads by row id, which is the same order.
- */
-const FRAME_CACHE = 16;
 
 const toChunk = (r: Row): StoredChunk => ({
   rid: r.rid,
@@ -110,8 +105,7 @@ export abstract class IndexedChunkStore implements ChunkStore {
         ]
       >
     | undefined;
-  /** Decompressed group frames by "pack:offset", least recently used first. */
-  readonly #frames = new Map<string, Buffer>();
+  readonly #frames = new FrameCache();
 
   constructor(db: Db, readonly: boolean) {
     this.db = db;
@@ -162,12 +156,12 @@ export abstract class IndexedChunkStore implements ChunkStore {
 
   put(chunk: NewChunk): ChunkInfo {
     this.requireWriter('put a chunk');
+    const { data, codec } = chunk.encoded;
+    if (codec === Codec.Grouped) throw new TypeError('a grouped chunk is stored with its group (putGroup)');
     const known = this.#find(chunk.id);
     if (known) return known;
     const rid = this.#nextRid++;
-    const { data, codec } = chunk.encoded;
     const where = this.writeBytes(rid, data);
-    if (codec === Codec.Grouped) throw new TypeError('a grouped chunk is stored with its group (putGroup)');
     const stored: StoredChunk = {
       rid,
       id: Buffer.from(chunk.id),
@@ -184,42 +178,27 @@ export abstract class IndexedChunkStore implements ChunkStore {
   putGroup(group: SealedGroup): void {
     this.requireWriter('put a group');
     if (!this.groups) throw new TypeError('this chunk store does not hold groups');
-    const fresh = group.members.filter((m, i) => {
-      if (m.at < 0 || m.at + m.rawLength > group.rawLength)
-        throw new RangeError(
-          `group member ${i} (${m.at}+${m.rawLength}) lies outside the group's ${group.rawLength} bytes`,
-        );
-      return this.#find(m.id) === undefined;
-    });
-    // Two members with one id (never sent by a worker, which dedups its own group) keep the first.
-    const seen = new Set<string>();
-    const members = fresh.filter((m) => {
-      const k = m.id.toString('latin1');
-      if (seen.has(k)) return false;
-      seen.add(k);
-      return true;
-    });
+    // Members already stored keep their rows.
+    const members = newMembers(group, (id) => this.#find(id) !== undefined);
     if (members.length === 0) return; // every member is stored already: the frame is not needed
     const frame = group.frame;
     const where = this.writeBytes(this.#nextRid, frame);
     const place = { len: frame.length, raw: group.rawLength };
-    // Each member's stored length is its share of the frame, by raw length; the last one takes
-    // what rounding left, so the shares add up to the frame's length exactly.
-    const raw = members.reduce((n, m) => n + m.rawLength, 0);
-    let left = frame.length;
-    members.forEach((m, i) => {
-      const share = i === members.length - 1 ? left : Math.floor((frame.length * m.rawLength) / Math.max(raw, 1));
-      left -= share;
+    const shares = frameShares(
+      frame.length,
+      members.map((m) => m.rawLength),
+    );
+    members.forEach((m, i) =>
       this.#add({
         rid: this.#nextRid++,
         id: Buffer.from(m.id),
         rawLength: m.rawLength,
-        storedLength: share,
+        storedLength: shares[i]!,
         codec: Codec.Grouped,
         ...where,
         frame: { ...place, at: m.at },
-      });
-    });
+      }),
+    );
   }
 
   #add(stored: StoredChunk): void {
@@ -370,28 +349,19 @@ export abstract class IndexedChunkStore implements ChunkStore {
 
   /** The decompressed frame of a grouped chunk (cached); undefined when its bytes are gone. */
   #frameOf(c: StoredChunk, f: FramePlace): Buffer | undefined {
-    const hex = c.id.toString('hex');
-    const key = `${c.pack}:${c.offset}`;
-    const hit = this.#frames.get(key);
-    if (hit) {
-      this.#frames.delete(key);
-      this.#frames.set(key, hit);
-      return hit;
-    }
-    const stored = this.readBytes({ ...c, storedLength: f.len });
-    if (!stored) return undefined;
-    let raw: Buffer;
-    try {
-      raw = decodeFrame(stored, f.raw);
-    } catch (e) {
-      throw new ChunkCorruptError(`chunk ${hex}: its group does not decode: ${(e as Error).message}`, {
-        chunkId: hex,
-        cause: e,
-      });
-    }
-    this.#frames.set(key, raw);
-    if (this.#frames.size > FRAME_CACHE) this.#frames.delete(this.#frames.keys().next().value!);
-    return raw;
+    return this.#frames.get(c.pack, c.offset, () => {
+      const stored = this.readBytes({ ...c, storedLength: f.len });
+      if (!stored) return undefined;
+      try {
+        return decodeFrame(stored, f.raw);
+      } catch (e) {
+        const hex = c.id.toString('hex');
+        throw new ChunkCorruptError(`chunk ${hex}: its group does not decode: ${(e as Error).message}`, {
+          chunkId: hex,
+          cause: e,
+        });
+      }
+    });
   }
 
   /** Reads, decodes and re-hashes one chunk. */

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { deferred, type Deferred } from '../util/deferred.js';
 import { ChunkEncoder } from './compression.js';
 import { validateChunkerParams } from './gear-chunker.js';
 import {
@@ -61,24 +62,7 @@ interface Slot {
   gone?: Error;
 }
 
-interface Deferred {
-  readonly promise: Promise<void>;
-  readonly resolve: () => void;
-  readonly reject: (e: unknown) => void;
-}
-
-function deferred(): Deferred {
-  let resolve!: () => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // A job that failed never waits on its groups: their rejection must not go unhandled.
-  promise.catch(() => {});
-  return { promise, resolve, reject };
-}
-
+/** What a chunk of a group already sealed carries. */
 const SETTLED = Promise.resolve();
 
 interface Job {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   closeSync,
   mkdtempSync,
+  readdirSync,
   openSync,
   readSync,
   rmSync,
@@ -106,7 +107,7 @@ describe('chunk groups in a pack store', () => {
     store.close();
   });
 
-  it('refuses a member outside its group and changes nothing', () => {
+  it('refuses a member outside its group, or a grouped chunk alone, and changes nothing', () => {
     const env = newEnv();
     const store = createChunkStore('pack', { db: env.db, dir: env.dir });
     const g = groupOf(smalls.slice(0, 3));
@@ -117,6 +118,15 @@ describe('chunk groups in a pack store', () => {
     expect(() => store.putGroup(bad)).toThrow(/member 3 .* outside the group/);
     expect(store.totals().chunks).toBe(0);
     expect(store.lookup(g.members[0]!.id)).toBeUndefined();
+    // A grouped chunk offered alone is refused before anything is written.
+    const raw = smalls[0]!;
+    expect(() =>
+      store.put({ id: sha(raw), rawLength: raw.length, encoded: { codec: Codec.Grouped, data: raw } }),
+    ).toThrow(/stored with its group/);
+    expect(store.totals().chunks).toBe(0);
+    store.sync();
+    expect(statSync(join(env.dir, 'packs')).isDirectory()).toBe(true);
+    expect(readdirSync(join(env.dir, 'packs'))).toEqual([]);
     store.close();
   });
 

@@ -66,7 +66,7 @@ function fileCacheLookup(ctx: ArchiveContext): Statement {
   return s;
 }
 /** The fast-path cache's key for an absolute path: its SHA-256's first 8 bytes, signed (schema 7). */
-export function pathKey(abs: string): bigint {
+function pathKey(abs: string): bigint {
   return hash('sha256', abs, 'buffer').readBigInt64BE(0);
 }
 

@@ -12,9 +12,10 @@ const KEEP_LEVEL = 6;
  * Leaf i is the hash of the block at log position i (`blocks.seq` = i), so the leaves are not
  * stored again (schema 8): level 0 is read from `blocks`, and a block's row must be inserted before
  * its hash is appended. Every complete subtree above (level l ≥ 1, index i — leaves
- * [i·2^l, (i+1)·2^l)) is stored once when it completes, so the root of any range the RFC's PATH/PROOF recursion asks for is either one stored
- * node or, for the single ragged right edge, a combination of O(log n) stored nodes. Appends must
- * run inside the caller's transaction; after a rollback call {@link reload}.
+ * [i·2^l, (i+1)·2^l)) is stored once when it completes, so the root of any range the RFC's
+ * PATH/PROOF recursion asks for is either one stored node or, for the single ragged right edge, a
+ * combination of O(log n) stored nodes. Appends must run inside the caller's transaction; after a
+ * rollback call {@link reload}.
  */
 export class MerkleLog {
   #size = 0;

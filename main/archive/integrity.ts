@@ -1,6 +1,6 @@
 import { equalBytes, toHex } from '../../shared/bytes.js';
 import { encodeHeader, MIN_PARENTS } from '../../shared/block-header.js';
-import { BLOCK_COLUMNS, COMPACT_TAG, decodeRow, parentHashes, type BlockRow } from '../dag/stored-header.js';
+import { BLOCK_COLUMNS, BY_HASH, COMPACT_TAG, decodeRow, parentHashes, type BlockRow } from '../dag/stored-header.js';
 import { verifyCheckpointSignature } from '../../shared/checkpoint.js';
 import { leafHash, merkleRoot, nodeHash } from '../../shared/merkle.js';
 import { MerkleLog } from '../log/merkle-log.js';
@@ -42,7 +42,7 @@ export function checkIntegrity(ctx: ArchiveContext, opts: CheckOptions = {}): In
   };
   const db = ctx.db;
   const total = db.prepare('SELECT count(*) FROM blocks').pluck().get() as number;
-  const parentInfo = db.prepare('SELECT seq, depth FROM blocks WHERE hash = ?');
+  const parentInfo = db.prepare(`SELECT seq, depth FROM blocks WHERE ${BY_HASH}`);
   const edgeExists = db.prepare('SELECT 1 FROM edges WHERE parent = ? AND child = ?').pluck();
   let headerEdges = 0;
   let lastDepth = -1;
@@ -98,7 +98,7 @@ export function checkIntegrity(ctx: ArchiveContext, opts: CheckOptions = {}): In
     const parentSeqs: number[] = [];
     let maxParentDepth = -1;
     for (const p of h.parents) {
-      const pi = parentInfo.get(p) as { seq: number; depth: number } | undefined;
+      const pi = parentInfo.get(p, p) as { seq: number; depth: number } | undefined;
       if (!pi) add('block', id, `parent ${toHex(p)} does not exist`);
       else if (pi.seq >= row.seq) add('block', id, `parent ${toHex(p)} comes later in the log`);
       else {
@@ -127,6 +127,16 @@ export function checkIntegrity(ctx: ArchiveContext, opts: CheckOptions = {}): In
         add('object', id, 'chunk list does not match the content root');
     }
   }
+
+  // No UNIQUE constraint holds block hashes apart (schema 10): blocks sharing a prefix are compared.
+  const twins = db
+    .prepare(
+      `SELECT hash, count(*) AS n FROM blocks WHERE substr(hash, 1, 8) IN
+         (SELECT substr(hash, 1, 8) FROM blocks GROUP BY substr(hash, 1, 8) HAVING count(*) > 1)
+       GROUP BY hash HAVING count(*) > 1`,
+    )
+    .all() as { hash: Buffer; n: number }[];
+  for (const t of twins) add('block', toHex(t.hash), `${t.n} blocks share this hash`);
 
   const edgeRows = db.prepare('SELECT count(*) FROM edges').pluck().get() as number;
   if (edgeRows !== headerEdges) add('edge', 'edges', `${edgeRows} edge rows, the headers name ${headerEdges}`);

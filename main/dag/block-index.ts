@@ -1,6 +1,6 @@
 import type { Db } from '../db/database.js';
 import type { BlockHeader } from '../../shared/block-header.js';
-import { BLOCK_COLUMNS, decodeRow, parentHashes, type BlockRow } from './stored-header.js';
+import { BLOCK_COLUMNS, BY_HASH, decodeRow, parentHashes, type BlockRow } from './stored-header.js';
 
 export interface BlockRecord {
   readonly seq: number;
@@ -32,8 +32,8 @@ export class BlockIndex {
 
   constructor(db: Db) {
     this.#parents = parentHashes(db);
-    this.#byHash = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM blocks WHERE hash = ?`);
-    this.#seqByHash = db.prepare('SELECT seq FROM blocks WHERE hash = ?').pluck();
+    this.#byHash = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM blocks WHERE ${BY_HASH}`);
+    this.#seqByHash = db.prepare(`SELECT seq FROM blocks WHERE ${BY_HASH}`).pluck();
     this.#bySeq = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM blocks WHERE seq = ?`);
     this.#range = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM blocks WHERE seq BETWEEN ? AND ? ORDER BY seq LIMIT ?`);
     this.#depthAt = db.prepare('SELECT depth FROM blocks WHERE seq = ?').pluck();
@@ -57,13 +57,13 @@ export class BlockIndex {
   });
 
   get(hash: Uint8Array): BlockRecord | undefined {
-    const r = this.#byHash.get(hash) as Row | undefined;
+    const r = this.#byHash.get(hash, hash) as Row | undefined;
     return r && this.#record(r);
   }
 
   /** The block's seq (its log leaf index) without decoding the header: the hot lookup. */
   seqOf(hash: Uint8Array): number | undefined {
-    return this.#seqByHash.get(hash) as number | undefined;
+    return this.#seqByHash.get(hash, hash) as number | undefined;
   }
 
   /** Number of blocks (genesis included); the newest has seq size() - 1. */

@@ -30,6 +30,11 @@ const RESERVED_META_KEY = '__proto__';
 
 /** The columns `decodeRow` needs, in the order every query selects them. */
 export const BLOCK_COLUMNS = 'seq, hash, kind, depth, ts, size, stored_size, content_root, header';
+/**
+ * The condition that finds a block by hash through its 8-byte prefix index (schema 10); bind the
+ * hash twice.
+ */
+export const BY_HASH = 'substr(hash, 1, 8) = substr(?, 1, 8) AND hash = ?';
 
 export interface BlockRow {
   readonly seq: number;

@@ -101,4 +101,21 @@ describe('compact stored headers', () => {
       expect.stringMatching(/^(hash does not match its header|header does not decode: parents must be sorted)/),
     );
   });
+
+  it('the integrity check names blocks that share a hash (no UNIQUE index holds them apart since schema 10)', async () => {
+    const src = tempDir();
+    for (let i = 0; i < 6; i++) writeFile(src, `f${i}.txt`, prose(1_000 + i, i));
+    const a = await openArchive();
+    await a.store([src]);
+    expect(a.check({ quick: true })).toMatchObject({ ok: true });
+    const [x, y] = a.ctx.db
+      .prepare<[], Buffer>('SELECT hash FROM blocks WHERE seq IN (3, 4) ORDER BY seq')
+      .pluck()
+      .all();
+    a.ctx.db.prepare('UPDATE blocks SET hash = ? WHERE seq = 4').run(x);
+    const twins = a.check({ quick: true }).problems.filter((p) => p.detail === '2 blocks share this hash');
+    expect(twins).toEqual([expect.objectContaining({ what: 'block', id: x!.toString('hex') })]);
+    a.ctx.db.prepare('UPDATE blocks SET hash = ? WHERE seq = 4').run(y);
+    expect(a.check({ quick: true })).toMatchObject({ ok: true });
+  });
 });

@@ -11,6 +11,7 @@ import * as m006 from '../../../main/db/migrations/006-chunk-groups.js';
 import * as m007 from '../../../main/db/migrations/007-file-cache-keys.js';
 import * as m008 from '../../../main/db/migrations/008-log-leaves.js';
 import * as m009 from '../../../main/db/migrations/009-content-prefix.js';
+import * as m010 from '../../../main/db/migrations/010-block-hash-prefix.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 describe('schema migrations', () => {
@@ -195,6 +196,50 @@ describe('schema migrations', () => {
       )
       .all(Buffer.alloc(32), Buffer.alloc(32)) as { detail: string }[];
     expect(plan.map((r) => r.detail).join('\n')).toMatch(/SEARCH blocks USING INDEX blocks_content/);
+    migrated.close();
+  });
+
+  it('010 rebuilds blocks without the UNIQUE hash index: rows kept, lookups by 8-byte prefix', () => {
+    const file = join(tempDir(), 'a.db');
+    const before = migrations.filter((m) => m.version <= 9);
+    const db = openDb(file, { migrations: before });
+    const insert = db.prepare(
+      'INSERT INTO blocks (seq, hash, kind, depth, ts, size, stored_size, content_root, header) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    const rows = [0, 1, 2].map((seq) => ({
+      seq,
+      hash: Buffer.alloc(32, seq + 1),
+      kind: seq === 0 ? 'genesis' : 'file',
+      depth: seq,
+      ts: 1000 + seq,
+      size: 10 * seq,
+      stored_size: 5 * seq,
+      content_root: Buffer.alloc(32, 0x40 + seq),
+      header: Buffer.from([2, seq]),
+    }));
+    for (const r of rows) insert.run(...Object.values(r));
+    db.close();
+    const migrated = openDb(file, { migrations: [...before, m010] });
+    expect(migrated.pragma('user_version', { simple: true })).toBe(10);
+    expect(migrated.prepare('SELECT * FROM blocks ORDER BY seq').all()).toEqual(rows);
+    const indexes = migrated
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'blocks' ORDER BY name")
+      .pluck()
+      .all();
+    expect(indexes).toEqual(['blocks_content', 'blocks_hash']);
+    const plan = (sql: string) =>
+      (migrated.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(rows[2]!.hash, rows[2]!.hash) as { detail: string }[])
+        .map((r) => r.detail)
+        .join('\n');
+    expect(plan('SELECT seq FROM blocks WHERE substr(hash, 1, 8) = substr(?, 1, 8) AND hash = ?')).toMatch(
+      /SEARCH blocks USING INDEX blocks_hash/,
+    );
+    expect(
+      migrated
+        .prepare('SELECT seq FROM blocks WHERE substr(hash, 1, 8) = substr(?, 1, 8) AND hash = ?')
+        .pluck()
+        .get(rows[2]!.hash, rows[2]!.hash),
+    ).toBe(2);
     migrated.close();
   });
 

@@ -71,14 +71,26 @@ export function fromUtf8(b: Uint8Array): string {
  * length followed by its bytes, so no two different field sequences can produce the same bytes.
  * Writes go straight into one growing buffer: headers are encoded on the hot path of every block.
  */
+const NO_BYTES = new Uint8Array(0);
+const NO_VIEW = new DataView(NO_BYTES.buffer);
+
 export class FieldWriter {
-  #buf = new Uint8Array(512);
-  #view = new DataView(this.#buf.buffer);
+  /** One buffer lent to each writer in turn (finish() gives it back): no allocation per header. */
+  static #spare: { buf: Uint8Array; view: DataView } | undefined;
+  #buf: Uint8Array;
+  #view: DataView;
   #pos = 0;
+
+  constructor() {
+    const lent = FieldWriter.#spare;
+    FieldWriter.#spare = undefined;
+    this.#buf = lent?.buf ?? new Uint8Array(512);
+    this.#view = lent?.view ?? new DataView(this.#buf.buffer);
+  }
 
   #ensure(extra: number): void {
     if (this.#pos + extra <= this.#buf.length) return;
-    let n = this.#buf.length * 2;
+    let n = Math.max(512, this.#buf.length * 2);
     while (n < this.#pos + extra) n *= 2;
     const next = new Uint8Array(n);
     next.set(this.#buf.subarray(0, this.#pos));
@@ -121,8 +133,15 @@ export class FieldWriter {
     return this;
   }
 
+  /** The bytes written, as a new array. The writer must not be used afterwards. */
   finish(): Uint8Array {
-    return this.#buf.slice(0, this.#pos);
+    const out = this.#buf.slice(0, this.#pos);
+    if (this.#buf.length <= 4096) FieldWriter.#spare = { buf: this.#buf, view: this.#view };
+    // Should the writer be used again anyway, it starts over in a buffer of its own.
+    this.#buf = NO_BYTES;
+    this.#view = NO_VIEW;
+    this.#pos = 0;
+    return out;
   }
 }
 

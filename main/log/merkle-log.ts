@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import { consistencyPath, inclusionPath, leafHash, nodeHash, splitPoint } from '../../shared/merkle.js';
 import { asBuffer, nodeSha256 } from '../util/sha256.js';
@@ -28,6 +29,7 @@ export class MerkleLog {
   readonly #cache = new Map<number, Buffer>();
   readonly #upper = new Map<number, Buffer>();
   readonly #db: Db;
+  readonly #scratch = Buffer.alloc(65);
   readonly #multi = new Map<number, Statement>();
   readonly #insertMany = new Map<number, Statement>();
   readonly #select;
@@ -60,7 +62,12 @@ export class MerkleLog {
 
   /** Appends one block hash as the next leaf. Call inside a transaction. */
   append(blockHash: Uint8Array): void {
-    let h = asBuffer(leafHash(blockHash, nodeSha256));
+    // RFC 9162 hashing into one scratch buffer (0x00 ‖ leaf, 0x01 ‖ left ‖ right): every block
+    // appends, and shared/merkle.ts allocates a fresh array per hash.
+    const scratch = this.#scratch;
+    scratch[0] = 0;
+    scratch.set(blockHash, 1);
+    let h = hash('sha256', scratch.subarray(0, 33), 'buffer');
     let i = this.#size;
     let l = 0;
     const rows: (number | Buffer)[] = [];
@@ -69,7 +76,10 @@ export class MerkleLog {
       const left = this.#last[l];
       this.#last[l] = h;
       if (i % 2 === 1) {
-        h = asBuffer(nodeHash(left!, h, nodeSha256));
+        scratch[0] = 1;
+        scratch.set(left!, 1);
+        scratch.set(h, 33);
+        h = hash('sha256', scratch, 'buffer');
         i = (i - 1) / 2;
         l++;
         continue;

@@ -90,6 +90,21 @@ describe('encoding', () => {
     expect(toHex(encodeHeader(shuffled))).toBe(toHex(enc));
   });
 
+  it('field writers share one buffer in turn without mixing their bytes', () => {
+    const a = new FieldWriter().string('first');
+    const b = new FieldWriter().u64(7); // a holds the lent buffer: b has its own
+    const outA = a.finish(); // a's buffer is lent to the next writer
+    const c = new FieldWriter().bytes(new Uint8Array(600).fill(9)); // outgrows it
+    expect(toHex(outA)).toBe('000000056669727374');
+    a.string('again'); // a misuse, but it must not write into c's or anyone's buffer
+    expect(toHex(b.finish())).toBe('000000080000000000000007');
+    const outC = c.finish();
+    expect(outC.length).toBe(604);
+    expect(outC.subarray(4).every((x) => x === 9)).toBe(true);
+    expect(toHex(a.finish())).toBe('00000005616761696e');
+    expect(toHex(new FieldWriter().string('x').finish())).toBe('0000000178');
+  });
+
   it('sorts metadata keys by UTF-8 bytes, not UTF-16 code units', () => {
     const keys = Object.keys(headerToJson(sample()).meta);
     // U+FF46 is EF BD 86 in UTF-8, the emoji F0 9F 98 80; in UTF-16 the emoji's surrogate (D83D) comes first.

@@ -6,6 +6,7 @@ import type { Statement } from 'better-sqlite3';
 
 const EMPTY = new Uint8Array(32);
 const KEEP_LEVEL = 6;
+const RAGGED_KEPT = 4096;
 
 /**
  * The archive's append-only RFC 9162 Merkle log over block hashes, persisted in `log_nodes`.
@@ -28,6 +29,12 @@ export class MerkleLog {
    */
   readonly #cache = new Map<number, Buffer>();
   readonly #upper = new Map<number, Buffer>();
+  /**
+   * Roots of ranges that are not complete subtrees (the ragged right edge of a tree of some size),
+   * by "lo:hi". Every proof against one checkpoint needs the same few, each costing up to log2(n)
+   * hashes; the log is append-only, so a range's root never changes.
+   */
+  readonly #ragged = new Map<string, Uint8Array>();
   readonly #db: Db;
   readonly #scratch = Buffer.alloc(65);
   readonly #multi = new Map<number, Statement>();
@@ -52,6 +59,7 @@ export class MerkleLog {
   reload(): void {
     this.#cache.clear();
     this.#upper.clear();
+    this.#ragged.clear();
     this.#size = this.#count.get() as number;
     this.#last = [];
     for (let l = 0; 2 ** l <= this.#size; l++) {
@@ -130,8 +138,14 @@ export class MerkleLog {
   subtree = (lo: number, hi: number): Uint8Array => {
     const n = hi - lo;
     if ((n & (n - 1)) === 0 && lo % n === 0) return this.node(Math.log2(n), lo / n);
+    const key = `${lo}:${hi}`;
+    const known = this.#ragged.get(key);
+    if (known) return known;
     const k = splitPoint(n);
-    return nodeHash(this.subtree(lo, lo + k), this.subtree(lo + k, hi), nodeSha256);
+    const h = nodeHash(this.subtree(lo, lo + k), this.subtree(lo + k, hi), nodeSha256);
+    if (this.#ragged.size >= RAGGED_KEPT) this.#ragged.clear();
+    this.#ragged.set(key, h);
+    return h;
   };
 
   /** Root at `size` leaves (default: now). The empty log's root is SHA-256(""). */
@@ -166,7 +180,7 @@ export class MerkleLog {
         const key = idx * 64 + level;
         // A leaf (at most one per path) is read from its block by node().
         if (level > 0 && !this.#upper.has(key) && !this.#cache.has(key)) need.push(level, idx);
-      } else {
+      } else if (!this.#ragged.has(`${lo}:${hi}`)) {
         const k = splitPoint(n);
         record(lo, lo + k);
         record(lo + k, hi);

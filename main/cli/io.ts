@@ -13,16 +13,25 @@ export interface Io {
  */
 let pending = '';
 let timer: NodeJS.Timeout | undefined;
+/** Set once the reader of stdout has gone (`pakit ls | head`): later lines are dropped. */
+let readerGone = false;
 function flushOut(): void {
   if (timer) clearTimeout(timer);
   timer = undefined;
-  if (pending) process.stdout.write(pending);
+  if (pending && !readerGone) process.stdout.write(pending);
   pending = '';
 }
 process.on('exit', flushOut);
+// A closed pipe is not the command's failure: what was asked still runs to its end (a store still
+// commits every file), it just has no one to tell. Anything else on stdout stays an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+  readerGone = true;
+});
 
 export const processIo: Io = {
   out: (l) => {
+    if (readerGone) return;
     pending += `${l}\n`;
     if (pending.length >= 65536) flushOut();
     else timer ??= setTimeout(flushOut, 50);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { pakit } from '../../helpers/cli.js';
+import { pakit, pakitAsync } from '../../helpers/cli.js';
 import { makeTree, prose, sha256hex, writeFile } from '../../helpers/files.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -47,6 +47,23 @@ describe('pakit CLI contract', () => {
     const first = lines.find((l) => l.endsWith('deed-001.txt'))!;
     expect(pakit(['--data', data, 'get', first.slice(0, 64), '-o', out]).code).toBe(0);
     expect(readFileSync(out).equals(files['deeds/deed-001.txt']!)).toBe(true);
+  });
+
+  it('a reader that stops early (pakit store | head -1) ends nothing: the store completes, exit 0, no error', async () => {
+    const data = tempDir();
+    const src = tempDir();
+    for (let i = 0; i < 1200; i++) writeFile(src, `record-${String(i).padStart(4, '0')}.txt`, prose(200 + i, i));
+    const child = pakitAsync(['--data', data, 'store', src]);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Lines come in pieces of up to 64 KiB: close the pipe after the first, with more to come.
+    child.stdout!.once('data', () => child.stdout!.destroy());
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const ls = JSON.parse(pakit(['--data', data, 'ls', '--json']).stdout) as { kind: string }[];
+    expect(ls.filter((b) => b.kind === 'file')).toHaveLength(1200);
+    expect(ls.filter((b) => b.kind === 'snapshot')).toHaveLength(1);
   });
 
   it('--json output of store, ls and stats is machine-readable', () => {

@@ -214,6 +214,8 @@ export class Archive {
 
   /** Signs a checkpoint over the whole log (or returns the newest if it already covers it). */
   checkpoint(): SignedCheckpoint {
+    // A checkpoint signs the log: never over blocks of a transaction that could still roll back.
+    this.#committer?.commitNow();
     return makeCheckpoint(this.ctx, this.#now);
   }
 

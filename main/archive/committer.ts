@@ -18,29 +18,27 @@ interface Pending {
   readonly fileCache?: FileCacheEntry;
   resolve(w: WrittenBlock): void;
   reject(e: unknown): void;
+  /** Set once appended in the open transaction. */
+  written?: WrittenBlock;
 }
 
 export interface CommitterInit {
-  /** Longest an object waits to be committed with others. Default 200 ms. */
-  readonly maxDelayMs?: number;
   /**
-   * Commit as soon as this many objects wait. Default 96: each commit stays a short pause for the
-   * event loop (256 gave a p99 event-loop delay of 70 ms while a sync folder ingested the 500 MB
-   * corpus, 96 gives 40 ms, and the ingest was no slower).
+   * Longest an object waits, appended in the open transaction, before that transaction commits.
+   * Default 200 ms.
    */
+  readonly maxDelayMs?: number;
+  /** Commit as soon as the open transaction holds this many objects. Default 4096. */
   readonly maxBatch?: number;
   /**
-   * Main-thread time one transaction of a commit aims at, its commit included: a transaction stops
-   * taking objects once it has run this long, and takes as many as the last one managed in this
-   * time; the rest of the batch goes in further transactions with the event loop free in between.
-   * Default 8 ms: one 96-object transaction held the main thread for 40–260 ms while the 500 MB
-   * corpus ingested on a loaded machine.
+   * Main-thread time one turn of appending aims at: a slice stops taking objects once it has run
+   * this long, and the event loop runs before the next. Default 8 ms.
    */
   readonly sliceMs?: number;
   /**
-   * Objects a transaction takes whatever the time (fewer only when fewer wait). Default 16: on a
-   * loaded machine the time of a transaction is mostly waiting for a CPU, and sizing by it alone
-   * shrank transactions to an object or two, too few for the commits to keep up with the ingest.
+   * Objects a slice takes whatever the time (fewer only when fewer wait). Default 16: on a loaded
+   * machine a slice's time is mostly waiting for a CPU, and sizing by it alone shrank slices to an
+   * object or two, too few to keep up with the ingest.
    */
   readonly minSliceObjects?: number;
 }
@@ -48,21 +46,37 @@ export interface CommitterInit {
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * Group commit: objects whose chunks are written wait briefly and are committed together — one
- * fdatasync of the pack and one SQLite transaction for many small files — and each object's promise
- * resolves only once its transaction has committed. "Store returned" therefore means durable.
+ * Group commit. Objects whose chunks are written are appended to one open SQLite transaction, a
+ * slice per turn of the event loop, and it commits once its oldest object has waited `maxDelayMs`
+ * (or it is full, or on flush): one fdatasync of the pack and one commit for hundreds of files.
+ * Each object's promise resolves only once its transaction has committed, so "store returned"
+ * means durable.
+ *
+ * Why one transaction across turns rather than one per turn: block hashes, chunk ids and path keys
+ * are random, so nearly every object dirties its own pages of four indexes, and each transaction
+ * writes every page it dirtied to the WAL again. Short transactions wrote the 500 MB corpus's
+ * 18 MB database out ~50 times over (455,000 WAL writes); one transaction per 200 ms writes each
+ * hot page a few times a second instead. Between slices the event loop is free; only the commit
+ * itself (the dirty pages into the WAL) is one piece.
+ *
+ * While a transaction is open, other statements on the connection see its rows, and other
+ * writers' transactions nest in it as savepoints (they commit with it). Whoever needs committed
+ * state now — signing a checkpoint — calls {@link commitNow}.
  */
 export class Committer {
   readonly #ctx: ArchiveContext;
   readonly #maxDelay: number;
   readonly #maxBatch: number;
   readonly #sliceMs: number;
-  /** Objects the next transaction may take, sized from the last one's time (commit included). */
-  #sliceObjects: number;
   readonly #minSliceObjects: number;
   #queue: Pending[] = [];
-  #timer: NodeJS.Timeout | undefined;
+  /** Objects appended in the open transaction (undefined: none is open). */
+  #open: Pending[] | undefined;
+  #openedAt = 0;
   #running: Promise<void> | undefined;
+  /** Wakes the runner from waiting for the commit deadline. */
+  #wake: (() => void) | undefined;
+  #flushing = 0;
   /** Set when a commit failed: in-memory state may disagree with the database, so stop writing. */
   #failed: unknown;
   readonly #insertChunk;
@@ -74,10 +88,9 @@ export class Committer {
   constructor(ctx: ArchiveContext, init: CommitterInit = {}) {
     this.#ctx = ctx;
     this.#maxDelay = init.maxDelayMs ?? 200;
-    this.#maxBatch = init.maxBatch ?? 96;
+    this.#maxBatch = Math.max(1, init.maxBatch ?? 4096);
     this.#sliceMs = init.sliceMs ?? 8;
-    this.#minSliceObjects = Math.max(1, Math.min(this.#maxBatch, init.minSliceObjects ?? 16));
-    this.#sliceObjects = this.#maxBatch;
+    this.#minSliceObjects = Math.max(1, init.minSliceObjects ?? 16);
     this.#insertChunk = ctx.db.prepare('INSERT INTO object_chunks (seq, idx, chunk) VALUES (?, ?, ?)');
     this.#upsertCache = ctx.db.prepare(
       `INSERT INTO file_cache (key, size, mtime_ns, ino, mode, seq) VALUES (?, ?, ?, ?, ?, ?)
@@ -93,79 +106,171 @@ export class Committer {
         return;
       }
       this.#queue.push({ spec, chunkIds, fileCache, resolve, reject });
-      if (this.#queue.length >= this.#maxBatch) this.#kick();
-      else this.#timer ??= setTimeout(() => this.#kick(), this.#maxDelay);
+      this.#start();
     });
   }
 
-  /** Commits whatever waits, and resolves once it (and any commit under way) is done. */
+  /** Commits whatever waits or is open, and resolves once that (and any commit under way) is done. */
   async flush(): Promise<void> {
-    // Objects may be queued while a commit runs; keep going until nothing waits.
-    while (this.#running || this.#queue.length > 0) {
-      this.#kick();
-      if (this.#running) await this.#running;
+    this.#flushing++;
+    try {
+      while (this.#running || this.#queue.length > 0 || this.#open) {
+        this.#start();
+        this.#wake?.();
+        await this.#running;
+      }
+    } finally {
+      this.#flushing--;
     }
   }
 
-  #kick(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (this.#running || this.#queue.length === 0) return;
-    this.#running = this.#drain().finally(() => {
-      this.#running = undefined;
-      if (this.#queue.length > 0) this.#timer ??= setTimeout(() => this.#kick(), this.#maxDelay);
-    });
+  /** Whether a transaction is open (its objects appended, not yet committed). */
+  get open(): boolean {
+    return this.#open !== undefined;
   }
 
   /**
-   * One commit at a time; objects queued meanwhile go in the next batch. One pack fsync covers the
-   * whole batch, then its objects go in time-sliced transactions, each resolving its objects.
+   * Commits the open transaction now, synchronously: the pack's fdatasync blocks the event loop,
+   * so this is for the rare caller that must see committed state at once (signing a checkpoint).
    */
-  async #drain(): Promise<void> {
-    const batch = this.#queue;
-    this.#queue = [];
+  commitNow(): void {
+    if (!this.#open) return;
+    this.#ctx.chunks.sync();
+    this.#commitOpen();
+  }
+
+  #start(): void {
+    if (this.#running) {
+      this.#wake?.();
+      return;
+    }
+    if (this.#failed || (this.#queue.length === 0 && !this.#open)) return;
+    this.#running = this.#run().finally(() => {
+      this.#running = undefined;
+      // Objects submitted after a failure was noticed are rejected by submit(); any left are not.
+      if (!this.#failed && (this.#queue.length > 0 || this.#open)) this.#start();
+    });
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#failed) {
+      if (this.#queue.length > 0) this.#slice();
+      const open = this.#open;
+      if (open) {
+        const age = performance.now() - this.#openedAt;
+        const drained = this.#queue.length === 0 && this.#flushing > 0;
+        if (drained || open.length >= this.#maxBatch || age >= this.#maxDelay) {
+          await this.#commit(open);
+          continue;
+        }
+      }
+      if (this.#queue.length > 0) {
+        await nextTurn();
+        continue;
+      }
+      if (!this.#open) return;
+      // Nothing waits: sleep until the open transaction is due, or something arrives.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(wake, Math.max(0, this.#openedAt + this.#maxDelay - performance.now()));
+        function wake(): void {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.#wake = wake;
+      });
+      this.#wake = undefined;
+    }
+  }
+
+  /** Appends queued objects to the open transaction (opening one) for up to a slice's time. */
+  #slice(): void {
+    const ctx = this.#ctx;
+    const db = ctx.db;
+    if (!this.#open) {
+      db.exec('BEGIN IMMEDIATE');
+      this.#open = [];
+      this.#openedAt = performance.now();
+    }
+    const open = this.#open;
+    const start = performance.now();
+    const taken: Pending[] = [];
+    try {
+      // Nested in the open transaction, this is a savepoint: a failing slice leaves the others.
+      db.transaction(() => {
+        // Every chunk put so far: its bytes are written, and the commit syncs them first.
+        ctx.chunks.persist();
+        do {
+          const p = this.#queue.shift()!;
+          taken.push(p);
+          p.written = this.#append(p);
+        } while (
+          this.#queue.length > 0 &&
+          open.length + taken.length < this.#maxBatch &&
+          (taken.length < this.#minSliceObjects || performance.now() - start < this.#sliceMs)
+        );
+      })();
+      open.push(...taken);
+    } catch (e) {
+      this.#fail(e, taken);
+    }
+  }
+
+  /** Makes the open transaction's chunks durable, then commits it. */
+  async #commit(open: Pending[]): Promise<void> {
+    try {
+      // Every chunk its rows name was put before this sync began (no slice runs meanwhile).
+      await this.#ctx.chunks.syncAsync();
+      if (this.#open !== open) return; // commitNow() committed it meanwhile
+      this.#commitOpen();
+    } catch (e) {
+      if (this.#open === open) this.#fail(e, []);
+    }
+  }
+
+  #commitOpen(): void {
+    const open = this.#open!;
+    try {
+      this.#ctx.db.exec('COMMIT');
+    } catch (e) {
+      this.#fail(e, []);
+      return;
+    }
+    this.#open = undefined;
+    this.#ctx.chunks.settle();
+    // Tell ingest workers their read snapshot is stale (see IngestPoolInit.commits).
+    Atomics.add(this.commits, 0, 1);
+    for (const p of open) p.resolve(p.written!);
+  }
+
+  /**
+   * A slice or a commit failed. A failed slice was rolled back to its savepoint: the objects before
+   * it still commit if they can. Then every object not committed is rejected, and the committer
+   * refuses more, since in-memory state may no longer match the database.
+   */
+  #fail(e: unknown, failed: readonly Pending[]): void {
     const ctx = this.#ctx;
     const writer = requireWriter(ctx);
-    let done = 0;
-    try {
-      // Chunk bytes must be durable before the rows that point at them commit. The fdatasync runs
-      // on the thread pool and covers every chunk put before it started: all of this batch's.
-      // Chunks put while it runs (the ingest goes on) are left for the next commit, which syncs
-      // them first; a blocking sync() of them here held the main thread for up to 150 ms.
-      const durable = ctx.chunks.mark();
-      await ctx.chunks.syncAsync();
-      for (let first = true; done < batch.length; first = false) {
-        if (!first) await nextTurn();
-        const start = performance.now();
-        const written = ctx.db
-          .transaction(() => {
-            // The first transaction indexes every durable chunk, so all of this batch's.
-            if (first) ctx.chunks.persist(durable);
-            const out: WrittenBlock[] = [];
-            do out.push(this.#append(batch[done + out.length]!));
-            while (
-              done + out.length < batch.length &&
-              (out.length < this.#minSliceObjects ||
-                (out.length < this.#sliceObjects && performance.now() - start < this.#sliceMs))
-            );
-            return out;
-          })
-          .immediate();
-        // The commit itself (the transaction's pages written to the WAL) grows with its objects and
-        // comes after the check above: size the next transaction from this one's whole time.
-        const took = Math.max(performance.now() - start, 0.01);
-        const fit = Math.floor((written.length * this.#sliceMs) / took);
-        this.#sliceObjects = Math.max(this.#minSliceObjects, Math.min(this.#maxBatch, 2 * written.length, fit));
-        // Tell ingest workers their read snapshot is stale (see IngestPoolInit.commits).
-        Atomics.add(this.commits, 0, 1);
-        written.forEach((w, i) => batch[done + i]!.resolve(w));
-        done += written.length;
+    this.#failed = e instanceof Error ? e.message : e;
+    const open = this.#open ?? [];
+    this.#open = undefined;
+    let kept = false;
+    if (failed.length > 0 && open.length > 0 && ctx.db.inTransaction) {
+      try {
+        ctx.chunks.sync();
+        ctx.db.exec('COMMIT');
+        kept = true;
+      } catch {
+        // Reported through the objects below.
       }
-    } catch (e) {
-      this.#failed = e instanceof Error ? e.message : e;
-      writer.reload();
-      for (const p of batch.slice(done)) p.reject(e);
     }
+    if (ctx.db.inTransaction) ctx.db.exec('ROLLBACK');
+    writer.reload();
+    ctx.chunks.settle();
+    if (kept) {
+      Atomics.add(this.commits, 0, 1);
+      for (const p of open) p.resolve(p.written!);
+    } else for (const p of open) p.reject(e);
+    for (const p of [...failed, ...this.#queue.splice(0)]) p.reject(e);
   }
 
   /** Inside the transaction: the object's block, its chunk list and its fast-path record. */

@@ -239,6 +239,10 @@ export abstract class IndexedChunkStore implements ChunkStore {
     this.#settle();
   }
 
+  settle(): void {
+    this.#settle();
+  }
+
   read(id: Buffer): Buffer {
     const chunk = this.#find(id);
     if (!chunk)

@@ -128,6 +128,11 @@ export interface ChunkStore {
    * call inside the archive's transaction.
    */
   persist(before?: number): void;
+  /**
+   * After the archive's transaction committed (or rolled back), outside any: chunks whose rows are
+   * now committed leave memory, and any whose rows are gone are pending again.
+   */
+  settle(): void;
   /** Raw bytes of a chunk, decoded and re-hashed; throws ChunkMissingError / ChunkCorruptError. */
   read(id: Buffer): Buffer;
   /** Same, by row id (what object_chunks stores). */

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { Committer } from '../../../main/archive/committer.js';
 import type { BlockSpec } from '../../../main/dag/block-writer.js';
 import { Codec } from '../../../main/store/types.js';
+import type { Archive } from '../../../main/archive/archive.js';
+import { openDb, type Db } from '../../../main/db/database.js';
 import { openArchive } from '../../helpers/archive.js';
 
 const spec = (n: number): BlockSpec => ({
@@ -14,6 +16,19 @@ const spec = (n: number): BlockSpec => ({
   codec: 'none',
   meta: { n: String(n) },
 });
+
+/** Resolves when the chunk store next starts an asynchronous sync (a commit has begun). */
+function syncStarted(a: Archive): Promise<void> {
+  const chunks = a.ctx.chunks;
+  const original = chunks.syncAsync.bind(chunks);
+  return new Promise((resolve) => {
+    chunks.syncAsync = () => {
+      chunks.syncAsync = original;
+      resolve();
+      return original();
+    };
+  });
+}
 
 describe('group committer', () => {
   it('commits many objects in one transaction, each promise resolving after it', async () => {
@@ -30,8 +45,10 @@ describe('group committer', () => {
     const a = await openArchive();
     // A delay far beyond the test's patience: only flush() can commit in time.
     const c = new Committer(a.ctx, { maxDelayMs: 600_000 });
+    const syncing = syncStarted(a);
     const first = c.submit(spec(1), []);
-    const flushed = c.flush(); // starts a commit, which awaits the pack fsync
+    const flushed = c.flush(); // commits: it awaits the pack fsync first
+    await syncing;
     const second = c.submit(spec(2), []); // queued while that commit runs
     await flushed;
     await expect(first).resolves.toMatchObject({ reused: false });
@@ -39,20 +56,66 @@ describe('group committer', () => {
     expect(Atomics.load(c.commits, 0)).toBe(2);
   });
 
-  it('splits a batch into transactions by time, each resolving its own objects', async () => {
+  it('appends in slices with the event loop free between them, and commits them together; no other connection sees them before', async () => {
     const a = await openArchive();
-    // sliceMs 0 and minSliceObjects 1: every transaction takes one object, with the event loop free
-    // in between.
+    // sliceMs 0 and minSliceObjects 1: every slice takes one object.
     const c = new Committer(a.ctx, { maxDelayMs: 600_000, sliceMs: 0, minSliceObjects: 1 });
-    const before = a.stats().blocks;
+    const other = openDb(a.ctx.dbFile, { readonly: true });
+    const count = (db: Db) => db.prepare('SELECT count(*) FROM blocks').pluck().get() as number;
+    const before = count(a.ctx.db);
+    const seen: [number, number][] = [];
+    let done = false;
+    const watch = (): void => {
+      if (done) return;
+      seen.push([count(a.ctx.db), count(other)]);
+      setImmediate(watch);
+    };
+    setImmediate(watch);
     const written = [1, 2, 3, 4].map((n) => c.submit(spec(n), []));
     await c.flush();
+    done = true;
     expect((await Promise.all(written)).map((w) => w.seq)).toEqual([before, before + 1, before + 2, before + 3]);
-    expect(Atomics.load(c.commits, 0)).toBe(4);
-    expect(a.stats().blocks).toBe(before + 4);
+    expect(Atomics.load(c.commits, 0)).toBe(1);
+    // Turns ran while the open transaction held 2 and 3 of the objects (this connection sees its
+    // own transaction) while another connection still saw none of them.
+    expect(seen).toContainEqual([before + 2, before]);
+    expect(seen).toContainEqual([before + 3, before]);
+    expect(count(other)).toBe(before + 4);
+    other.close();
   });
 
-  it('keeps the objects committed before a failing transaction and rejects the rest', async () => {
+  it('keeps a transaction open until its oldest object has waited maxDelayMs, and resolves nothing before', async () => {
+    const a = await openArchive();
+    const c = new Committer(a.ctx, { maxDelayMs: 150 });
+    const t0 = performance.now();
+    let resolvedAt = 0;
+    const first = c.submit(spec(1), []).then((w) => ((resolvedAt = performance.now()), w));
+    await new Promise((r) => setTimeout(r, 60));
+    expect(c.open).toBe(true);
+    const second = c.submit(spec(2), []);
+    await Promise.all([first, second]);
+    expect(resolvedAt - t0).toBeGreaterThanOrEqual(140);
+    expect(Atomics.load(c.commits, 0)).toBe(1);
+    expect(c.open).toBe(false);
+  });
+
+  it('a checkpoint commits the open transaction first: it never signs blocks that could roll back', async () => {
+    const a = await openArchive();
+    const c = a.ingester().committer;
+    const pending = c.submit(spec(1), []);
+    await new Promise((r) => setImmediate(r));
+    expect(c.open).toBe(true);
+    const cp = a.checkpoint();
+    expect(c.open).toBe(false);
+    const w = await pending;
+    expect(cp.size).toBe(w.seq + 1);
+    const other = openDb(a.ctx.dbFile, { readonly: true });
+    expect(other.prepare('SELECT count(*) FROM blocks').pluck().get()).toBe(cp.size);
+    expect(other.prepare('SELECT max(size) FROM checkpoints').pluck().get()).toBe(cp.size);
+    other.close();
+  });
+
+  it('commits the objects appended before a failing slice and rejects the rest', async () => {
     const a = await openArchive();
     const c = new Committer(a.ctx, { maxDelayMs: 600_000, sliceMs: 0, minSliceObjects: 1 });
     const before = a.stats().blocks;
@@ -68,8 +131,10 @@ describe('group committer', () => {
     const a = await openArchive();
     const c = new Committer(a.ctx, { maxDelayMs: 600_000, sliceMs: 0, minSliceObjects: 1 });
     const count = a.ctx.db.prepare('SELECT count(*) FROM chunks WHERE id = ?').pluck();
+    const syncing = syncStarted(a);
     const waiting = [1, 2].map((n) => c.submit(spec(n), []));
     const flushed = c.flush(); // the commit starts: it waits for the pack's fdatasync
+    await syncing;
     // A chunk arriving meanwhile, as the ingest workers' chunks do: its bytes are not durable yet.
     const data = randomBytes(1000);
     const id = createHash('sha256').update(data).digest();

@@ -4,7 +4,7 @@ import { BLOCK_VERSION, encodeHeader, type BlockHeader, type BlockKind } from '.
 import { MerkleLog } from '../log/merkle-log.js';
 import { asBuffer, nodeSha256 } from '../util/sha256.js';
 import { ParentSelector, type ParentRuleInit } from './parent-selector.js';
-import { BLOCK_COLUMNS, decodeRow, encodeCompact, parentHashes, type BlockRow } from './stored-header.js';
+import { BLOCK_COLUMNS, decodeRow, encodeCompact, parentHashes, storedMeta, type BlockRow } from './stored-header.js';
 
 /** What the caller knows about a new object; the writer adds parents, depth and timestamp. */
 export type BlockSpec = Pick<BlockHeader, 'contentRoot' | 'size' | 'storedSize' | 'chunkCount' | 'codec' | 'meta'> & {
@@ -19,12 +19,11 @@ export interface WrittenBlock {
   readonly reused: boolean;
 }
 
-/** Same kind and metadata (the content root is compared by the index lookup). */
-function sameObject(h: BlockHeader, spec: BlockSpec): boolean {
-  if (h.kind !== spec.kind) return false;
-  const a = Object.keys(h.meta);
+/** Same metadata (kind and content root are compared by the index lookup). */
+function sameMeta(meta: Readonly<Record<string, string>>, spec: BlockSpec): boolean {
+  const a = Object.keys(meta);
   const b = Object.keys(spec.meta);
-  return a.length === b.length && b.every((k) => h.meta[k] === spec.meta[k]);
+  return a.length === b.length && b.every((k) => meta[k] === spec.meta[k]);
 }
 
 /**
@@ -58,8 +57,8 @@ export class BlockWriter {
     this.#insertEdges = [1, 2, 3, 4, 5].map((n) =>
       db.prepare(`INSERT INTO edges (parent, child) VALUES ${Array.from({ length: n }, () => '(?, ?)').join(', ')}`),
     );
-    this.#byContent = db.prepare<[Uint8Array, Uint8Array], BlockRow>(
-      `SELECT ${BLOCK_COLUMNS} FROM blocks WHERE substr(content_root, 1, 8) = substr(?, 1, 8) AND content_root = ? AND kind <> 'genesis'`,
+    this.#byContent = db.prepare<[Uint8Array, Uint8Array, string], BlockRow>(
+      `SELECT ${BLOCK_COLUMNS} FROM blocks WHERE substr(content_root, 1, 8) = substr(?, 1, 8) AND content_root = ? AND kind = ?`,
     );
     this.#parents = parentHashes(db);
     this.#loadWindow();
@@ -117,9 +116,9 @@ export class BlockWriter {
   append(spec: BlockSpec): WrittenBlock {
     // One block per distinct object: the same content with the same kind and metadata is the block
     // already stored. Usually no row shares the content root, so this is one index probe.
-    for (const row of this.#byContent.all(spec.contentRoot, spec.contentRoot)) {
-      const header = decodeRow(row, this.#parents);
-      if (sameObject(header, spec)) return { seq: row.seq, hash: row.hash, header, reused: true };
+    for (const row of this.#byContent.all(spec.contentRoot, spec.contentRoot, spec.kind)) {
+      if (!sameMeta(storedMeta(row, this.#parents), spec)) continue;
+      return { seq: row.seq, hash: row.hash, header: decodeRow(row, this.#parents), reused: true };
     }
     // In header order (ascending hash), so the stored seqs line up with the header's parents.
     const parents = this.selector.choose().sort((a, b) => compareBytes(a.hash, b.hash));

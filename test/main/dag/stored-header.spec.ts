@@ -5,7 +5,7 @@ import { openArchive } from '../../helpers/archive.js';
 import { openDb } from '../../../main/db/database.js';
 import { BlockIndex } from '../../../main/dag/block-index.js';
 import { BlockWriter } from '../../../main/dag/block-writer.js';
-import { COMPACT_TAG, decodeRow, encodeCompact, type BlockRow } from '../../../main/dag/stored-header.js';
+import { COMPACT_TAG, decodeRow, encodeCompact, storedMeta, type BlockRow } from '../../../main/dag/stored-header.js';
 import { encodeHeader, hashHeader, type BlockHeader } from '../../../shared/block-header.js';
 import { prose, writeFile } from '../../helpers/files.js';
 import { seeded, tempDir } from '../../helpers/tmp.js';
@@ -50,6 +50,16 @@ describe('compact stored headers', () => {
       canonical += encodeHeader(h).length;
     }
     expect(compact).toBeLessThan(canonical * 0.45);
+  });
+
+  it("reads a stored block's metadata without looking up its parents", () => {
+    const noParents = Object.assign((seqs: readonly number[]) => seqs.map(() => undefined), { remember: () => {} });
+    for (const row of rows.slice(1, 60)) expect(storedMeta(row, noParents)).toEqual(decodeRow(row, hashBySeq).meta);
+    // Without parents a whole header cannot be rebuilt; the metadata alone can.
+    expect(() => decodeRow(rows[5]!, noParents)).toThrow(/does not exist/);
+    expect(storedMeta(rows[0]!, noParents)).toEqual({ archiveId: 'x' }); // genesis: canonical bytes
+    const cut = { ...rows[9]!, header: rows[9]!.header.subarray(0, rows[9]!.header.length - 3) };
+    expect(() => storedMeta(cut, noParents)).toThrow(/truncated|does not decode/);
   });
 
   it('refuses stored bytes that do not make a header, naming what is wrong', () => {

@@ -33,7 +33,9 @@ export async function storePaths(
   opts: StoreOptions = {},
 ): Promise<StoreSummary> {
   const summary: StoreSummary = { results: [], problems: [] };
-  const window = Math.max(2, ing.pool.size * 16);
+  // Files being read and chunked at once: enough to keep every worker's queue full (WORKER_DEPTH in
+  // ingest-pool.ts) with as many again waiting here.
+  const window = Math.max(2, ing.pool.size * 32);
   let files = 0;
   let bytes = 0;
   const emit = (r: StoreResult): void => {

@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { lstatSync } from 'node:fs';
 import { lstat, readlink } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import type { Statement } from 'better-sqlite3';
@@ -6,7 +7,7 @@ import { basename, resolve } from 'node:path';
 import { merkleRoot } from '../../shared/merkle.js';
 import { toHex } from '../../shared/bytes.js';
 import type { WrittenBlock } from '../dag/block-writer.js';
-import { Codec, type ChunkInfo, type IngestedChunk } from '../store/types.js';
+import { Codec, type ChunkInfo, type FileInfo, type IngestedChunk } from '../store/types.js';
 import type { IngestPool } from '../store/index.js';
 import { nodeSha256 } from '../util/sha256.js';
 import type { Committer, FileCacheEntry } from './committer.js';
@@ -70,7 +71,7 @@ function pathKey(abs: string): bigint {
   return hash('sha256', abs, 'buffer').readBigInt64BE(0);
 }
 
-const mtimeMs = (st: BigIntStats): number => Number(st.mtimeNs / 1_000_000n);
+const mtimeMs = (st: { readonly mtimeNs: bigint }): number => Number(st.mtimeNs / 1_000_000n);
 
 /** Chunk bookkeeping for one object: ids in order, stored size counting each distinct chunk once. */
 class ObjectChunks {
@@ -116,54 +117,94 @@ class ObjectChunks {
   }
 }
 
-function fileMeta(name: string, st: BigIntStats): Record<string, string> {
+function fileMeta(name: string, st: FileInfo): Record<string, string> {
   return { mode: (Number(st.mode) & 0o7777).toString(8).padStart(4, '0'), mtime: String(mtimeMs(st)), name };
+}
+
+interface CacheRow {
+  size: bigint;
+  mtime_ns: bigint;
+  ino: bigint;
+  mode: bigint;
+  hash: Buffer;
+  kind: string;
+  block_size: bigint;
+  stored_size: bigint;
+}
+
+/** The stored file's result when its cache row says it is unchanged (size, mtime, inode, mode). */
+function fastHit(cached: CacheRow | undefined, st: FileInfo, path: string): StoreResult | undefined {
+  if (
+    !cached ||
+    cached.kind !== 'file' ||
+    cached.size !== st.size ||
+    cached.mtime_ns !== st.mtimeNs ||
+    cached.ino !== st.ino ||
+    cached.mode !== st.mode
+  )
+    return undefined;
+  return {
+    hash: cached.hash.toString('hex'),
+    path,
+    kind: 'file',
+    size: Number(cached.block_size),
+    storedSize: Number(cached.stored_size),
+    reused: true,
+    fast: true,
+  };
 }
 
 /** Stores one regular file; unchanged size+mtime+inode+mode since the last store returns the old block. */
 export async function storeFile(
   ing: Ingester,
   path: string,
-  st: BigIntStats,
+  st: FileInfo,
   signal?: AbortSignal,
   onIngested?: () => void,
 ): Promise<StoreResult> {
-  const { ctx } = ing;
   const abs = resolve(path);
   const key = pathKey(abs);
-  const cached = fileCacheLookup(ctx).get(key) as
-    | {
-        size: bigint;
-        mtime_ns: bigint;
-        ino: bigint;
-        mode: bigint;
-        hash: Buffer;
-        kind: string;
-        block_size: bigint;
-        stored_size: bigint;
-      }
-    | undefined;
-  if (
-    cached &&
-    cached.kind === 'file' &&
-    cached.size === st.size &&
-    cached.mtime_ns === st.mtimeNs &&
-    cached.ino === st.ino &&
-    cached.mode === st.mode
-  ) {
-    return {
-      hash: cached.hash.toString('hex'),
-      path,
-      kind: 'file',
-      size: Number(cached.block_size),
-      storedSize: Number(cached.stored_size),
-      reused: true,
-      fast: true,
-    };
-  }
+  const hit = fastHit(fileCacheLookup(ing.ctx).get(key) as CacheRow | undefined, st, path);
+  return hit ?? (await ingestFile(ing, path, abs, key, st, signal, onIngested)).result;
+}
+
+/**
+ * Stores what the walk's directory entry says is a regular file, without a stat here when the
+ * fast-path cache has no record of its path (a file never stored from there, as in a first store):
+ * the ingest worker's fstat of the file it opened gives its size, mtime, inode and mode, and the
+ * main thread saves an lstat per file. With a record, the file is stat'ed for the fast path; if it
+ * is no longer a regular file, its stat is returned (`other`) and nothing is stored.
+ */
+export async function storeListedFile(
+  ing: Ingester,
+  path: string,
+  signal?: AbortSignal,
+  onIngested?: () => void,
+): Promise<{ result: StoreResult; st: FileInfo } | { other: BigIntStats }> {
+  const abs = resolve(path);
+  const key = pathKey(abs);
+  const cached = fileCacheLookup(ing.ctx).get(key) as CacheRow | undefined;
+  if (!cached) return ingestFile(ing, path, abs, key, undefined, signal, onIngested);
+  const st = lstatSync(abs, { bigint: true });
+  if (!st.isFile()) return { other: st };
+  const hit = fastHit(cached, st, path);
+  return hit ? { result: hit, st } : ingestFile(ing, path, abs, key, st, signal, onIngested);
+}
+
+/** Ingests and commits one file; `st` is its stat before reading (undefined: the worker's, as opened). */
+async function ingestFile(
+  ing: Ingester,
+  path: string,
+  abs: string,
+  key: bigint,
+  st: FileInfo | undefined,
+  signal?: AbortSignal,
+  onIngested?: () => void,
+): Promise<{ result: StoreResult; st: FileInfo }> {
+  const { ctx } = ing;
   const chunks = new ObjectChunks(ctx);
   let size: number;
-  let after: { size: bigint; mtimeNs: bigint };
+  let after: { size: bigint; mtimeNs: bigint; opened?: FileInfo };
   try {
     const r = await ing.pool.ingestFile(abs, chunks.add, signal);
     size = r.size;
@@ -174,10 +215,11 @@ export async function storeFile(
     // The chunks are stored: the caller may start the next file while this one waits to commit.
     onIngested?.();
   }
+  const seen: FileInfo = st ?? after.opened ?? (await lstat(abs, { bigint: true }));
   await chunks.settled();
-  const stable = after.size === st.size && after.mtimeNs === st.mtimeNs && BigInt(size) === st.size;
+  const stable = after.size === seen.size && after.mtimeNs === seen.mtimeNs && BigInt(size) === seen.size;
   const fileCache: FileCacheEntry | undefined = stable
-    ? { key, size, mtimeNs: st.mtimeNs, ino: st.ino, mode: Number(st.mode) }
+    ? { key, size, mtimeNs: seen.mtimeNs, ino: seen.ino, mode: Number(seen.mode) }
     : undefined;
   const w = await ing.committer.submit(
     {
@@ -187,12 +229,12 @@ export async function storeFile(
       storedSize: chunks.storedSize,
       chunkCount: chunks.ids.length,
       codec: codecName(ctx.zstdLevel),
-      meta: fileMeta(basename(abs), st),
+      meta: fileMeta(basename(abs), seen),
     },
     chunks.ids,
     fileCache,
   );
-  return result(w, path, 'file');
+  return { result: result(w, path, 'file'), st: seen };
 }
 
 /** Stores a symbolic link as a link (its target), never following it. */

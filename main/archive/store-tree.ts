@@ -7,19 +7,21 @@ import {
   storeFile,
   storeResult,
   storeSymlink,
+  storeListedFile,
   type Ingester,
   type StoreOptions,
   type StoreResult,
 } from './store-ops.js';
 import { encodeSnapshotParts, type SnapshotEntry } from './snapshot.js';
 import { errCode } from '../util/error-code.js';
+import type { FileInfo } from '../store/types.js';
 
 export interface StoreSummary {
   readonly results: StoreResult[];
   readonly problems: { path: string; code: string; message: string }[];
 }
 
-const mtimeMs = (st: BigIntStats): number => Number(st.mtimeNs / 1_000_000n);
+const mtimeMs = (st: { readonly mtimeNs: bigint }): number => Number(st.mtimeNs / 1_000_000n);
 
 /**
  * Stores files and directories. A directory is walked recursively (symlinks recorded, not
@@ -96,17 +98,7 @@ async function storeOne(
     throw Object.assign(new Error(`${abs} is not a regular file, directory or symlink; skipped`), { code: 'ESPECIAL' });
   }
   const result = await storeFile(ing, abs, st, signal, onIngested);
-  return {
-    result,
-    entry: {
-      path: rel,
-      type: 'file',
-      mode: Number(st.mode) & 0o7777,
-      mtime: mtimeMs(st),
-      size: result.size,
-      hash: result.hash,
-    },
-  };
+  return { result, entry: fileEntry(rel, st, result) };
 }
 
 /**
@@ -115,18 +107,46 @@ async function storeOne(
  * ~100 ms on a 12,000-entry directory; as latin1 strings (one character per byte) the native
  * default sort compares the same bytes.
  */
-async function sortedNames(dir: string): Promise<string[]> {
+async function sortedNames(dir: string): Promise<{ name: string; file: boolean }[]> {
   const d = opendirSync(dir, { bufferSize: 256 });
   const keys: string[] = [];
   try {
     for (let e = d.readSync(); e; e = d.readSync()) {
-      keys.push(Buffer.from(e.name).toString('latin1'));
+      // The entry's type rides after a NUL (no name holds one, and it sorts before every byte).
+      keys.push(`${Buffer.from(e.name).toString('latin1')}\0${e.isFile() ? 'f' : '?'}`);
       if (keys.length % 1024 === 0) await new Promise<void>((r) => setImmediate(r));
     }
   } finally {
     d.closeSync();
   }
-  return keys.sort().map((k) => Buffer.from(k, 'latin1').toString());
+  return keys.sort().map((k) => {
+    const nul = k.lastIndexOf('\0');
+    return { name: Buffer.from(k.slice(0, nul), 'latin1').toString(), file: k[nul + 1] === 'f' };
+  });
+}
+
+/** A regular file by its directory entry (see storeListedFile), or what it turned out to be. */
+async function storeListed(
+  ing: Ingester,
+  abs: string,
+  rel: string,
+  signal: AbortSignal | undefined,
+  onIngested: () => void,
+): Promise<Stored> {
+  const r = await storeListedFile(ing, abs, signal, onIngested);
+  if ('other' in r) return storeOne(ing, abs, r.other, signal, rel, onIngested);
+  return { result: r.result, entry: fileEntry(rel, r.st, r.result) };
+}
+
+function fileEntry(rel: string, st: FileInfo, result: StoreResult): SnapshotEntry {
+  return {
+    path: rel,
+    type: 'file',
+    mode: Number(st.mode) & 0o7777,
+    mtime: mtimeMs(st),
+    size: result.size,
+    hash: result.hash,
+  };
 }
 
 async function storeDirectory(
@@ -175,14 +195,14 @@ async function storeDirectory(
   // trip per entry left the walk idle a third of the time. It yields every 256 entries.
   let sinceYield = 0;
   const walk = async (dir: string, rel: string): Promise<void> => {
-    let names: string[];
+    let names: { name: string; file: boolean }[];
     try {
       names = await sortedNames(dir);
     } catch (e) {
       problem(dir, e);
       return;
     }
-    for (const name of names) {
+    for (const { name, file } of names) {
       signal?.throwIfAborted();
       if (++sinceYield >= 256) {
         sinceYield = 0;
@@ -190,14 +210,16 @@ async function storeDirectory(
       }
       const abs = join(dir, name);
       const relPath = rel ? `${rel}/${name}` : name;
-      let st: BigIntStats;
-      try {
-        st = lstatSync(abs, { bigint: true });
-      } catch (e) {
-        problem(abs, e);
-        continue;
+      let st: BigIntStats | undefined;
+      if (!file) {
+        try {
+          st = lstatSync(abs, { bigint: true });
+        } catch (e) {
+          problem(abs, e);
+          continue;
+        }
       }
-      if (st.isDirectory()) {
+      if (st?.isDirectory()) {
         entries.push({ path: relPath, type: 'dir', mode: Number(st.mode) & 0o7777, mtime: mtimeMs(st) });
         await walk(abs, relPath);
         continue;
@@ -212,7 +234,7 @@ async function storeDirectory(
         }
       };
       const item: Pending = { done: false, p: Promise.resolve() };
-      item.p = storeOne(ing, abs, st, signal, relPath, once).then(
+      item.p = (st ? storeOne(ing, abs, st, signal, relPath, once) : storeListed(ing, abs, relPath, signal, once)).then(
         (v) => {
           item.value = v;
         },

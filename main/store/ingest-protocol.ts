@@ -1,4 +1,4 @@
-import type { ChunkerParams, GroupMember, IngestedChunk, SealedGroup } from './types.js';
+import type { ChunkerParams, FileInfo, GroupMember, IngestedChunk, SealedGroup } from './types.js';
 
 /**
  * Messages between the ingest pool (main thread) and an ingest worker. Each side sends arrays of
@@ -50,10 +50,14 @@ export interface BatchMessage {
   readonly stat?: FileStat;
 }
 
-/** A file's size and modification time as seen by the worker after reading it. */
+/**
+ * A file's size and modification time as seen by the worker after reading it, and its stat as
+ * opened (before the first read).
+ */
 export interface FileStat {
   readonly size: bigint;
   readonly mtimeNs: bigint;
+  readonly opened?: FileInfo;
 }
 
 /**

@@ -1,10 +1,11 @@
-import { closeSync, fstatSync, openSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readlinkSync, readSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Statement } from 'better-sqlite3';
 import { openDb, type Db } from '../db/database.js';
 import { ChunkPipeline, GroupBuilder, type Batch } from './chunk-pipeline.js';
 import { ChunkEncoder } from './compression.js';
+import type { FileInfo } from './types.js';
 import {
   serializeError,
   type FileStat,
@@ -174,7 +175,22 @@ interface Reader {
  * otherwise pay a thread-pool round trip per open, read and close.
  */
 function fileReader(path: string): Reader {
-  const fd = openSync(path, 'r');
+  // Never through a symlink, and never blocked by a FIFO put where a file was: the caller saw a
+  // regular file here, and the stat of what was opened must say so too.
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  let opened: FileInfo;
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    if (!st.isFile()) {
+      throw Object.assign(new Error(`${path} is not a regular file, directory or symlink; skipped`), {
+        code: 'ESPECIAL',
+      });
+    }
+    opened = { size: st.size, mtimeNs: st.mtimeNs, ino: st.ino, mode: st.mode };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
   let first = true;
   return {
     read: async (dest) => {
@@ -186,7 +202,7 @@ function fileReader(path: string): Reader {
     },
     stat: () => {
       const st = fstatSync(fd, { bigint: true });
-      return { size: st.size, mtimeNs: st.mtimeNs };
+      return { size: st.size, mtimeNs: st.mtimeNs, opened };
     },
     close: () => closeSync(fd),
   };

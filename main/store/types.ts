@@ -241,10 +241,21 @@ export interface IngestPoolInit {
  * and the worker never runs more than a few MiB ahead of the acknowledged ones, so memory stays
  * bounded whatever the input's size.
  */
-/** What an ingest returns: bytes read and, for a file, its size and mtime (ns) by fstat after reading. */
+/** A file's stat fields the archive records or compares (as fs.BigIntStats has them). */
+export interface FileInfo {
+  readonly size: bigint;
+  readonly mtimeNs: bigint;
+  readonly ino: bigint;
+  readonly mode: bigint;
+}
+
+/**
+ * What an ingest returns: bytes read and, for a file, its size and mtime (ns) by fstat after
+ * reading, and `opened`: its stat right after it was opened, before the first read.
+ */
 export interface IngestResult {
   readonly size: number;
-  readonly stat?: { readonly size: bigint; readonly mtimeNs: bigint };
+  readonly stat?: { readonly size: bigint; readonly mtimeNs: bigint; readonly opened?: FileInfo };
 }
 
 export interface IngestPool {

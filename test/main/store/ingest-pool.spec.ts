@@ -7,8 +7,10 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -137,7 +139,12 @@ describe('ingest pool', () => {
     const st = lstatSync(f, { bigint: true });
     const r = await p.ingestFile(f, () => {});
     expect(r.size).toBe(300_000);
-    expect(r.stat).toEqual({ size: 300_000n, mtimeNs: st.mtimeNs });
+    expect(r.stat).toEqual({
+      size: 300_000n,
+      mtimeNs: st.mtimeNs,
+      // And as it was opened, before the first read: what a walk that did not stat it records.
+      opened: { size: 300_000n, mtimeNs: st.mtimeNs, ino: st.ino, mode: st.mode },
+    });
     // Streams have no file to stat.
     const s = await p.ingestStream(
       (async function* () {
@@ -166,14 +173,25 @@ describe('ingest pool', () => {
     store.close();
   });
 
-  it('rejects a missing file and a directory with their fs error codes, then keeps working', async () => {
+  it('rejects a missing file, a directory, a FIFO and a symlink, naming each, then keeps working', async () => {
     const p = pool({ workers: 1 });
     await expect(p.ingestFile(join(dir, 'nope.bin'), () => {})).rejects.toMatchObject({
       code: 'ENOENT',
       syscall: 'open',
     });
     mkdirSync(join(dir, 'a-dir'), { recursive: true });
-    await expect(p.ingestFile(join(dir, 'a-dir'), () => {})).rejects.toMatchObject({ code: 'EISDIR' });
+    await expect(p.ingestFile(join(dir, 'a-dir'), () => {})).rejects.toMatchObject({
+      code: 'ESPECIAL',
+      message: expect.stringContaining('a-dir is not a regular file'),
+    });
+    // A FIFO where a file was expected: opened without blocking, refused, the worker not stuck.
+    const fifo = join(dir, 'a-fifo');
+    execFileSync('mkfifo', [fifo]);
+    await expect(p.ingestFile(fifo, () => {})).rejects.toMatchObject({ code: 'ESPECIAL' });
+    // A symlink is never followed (the walk stores links as links).
+    const link = join(dir, 'a-link');
+    symlinkSync(bigFile, link);
+    await expect(p.ingestFile(link, () => {})).rejects.toMatchObject({ code: 'ELOOP' });
     const ok = await collect((cb) => p.ingestFile(bigFile, cb));
     expect(ok.size).toBe(big.length);
   });

@@ -71,7 +71,8 @@ function pathKey(abs: string): bigint {
   return hash('sha256', abs, 'buffer').readBigInt64BE(0);
 }
 
-const mtimeMs = (st: { readonly mtimeNs: bigint }): number => Number(st.mtimeNs / 1_000_000n);
+/** A stat's mtime in whole milliseconds, as blocks and snapshots record it. */
+export const mtimeMs = (st: { readonly mtimeNs: bigint }): number => Number(st.mtimeNs / 1_000_000n);
 
 /** Chunk bookkeeping for one object: ids in order, stored size counting each distinct chunk once. */
 class ObjectChunks {

@@ -8,6 +8,7 @@ import {
   storeResult,
   storeSymlink,
   storeListedFile,
+  mtimeMs,
   type Ingester,
   type StoreOptions,
   type StoreResult,
@@ -20,8 +21,6 @@ export interface StoreSummary {
   readonly results: StoreResult[];
   readonly problems: { path: string; code: string; message: string }[];
 }
-
-const mtimeMs = (st: { readonly mtimeNs: bigint }): number => Number(st.mtimeNs / 1_000_000n);
 
 /**
  * Stores files and directories. A directory is walked recursively (symlinks recorded, not

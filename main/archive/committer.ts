@@ -1,4 +1,5 @@
 import type { BlockSpec, WrittenBlock } from '../dag/block-writer.js';
+import { HeaderFormatError } from '../../shared/block-header.js';
 import type { ArchiveContext } from './context.js';
 import { requireWriter } from './context.js';
 
@@ -208,25 +209,37 @@ export class Committer {
     const open = this.#open;
     const start = performance.now();
     const taken: Pending[] = [];
+    // No savepoint per slice: with one open, every page a slice first touches is copied to the
+    // statement journal, and each multi-row statement's release walked that journal (half a second
+    // of the corpus store). A slice can fail only in SQLite (disk full, I/O), which may roll the
+    // whole transaction back by itself anyway; see #fail.
     try {
-      // Nested in the open transaction, this is a savepoint: a failing slice leaves the others.
-      db.transaction(() => {
-        // Every chunk put so far: its bytes are written, and the commit syncs them first.
-        ctx.chunks.persist();
-        do {
-          const p = this.#queue.shift()!;
-          taken.push(p);
+      // Every chunk put so far: its bytes are written, and the commit syncs them first.
+      ctx.chunks.persist();
+      do {
+        const p = this.#queue.shift()!;
+        try {
           p.written = this.#append(p);
-        } while (
-          this.#queue.length > 0 &&
-          open.length + taken.length < this.#maxBatch &&
-          (taken.length < this.#minSliceObjects || performance.now() - start < this.#sliceMs)
-        );
-      })();
-      open.push(...taken);
+        } catch (e) {
+          // A malformed header is refused before anything is written: that object alone fails.
+          if (!(e instanceof HeaderFormatError)) {
+            taken.push(p);
+            throw e;
+          }
+          p.reject(e);
+          continue;
+        }
+        taken.push(p);
+      } while (
+        this.#queue.length > 0 &&
+        open.length + taken.length < this.#maxBatch &&
+        (taken.length < this.#minSliceObjects || performance.now() - start < this.#sliceMs)
+      );
     } catch (e) {
       this.#fail(e, taken);
+      return;
     }
+    open.push(...taken);
   }
 
   /** Makes the open transaction's chunks durable, then commits it. */
@@ -258,34 +271,20 @@ export class Committer {
   }
 
   /**
-   * A slice or a commit failed. A failed slice was rolled back to its savepoint: the objects before
-   * it still commit if they can. Then every object not committed is rejected, and the committer
-   * refuses more, since in-memory state may no longer match the database.
+   * A slice or a commit failed: the transaction is rolled back and every object not committed is
+   * rejected (their stores report the error; nothing they did is kept). The committer then refuses
+   * more, since in-memory state may no longer match the database. (An object with a malformed
+   * header is refused alone: see #slice.)
    */
   #fail(e: unknown, failed: readonly Pending[]): void {
     const ctx = this.#ctx;
-    const writer = requireWriter(ctx);
     this.#failed = e instanceof Error ? e.message : e;
     const open = this.#open ?? [];
     this.#open = undefined;
-    let kept = false;
-    if (failed.length > 0 && open.length > 0 && ctx.db.inTransaction) {
-      try {
-        ctx.chunks.sync();
-        ctx.db.exec('COMMIT');
-        kept = true;
-      } catch {
-        // Reported through the objects below.
-      }
-    }
     if (ctx.db.inTransaction) ctx.db.exec('ROLLBACK');
-    writer.reload();
+    requireWriter(ctx).reload();
     ctx.chunks.settle();
-    if (kept) {
-      Atomics.add(this.commits, 0, 1);
-      for (const p of open) p.resolve(p.written!);
-    } else for (const p of open) p.reject(e);
-    for (const p of [...failed, ...this.#queue.splice(0)]) p.reject(e);
+    for (const p of [...open, ...failed, ...this.#queue.splice(0)]) p.reject(e);
   }
 
   /** Inside the transaction: the object's block, its chunk list and its fast-path record. */

@@ -112,7 +112,10 @@ export class BlockWriter {
     return this.#write(header, []);
   }
 
-  /** Appends one object's block, or returns the existing block of an identical object. */
+  /**
+   * Appends one object's block, or returns the existing block of an identical object. A malformed
+   * spec throws HeaderFormatError before anything is written.
+   */
   append(spec: BlockSpec): WrittenBlock {
     // One block per distinct object: the same content with the same kind and metadata is the block
     // already stored. Usually no row shares the content root, so this is one index probe.

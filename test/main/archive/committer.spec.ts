@@ -115,7 +115,7 @@ describe('group committer', () => {
     other.close();
   });
 
-  it('commits the objects appended before a failing slice and rejects the rest', async () => {
+  it('refuses a malformed object alone, having written nothing of it, and commits the others', async () => {
     const a = await openArchive();
     const c = new Committer(a.ctx, { maxDelayMs: 600_000, sliceMs: 0, minSliceObjects: 1 });
     const before = a.stats().blocks;
@@ -123,8 +123,33 @@ describe('group committer', () => {
     const settled = Promise.allSettled([spec(1), spec(2), bad, spec(4)].map((s) => c.submit(s, [])));
     await c.flush();
     const results = await settled;
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected']);
-    expect(a.stats().blocks).toBe(before + 2);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(String((results[2] as PromiseRejectedResult).reason)).toMatch(/contentRoot must be 32 bytes/);
+    expect(a.stats().blocks).toBe(before + 3);
+  });
+
+  it('a slice failing in the database rolls back the whole open transaction, rejects every object in it, and refuses more', async () => {
+    const a = await openArchive();
+    const c = new Committer(a.ctx, { maxDelayMs: 600_000, sliceMs: 0, minSliceObjects: 1 });
+    const before = a.stats();
+    // A chunk id the store never saw: found missing after the block's rows are written.
+    const lost = createHash('sha256').update('never put').digest();
+    const settled = Promise.allSettled(
+      [spec(1), spec(2), { ...spec(3), chunkCount: 1, size: 1 }, spec(4)].map((s, i) =>
+        c.submit(s, i === 2 ? [lost] : []),
+      ),
+    );
+    await c.flush();
+    const results = await settled;
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
+    expect(String((results[2] as PromiseRejectedResult).reason)).toMatch(/vanished before commit/);
+    await expect(c.submit(spec(5), [])).rejects.toThrow(/an earlier commit failed/);
+    expect(a.ctx.db.inTransaction).toBe(false);
+    expect(a.stats().blocks).toBe(before.blocks);
+    // In-memory state was reloaded: the next block goes where the database says.
+    const empty = createHash('sha256').digest(); // the content root of no chunks
+    expect(a.appendBlocks([{ ...spec(6), contentRoot: empty }])[0]!.seq).toBe(before.blocks);
+    expect(a.check().problems).toEqual([]);
   });
 
   it('never indexes a chunk put after the commit began syncing the pack; the next commit does', async () => {

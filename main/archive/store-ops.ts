@@ -66,9 +66,22 @@ function fileCacheLookup(ctx: ArchiveContext): Statement {
   }
   return s;
 }
-/** The fast-path cache's key for an absolute path: its SHA-256's first 8 bytes, signed (schema 7). */
-function pathKey(abs: string): bigint {
-  return hash('sha256', abs, 'buffer').readBigInt64BE(0);
+/** The last directory pathKey() saw, and its half of the key (files come a directory at a time). */
+let keyDir: string | undefined;
+let keyDirHash = 0n;
+/**
+ * The fast-path cache's key for an absolute path (schema 11): the first 4 bytes of SHA-256 of its
+ * directory, then the first 4 of SHA-256 of its name, as a signed big-endian integer.
+ */
+export function pathKey(abs: string): bigint {
+  const slash = abs.lastIndexOf('/');
+  const dir = abs.slice(0, slash);
+  if (dir !== keyDir) {
+    keyDir = dir;
+    keyDirHash = BigInt(hash('sha256', dir, 'buffer').readUInt32BE(0)) << 32n;
+  }
+  const name = hash('sha256', abs.slice(slash + 1), 'buffer').readUInt32BE(0);
+  return BigInt.asIntN(64, keyDirHash | BigInt(name));
 }
 
 /** A stat's mtime in whole milliseconds, as blocks and snapshots record it. */
@@ -162,8 +175,8 @@ export async function storeFile(
   st: FileInfo,
   signal?: AbortSignal,
   onIngested?: () => void,
+  abs = resolve(path),
 ): Promise<StoreResult> {
-  const abs = resolve(path);
   const key = pathKey(abs);
   const hit = fastHit(fileCacheLookup(ing.ctx).get(key) as CacheRow | undefined, st, path);
   return hit ?? (await ingestFile(ing, path, abs, key, st, signal, onIngested)).result;
@@ -181,8 +194,8 @@ export async function storeListedFile(
   path: string,
   signal?: AbortSignal,
   onIngested?: () => void,
+  abs = resolve(path),
 ): Promise<{ result: StoreResult; st: FileInfo } | { other: BigIntStats }> {
-  const abs = resolve(path);
   const key = pathKey(abs);
   const cached = fileCacheLookup(ing.ctx).get(key) as CacheRow | undefined;
   if (!cached) return ingestFile(ing, path, abs, key, undefined, signal, onIngested);

@@ -1,7 +1,7 @@
 import { lstatSync, opendirSync } from 'node:fs';
 import { lstat, readlink } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, normalize, resolve } from 'node:path';
 import {
   storeBytes,
   storeFile,
@@ -87,6 +87,7 @@ async function storeOne(
   signal?: AbortSignal,
   rel = basename(abs),
   onIngested?: () => void,
+  absolute?: string,
 ): Promise<Stored> {
   if (st.isSymbolicLink()) {
     const target = await readlink(abs);
@@ -96,7 +97,7 @@ async function storeOne(
   if (!st.isFile()) {
     throw Object.assign(new Error(`${abs} is not a regular file, directory or symlink; skipped`), { code: 'ESPECIAL' });
   }
-  const result = await storeFile(ing, abs, st, signal, onIngested);
+  const result = await storeFile(ing, abs, st, signal, onIngested, absolute);
   return { result, entry: fileEntry(rel, st, result) };
 }
 
@@ -131,9 +132,10 @@ async function storeListed(
   rel: string,
   signal: AbortSignal | undefined,
   onIngested: () => void,
+  absolute: string,
 ): Promise<Stored> {
-  const r = await storeListedFile(ing, abs, signal, onIngested);
-  if ('other' in r) return storeOne(ing, abs, r.other, signal, rel, onIngested);
+  const r = await storeListedFile(ing, abs, signal, onIngested, absolute);
+  if ('other' in r) return storeOne(ing, abs, r.other, signal, rel, onIngested, absolute);
   return { result: r.result, entry: fileEntry(rel, r.st, r.result) };
 }
 
@@ -193,7 +195,11 @@ async function storeDirectory(
   // calls are synchronous: a few µs each from the inode cache, where an awaited thread-pool round
   // trip per entry left the walk idle a third of the time. It yields every 256 entries.
   let sinceYield = 0;
-  const walk = async (dir: string, rel: string): Promise<void> => {
+  // `dir` as the caller wrote it (normalised: results show these paths) and `absDir` resolved, both
+  // extended by plain concatenation, which for a directory entry's name is what join() would give.
+  const child = (parent: string, name: string): string =>
+    parent === '.' ? name : parent.endsWith('/') ? parent + name : `${parent}/${name}`;
+  const walk = async (dir: string, absDir: string, rel: string): Promise<void> => {
     let names: { name: string; file: boolean }[];
     try {
       names = await sortedNames(dir);
@@ -207,7 +213,8 @@ async function storeDirectory(
         sinceYield = 0;
         await new Promise<void>((r) => setImmediate(r));
       }
-      const abs = join(dir, name);
+      const abs = child(dir, name);
+      const absolute = child(absDir, name);
       const relPath = rel ? `${rel}/${name}` : name;
       let st: BigIntStats | undefined;
       if (!file) {
@@ -220,7 +227,7 @@ async function storeDirectory(
       }
       if (st?.isDirectory()) {
         entries.push({ path: relPath, type: 'dir', mode: Number(st.mode) & 0o7777, mtime: mtimeMs(st) });
-        await walk(abs, relPath);
+        await walk(abs, absolute, relPath);
         continue;
       }
       while (ingesting >= window) await new Promise<void>((r) => slotFree.push(r));
@@ -233,7 +240,11 @@ async function storeDirectory(
         }
       };
       const item: Pending = { done: false, p: Promise.resolve() };
-      item.p = (st ? storeOne(ing, abs, st, signal, relPath, once) : storeListed(ing, abs, relPath, signal, once)).then(
+      item.p = (
+        st
+          ? storeOne(ing, abs, st, signal, relPath, once, absolute)
+          : storeListed(ing, abs, relPath, signal, once, absolute)
+      ).then(
         (v) => {
           item.value = v;
         },
@@ -250,7 +261,7 @@ async function storeDirectory(
     }
   };
 
-  await walk(root, '');
+  await walk(normalize(root), resolve(root), '');
   await drain(0);
   if (signal?.aborted) return undefined;
   const manifest = await encodeSnapshotParts(entries);

@@ -8,6 +8,7 @@ import * as m007 from './007-file-cache-keys.js';
 import * as m008 from './008-log-leaves.js';
 import * as m009 from './009-content-prefix.js';
 import * as m010 from './010-block-hash-prefix.js';
+import * as m011 from './011-file-cache-locality.js';
 
 export interface Migration {
   readonly version: number;
@@ -15,4 +16,4 @@ export interface Migration {
 }
 
 /** Every schema version in order. Add one file per version; never edit a released one. */
-export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010];
+export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011];

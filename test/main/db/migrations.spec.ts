@@ -12,6 +12,8 @@ import * as m007 from '../../../main/db/migrations/007-file-cache-keys.js';
 import * as m008 from '../../../main/db/migrations/008-log-leaves.js';
 import * as m009 from '../../../main/db/migrations/009-content-prefix.js';
 import * as m010 from '../../../main/db/migrations/010-block-hash-prefix.js';
+import * as m011 from '../../../main/db/migrations/011-file-cache-locality.js';
+import { pathKey } from '../../../main/archive/store-ops.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 describe('schema migrations', () => {
@@ -241,6 +243,30 @@ describe('schema migrations', () => {
         .get(rows[2]!.hash, rows[2]!.hash),
     ).toBe(2);
     migrated.close();
+  });
+
+  it("011 empties the fast-path cache, whose keys now keep a directory's files together", () => {
+    const file = join(tempDir(), 'a.db');
+    const before = migrations.filter((m) => m.version <= 10);
+    const db = openDb(file, { migrations: before });
+    db.prepare('INSERT INTO file_cache (key, size, mtime_ns, ino, mode, seq) VALUES (?, 1, 2, 3, 4, 5)').run(42n);
+    db.close();
+    const migrated = openDb(file, { migrations: [...before, m011] });
+    expect(migrated.pragma('user_version', { simple: true })).toBe(11);
+    expect(migrated.prepare('SELECT count(*) FROM file_cache').pluck().get()).toBe(0);
+    migrated.close();
+
+    // The key: 32 bits of the directory's hash, then 32 of the name's.
+    const inA = ['/data/a/x.txt', '/data/a/y.txt', '/data/a/z.txt'].map(pathKey);
+    const high = (k: bigint) => BigInt.asUintN(64, k) >> 32n;
+    expect(new Set(inA.map(high)).size).toBe(1);
+    expect(new Set(inA).size).toBe(3);
+    expect(high(pathKey('/data/b/x.txt'))).not.toBe(high(inA[0]!));
+    expect(BigInt.asUintN(32, pathKey('/data/b/x.txt'))).toBe(BigInt.asUintN(32, inA[0]!)); // same name
+    // Same answer whatever came before (the directory's half is remembered between calls).
+    expect(pathKey('/data/a/y.txt')).toBe(inA[1]);
+    expect(pathKey('/x')).toBe(pathKey('/x'));
+    expect(high(pathKey('/x'))).not.toBe(high(pathKey('/data/x')));
   });
 
   it('is idempotent and refuses a newer schema than it knows', () => {

@@ -6,6 +6,13 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Archive } from '../main/archive/archive.js';
 import { watchStalls } from './stall-watch.js';
 
+/** User + system CPU time of the main thread (its task's stat; clock ticks are 1/100 s on Linux). */
+function mainThreadCpuSeconds(): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 const [dir, ...paths] = process.argv.slice(2);
 if (!dir || paths.length === 0) {
   process.stderr.write('usage: ingest-probe DATA_DIR PATH...\n');
@@ -15,9 +22,13 @@ const archive = await Archive.open({ dir });
 const h = monitorEventLoopDelay({ resolution: 5 });
 h.enable();
 const stalls = watchStalls(50);
+const cpu0 = process.cpuUsage();
+const main0 = mainThreadCpuSeconds();
 const t0 = process.hrtime.bigint();
 const summary = await archive.store(paths);
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+const mainCpu = mainThreadCpuSeconds() - main0;
+const cpu = process.cpuUsage(cpu0);
 h.disable();
 const stallReport = stalls.stop();
 archive.checkpoint();
@@ -30,6 +41,8 @@ process.stdout.write(
     bytes,
     files: summary.results.length,
     problems: summary.problems.length,
+    // CPU time while storing: the whole process (every thread), and the main thread alone.
+    cpuSeconds: { process: (cpu.user + cpu.system) / 1e6, mainThread: mainCpu },
     peakRssMB: hwm ? Number(hwm[1]) / 1000 : null,
     eventLoopDelayMs: {
       p50: h.percentile(50) / 1e6,

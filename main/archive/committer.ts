@@ -290,14 +290,14 @@ export class Committer {
   /** Inside the transaction: the object's block, its chunk list and its fast-path record. */
   #append(p: Pending): WrittenBlock {
     const ctx = this.#ctx;
-    const w = requireWriter(ctx).append(p.spec);
-    if (!w.reused) {
-      p.chunkIds.forEach((id, i) => {
-        const info = ctx.chunks.lookup(id);
-        if (!info) throw new Error(`chunk ${id.toString('hex')} vanished before commit`);
-        this.#insertChunk.run(w.seq, i, info.rid);
-      });
-    }
+    const chunks = p.chunkIds.map((id) => {
+      const info = ctx.chunks.lookup(id);
+      if (!info) throw new Error(`chunk ${id.toString('hex')} vanished before commit`);
+      return info;
+    });
+    // An object with a chunk nothing referenced before cannot be identical to a stored one.
+    const w = requireWriter(ctx).append(p.spec, ctx.chunks.claim(chunks));
+    if (!w.reused) chunks.forEach((info, i) => this.#insertChunk.run(w.seq, i, info.rid));
     const f = p.fileCache;
     if (f) this.#upsertCache.run(f.key, f.size, f.mtimeNs, f.ino, f.mode, w.seq);
     return w;

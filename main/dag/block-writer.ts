@@ -114,14 +114,17 @@ export class BlockWriter {
 
   /**
    * Appends one object's block, or returns the existing block of an identical object. A malformed
-   * spec throws HeaderFormatError before anything is written.
+   * spec throws HeaderFormatError before anything is written. `unique`: the caller knows no stored
+   * block has this content (it references a chunk nothing referenced before), so none is looked for.
    */
-  append(spec: BlockSpec): WrittenBlock {
+  append(spec: BlockSpec, unique = false): WrittenBlock {
     // One block per distinct object: the same content with the same kind and metadata is the block
     // already stored. Usually no row shares the content root, so this is one index probe.
-    for (const row of this.#byContent.all(spec.contentRoot, spec.contentRoot, spec.kind)) {
-      if (!sameMeta(storedMeta(row, this.#parents), spec)) continue;
-      return { seq: row.seq, hash: row.hash, header: decodeRow(row, this.#parents), reused: true };
+    if (!unique) {
+      for (const row of this.#byContent.all(spec.contentRoot, spec.contentRoot, spec.kind)) {
+        if (!sameMeta(storedMeta(row, this.#parents), spec)) continue;
+        return { seq: row.seq, hash: row.hash, header: decodeRow(row, this.#parents), reused: true };
+      }
     }
     // In header order (ascending hash), so the stored seqs line up with the header's parents.
     const parents = this.selector.choose().sort((a, b) => compareBytes(a.hash, b.hash));

@@ -106,6 +106,8 @@ export abstract class IndexedChunkStore implements ChunkStore {
       >
     | undefined;
   readonly #frames = new FrameCache();
+  /** Chunks of ours that an object has referenced (see claim). */
+  readonly #claimed = new WeakSet<ChunkInfo>();
 
   constructor(db: Db, readonly: boolean) {
     this.db = db;
@@ -152,6 +154,17 @@ export abstract class IndexedChunkStore implements ChunkStore {
 
   lookup(id: Buffer): ChunkInfo | undefined {
     return this.#find(id);
+  }
+
+  claim(chunks: readonly ChunkInfo[]): boolean {
+    let fresh = false;
+    for (const c of chunks) {
+      // Ours: put by this process, its row not yet known to be committed (the very object in memory).
+      if (this.#byRid.get(c.rid) !== c || this.#claimed.has(c)) continue;
+      this.#claimed.add(c);
+      fresh = true;
+    }
+    return fresh;
   }
 
   put(chunk: NewChunk): ChunkInfo {
@@ -220,8 +233,10 @@ export abstract class IndexedChunkStore implements ChunkStore {
     const batch = n === this.#pending.length ? this.#pending : this.#pending.slice(0, n);
     if (batch.length === 0) return;
     const insert = this.#insert!;
-    // Nested in the archive's transaction this is a savepoint; alone, its own transaction.
-    this.db.transaction(() => {
+    // Inside the archive's open transaction the rows are part of it (a failure rolls it all back, and
+    // a savepoint would copy every page first touched here to the statement journal); alone, this is
+    // its own transaction.
+    const write = (): void => {
       this.persistBytes(batch);
       for (const c of batch) {
         const f = c.frame;
@@ -233,7 +248,9 @@ export abstract class IndexedChunkStore implements ChunkStore {
             `chunk ${c.id.toString('hex')} (row ${c.rid}) collides with row ${row?.rid ?? c.rid}: another writer?`,
           );
       }
-    })();
+    };
+    if (this.db.inTransaction) write();
+    else this.db.transaction(write)();
     this.#pending = this.#pending.slice(batch.length);
     this.#inflight.push(...batch);
     this.#settle();

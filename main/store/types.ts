@@ -102,6 +102,12 @@ export interface ChunkProblem {
 export interface ChunkStore {
   /** A chunk's row, committed or put by this process; undefined if unknown. */
   lookup(id: Buffer): ChunkInfo | undefined;
+  /**
+   * Notes that a new object references these chunks (as `lookup` returned them). True when one of
+   * them was put by this process and no object referenced it before: no stored object can then have
+   * the same content, and the archive skips looking for one.
+   */
+  claim(chunks: readonly ChunkInfo[]): boolean;
   /** Stores an encoded chunk unless already known; returns its info either way. */
   put(chunk: NewChunk): ChunkInfo;
   /**

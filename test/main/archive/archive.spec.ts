@@ -64,6 +64,27 @@ describe('archive: store, get, restore', () => {
     expect(after.compressionSavedBytes).toBeGreaterThan(0);
   });
 
+  it('stores identical new files in one store as one block, whichever commits first', async () => {
+    const src = tempDir();
+    const body = prose(300_000, 21); // new content: its chunks are put by this store
+    const when = new Date('2024-05-06T07:08:09Z');
+    for (const d of ['d1', 'd2', 'd3']) {
+      writeFile(join(src, d), 'same.txt', body);
+      utimesSync(join(src, d, 'same.txt'), when, when);
+    }
+    writeFile(join(src, 'd4'), 'other.txt', body); // same content, another name: its own block
+    const a = await openArchive();
+    const before = a.stats().blocks;
+    const { results, problems } = await a.store([src]);
+    expect(problems).toEqual([]);
+    const files = results.filter((r) => r.kind === 'file');
+    expect(new Set(files.slice(0, 3).map((r) => r.hash)).size).toBe(1);
+    expect(files[3]!.hash).not.toBe(files[0]!.hash);
+    expect(files.filter((r) => r.reused).length).toBe(2);
+    expect(a.stats().blocks).toBe(before + 2 + 1); // two file blocks and the snapshot
+    expect(a.check().problems).toEqual([]);
+  });
+
   it('re-storing an unchanged tree adds no block; a changed file adds one', async () => {
     const src = tempDir();
     makeTree(src);

@@ -88,6 +88,25 @@ export function chunkStoreCompliance(name: string, target: ChunkStoreTarget): vo
       store.close();
     });
 
+    it('claims a chunk it put for the first object that references it, and never for a committed one', () => {
+      const { dir, db } = newEnv();
+      const store = target.open({ db, dir });
+      const put = store.put(chunkOf(text));
+      expect(store.claim([store.lookup(put.id)!])).toBe(true); // put here, referenced by nothing yet
+      expect(store.claim([store.lookup(put.id)!])).toBe(false); // the second object
+      const other = store.put(chunkOf(random));
+      // One unclaimed chunk is enough; both are claimed after.
+      expect(store.claim([store.lookup(put.id)!, store.lookup(other.id)!])).toBe(true);
+      expect(store.claim([store.lookup(other.id)!])).toBe(false);
+      const third = store.put(chunkOf(small));
+      store.sync();
+      db.transaction(() => store.persist())();
+      store.settle();
+      // Committed: a stored object may reference it, so it proves nothing.
+      expect(store.claim([store.lookup(third.id)!])).toBe(false);
+      store.close();
+    });
+
     it('keeps persisted chunks across a reopen and drops the ones never persisted', () => {
       const env = newEnv();
       let store = target.open({ db: env.db, dir: env.dir });

@@ -1,4 +1,4 @@
-import type { Db } from '../db/database.js';
+import { MULTI_ROW_INSERT, type Db } from '../db/database.js';
 import { compareBytes } from '../../shared/bytes.js';
 import { BLOCK_VERSION, encodeHeader, type BlockHeader, type BlockKind } from '../../shared/block-header.js';
 import { MerkleLog } from '../log/merkle-log.js';
@@ -54,8 +54,11 @@ export class BlockWriter {
       'INSERT INTO blocks (seq, hash, kind, depth, ts, size, stored_size, content_root, header) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     // One multi-row statement per parent count: a block's edges go in with one call, not five.
+    // OR FAIL: see MULTI_ROW_INSERT.
     this.#insertEdges = [1, 2, 3, 4, 5].map((n) =>
-      db.prepare(`INSERT INTO edges (parent, child) VALUES ${Array.from({ length: n }, () => '(?, ?)').join(', ')}`),
+      db.prepare(
+        `${MULTI_ROW_INSERT} edges (parent, child) VALUES ${Array.from({ length: n }, () => '(?, ?)').join(', ')}`,
+      ),
     );
     this.#byContent = db.prepare<[Uint8Array, Uint8Array, string], BlockRow>(
       `SELECT ${BLOCK_COLUMNS} FROM blocks WHERE substr(content_root, 1, 8) = substr(?, 1, 8) AND content_root = ? AND kind = ?`,

@@ -3,6 +3,17 @@ import { migrations, type Migration } from './migrations/index.js';
 
 export type Db = Database.Database;
 
+/**
+ * The start of a multi-row `INSERT … VALUES (…), (…)` made inside a transaction that is rolled
+ * back whole on any error. SQLite gives a multi-row statement that may abort (ABORT, the default
+ * conflict rule) a statement journal: a copy of every page it first touches, so the statement
+ * alone can be undone. Nothing of ours needs that (the caller rolls back the transaction), and on
+ * the block-append path those copies were the largest single use of `malloc`. With FAIL a
+ * conflict still stops the statement with an error, but keeps the rows before it, so there is no
+ * journal. Use it only where the whole transaction is rolled back on error.
+ */
+export const MULTI_ROW_INSERT = 'INSERT OR FAIL INTO';
+
 export class SchemaVersionError extends Error {
   override readonly name = 'SchemaVersionError';
   readonly code = 'ERR_SCHEMA_VERSION';

@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import type { Db } from '../db/database.js';
+import { MULTI_ROW_INSERT, type Db } from '../db/database.js';
 import { consistencyPath, inclusionPath, leafHash, nodeHash, splitPoint } from '../../shared/merkle.js';
 import { asBuffer, nodeSha256 } from '../util/sha256.js';
 import type { Statement } from 'better-sqlite3';
@@ -103,7 +103,7 @@ export class MerkleLog {
     let stmt = this.#insertMany.get(n);
     if (!stmt) {
       stmt = this.#db.prepare(
-        `INSERT INTO log_nodes (level, idx, hash) VALUES ${Array.from({ length: n }, () => '(?, ?, ?)').join(', ')}`,
+        `${MULTI_ROW_INSERT} log_nodes (level, idx, hash) VALUES ${Array.from({ length: n }, () => '(?, ?, ?)').join(', ')}`,
       );
       this.#insertMany.set(n, stmt);
     }

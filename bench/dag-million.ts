@@ -113,6 +113,30 @@ export const dagMillionSection: Section = async (ctx) => {
     const lookupSeqCold = latency(timeEach(sample(hashes, 100_000), (h) => index.seqOf(h)));
     const lookupSeq = latency(timeEach(sample(hashes, 100_000), (h) => index.seqOf(h)));
     const lookupBlock = latency(timeEach(sample(hashes, 20_000), (h) => index.get(h)));
+    // The same lookups in read transactions of 100 (index.snapshot), as a page of blocks, a proof or
+    // a peer's batch of hashes runs them: one lock per batch instead of one per lookup. Each lookup
+    // is timed alone; the batch's BEGIN and COMMIT are timed apart.
+    const inSnapshot = (fn: (h: Buffer) => unknown) => {
+      const each: number[] = [];
+      const txn: number[] = [];
+      const picks = sample(hashes, 100_000);
+      for (let b = 0; b < picks.length; b += 100) {
+        const t = process.hrtime.bigint();
+        let inside = 0n;
+        index.snapshot(() => {
+          for (const h of picks.slice(b, b + 100)) {
+            const t1 = process.hrtime.bigint();
+            fn(h);
+            const d = process.hrtime.bigint() - t1;
+            inside += d;
+            each.push(Number(d));
+          }
+        });
+        txn.push(Number(process.hrtime.bigint() - t - inside));
+      }
+      return { each: latency(each), beginCommitPerBatch: latency(txn) };
+    };
+    const lookupSeqSnapshot = inSnapshot((h) => index.seqOf(h));
 
     const log = logOf(archive.ctx);
     const allLeaves = Array.from({ length: cp.size }, (_, i) => i);
@@ -124,6 +148,12 @@ export const dagMillionSection: Section = async (ctx) => {
     };
     const proofNodeCold = latency(timeEach(sample(allLeaves, 20_000), buildAndVerify));
     const proofNode = latency(timeEach(sample(allLeaves, 20_000), buildAndVerify));
+    // As buildProof runs it: the path's node reads in one read transaction (index.snapshot).
+    const proofNodeSnapshot = latency(
+      timeEach(sample(allLeaves, 20_000), (i) => index.snapshot(() => buildAndVerify(i))),
+    );
+    // A whole bundle (header, audit path, signed checkpoint) as `pakit proof` builds it, no verify.
+    const bundleBuild = latency(timeEach(sample(hashes, 5000), (h) => archive.proof(h)));
     const leaves = sample(allLeaves, 5000);
     // The same verification with @noble/hashes, as the browser and the offline verifier run it.
     const paths = leaves.slice(0, 5000).map((i) => ({ i, path: log.inclusionPath(i, cp.size) }));
@@ -146,8 +176,12 @@ export const dagMillionSection: Section = async (ctx) => {
       lookupSeqByHashCold: lookupSeqCold,
       lookupSeqByHash: lookupSeq,
       lookupBlockByHash: lookupBlock,
+      lookupSeqByHashInSnapshot: lookupSeqSnapshot.each,
+      snapshotBeginCommitPer100Lookups: lookupSeqSnapshot.beginCommitPerBatch,
       inclusionBuildAndVerifyCold: proofNodeCold,
       inclusionBuildAndVerify: proofNode,
+      inclusionBuildAndVerifyInSnapshot: proofNodeSnapshot,
+      bundleBuild,
       inclusionVerifyNoble: verifyNoble,
       auditPathHashes: bundles[0]!.inclusion.length,
       auditPathBytes: bundles[0]!.inclusion.length * 32,

@@ -24,11 +24,14 @@ export function blockView(index: BlockIndex, b: BlockRecord): BlockView {
  * range read by log position, however deep the page.
  */
 export function blocksPage(index: BlockIndex, offset: number, limit: number): Responses['archive.blocks'] {
-  const total = index.size();
-  const newest = total - 1 - offset;
-  const items = index
-    .range(Math.max(0, newest - limit + 1), newest)
-    .reverse()
-    .map((b) => blockView(index, b));
-  return { total, offset, items };
+  // One read transaction for the page and its parents' lookups (up to 5 per block).
+  return index.snapshot(() => {
+    const total = index.size();
+    const newest = total - 1 - offset;
+    const items = index
+      .range(Math.max(0, newest - limit + 1), newest)
+      .reverse()
+      .map((b) => blockView(index, b));
+    return { total, offset, items };
+  });
 }

@@ -6,6 +6,7 @@ import { leafHash, merkleRoot, nodeHash } from '../../shared/merkle.js';
 import { MerkleLog } from '../log/merkle-log.js';
 import { nodeSha256 } from '../util/sha256.js';
 import { genesisPublicKey, listCheckpoints } from './checkpoints.js';
+import { inSnapshot } from '../db/database.js';
 import type { ArchiveContext } from './context.js';
 
 export interface IntegrityProblem {
@@ -36,6 +37,13 @@ export interface CheckOptions {
  * (unless quick) every chunk's bytes against its id.
  */
 export function checkIntegrity(ctx: ArchiveContext, opts: CheckOptions = {}): IntegrityReport {
+  // One committed state throughout (one read transaction), so a writer committing in another
+  // process during a long check cannot make the counts and the rows disagree. The WAL cannot be
+  // checkpointed past that state until the check ends.
+  return inSnapshot(ctx.db, () => checkOf(ctx, opts));
+}
+
+function checkOf(ctx: ArchiveContext, opts: CheckOptions): IntegrityReport {
   const problems: IntegrityProblem[] = [];
   const add = (what: IntegrityProblem['what'], id: string, detail: string): void => {
     if (problems.length < 10_000) problems.push({ what, id, detail });

@@ -8,6 +8,7 @@ import {
   type MultiProofJson,
   type ProofBundleJson,
 } from '../../shared/proof-bundle.js';
+import { inSnapshot } from '../db/database.js';
 import { MerkleLog } from '../log/merkle-log.js';
 import { nodeSha256 } from '../util/sha256.js';
 import type { ProofAnchor } from '../../shared/anchor.js';
@@ -61,7 +62,12 @@ function anchorCovering(ctx: ArchiveContext, seq: number): { cp: SignedCheckpoin
   return { cp, anchor: { checkpoint: anchored, consistency, receipt: row.receipt } };
 }
 
+/** All of a proof's reads see one committed state, in one read transaction (see inSnapshot). */
 export function buildProof(ctx: ArchiveContext, hash: string | Uint8Array, opts: ProofOptions = {}): ProofBundleJson {
+  return inSnapshot(ctx.db, () => proofOf(ctx, hash, opts));
+}
+
+function proofOf(ctx: ArchiveContext, hash: string | Uint8Array, opts: ProofOptions): ProofBundleJson {
   const b = getBlock(ctx, hash);
   const anchored = anchorCovering(ctx, b.seq);
   const cp = anchored?.cp ?? checkpointCovering(ctx, b.seq);
@@ -105,6 +111,10 @@ export function buildProof(ctx: ArchiveContext, hash: string | Uint8Array, opts:
 
 /** One compressed proof for several objects against one checkpoint (shared nodes sent once). */
 export function buildMultiProof(ctx: ArchiveContext, hashes: readonly (string | Uint8Array)[]): MultiProofJson {
+  return inSnapshot(ctx.db, () => multiProofOf(ctx, hashes));
+}
+
+function multiProofOf(ctx: ArchiveContext, hashes: readonly (string | Uint8Array)[]): MultiProofJson {
   const blocks = hashes.map((h) => getBlock(ctx, h));
   const seqs = [...new Set(blocks.map((b) => b.seq))];
   const cp = checkpointCovering(ctx, Math.max(...seqs));
@@ -123,6 +133,10 @@ export function buildMultiProof(ctx: ArchiveContext, hashes: readonly (string | 
 
 /** Proof that the checkpoint at `toSize` (default: newest) extends the one at `fromSize`. */
 export function buildConsistency(ctx: ArchiveContext, fromSize: number, toSize?: number): ConsistencyProofJson {
+  return inSnapshot(ctx.db, () => consistencyOf(ctx, fromSize, toSize));
+}
+
+function consistencyOf(ctx: ArchiveContext, fromSize: number, toSize?: number): ConsistencyProofJson {
   const from = checkpointAt(ctx, fromSize);
   if (!from) throw new NoCheckpointError(`no checkpoint at log size ${fromSize}`);
   const to = toSize === undefined ? latestCheckpoint(ctx) : checkpointAt(ctx, toSize);

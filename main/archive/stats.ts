@@ -1,3 +1,4 @@
+import { inSnapshot } from '../db/database.js';
 import type { ArchiveContext } from './context.js';
 
 /** Archive metrics, all measured from the index (nothing estimated). */
@@ -25,7 +26,12 @@ export interface ArchiveStats {
   readonly compressionSavedBytes: number;
 }
 
+/** Every figure from one committed state (one read transaction), even while a writer commits. */
 export function archiveStats(ctx: ArchiveContext): ArchiveStats {
+  return inSnapshot(ctx.db, () => statsOf(ctx));
+}
+
+function statsOf(ctx: ArchiveContext): ArchiveStats {
   const q = (sql: string): number => (ctx.db.prepare(sql).pluck().get() as number | null) ?? 0;
   const totals = ctx.chunks.totals();
   const originalBytes = q("SELECT total(size) FROM blocks WHERE kind <> 'genesis'");

@@ -1,4 +1,4 @@
-import type { Db } from '../db/database.js';
+import { inSnapshot, type Db } from '../db/database.js';
 import type { BlockHeader } from '../../shared/block-header.js';
 import { BLOCK_COLUMNS, BY_HASH, decodeRow, parentHashes, type BlockRow } from './stored-header.js';
 
@@ -30,7 +30,10 @@ export class BlockIndex {
   readonly #descendants;
   readonly #parents;
 
+  readonly #db: Db;
+
   constructor(db: Db) {
+    this.#db = db;
     this.#parents = parentHashes(db);
     this.#byHash = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM blocks WHERE ${BY_HASH}`);
     this.#seqByHash = db.prepare(`SELECT seq FROM blocks WHERE ${BY_HASH}`).pluck();
@@ -59,6 +62,14 @@ export class BlockIndex {
   get(hash: Uint8Array): BlockRecord | undefined {
     const r = this.#byHash.get(hash, hash) as Row | undefined;
     return r && this.#record(r);
+  }
+
+  /**
+   * Runs `fn`'s reads in one read transaction (see {@link inSnapshot}): one lock for many lookups,
+   * and one consistent state even while another process commits.
+   */
+  snapshot<T>(fn: () => T): T {
+    return inSnapshot(this.#db, fn);
   }
 
   /** The block's seq (its log leaf index) without decoding the header: the hot lookup. */

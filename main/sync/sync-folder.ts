@@ -1,7 +1,6 @@
-import { existsSync, lstatSync, realpathSync, renameSync, statSync } from 'node:fs';
-import type { BigIntStats } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import {
   initialSyncStatus,
@@ -11,16 +10,17 @@ import {
   type SyncStatus,
 } from '../../shared/sync-status.js';
 import type { Archive } from '../archive/archive.js';
-import { getBlock } from '../archive/context.js';
 import type { Ingester, StoreProblem } from '../archive/store-ops.js';
 import { IgnoreRules, IGNORE_FILE } from './ignore-rules.js';
 import { MARKER_FILE, readMarker, writeMarker } from './marker.js';
 import { SyncDb, type Counts, type TrackedFile } from './sync-db.js';
-import { conflictName, writeBlockIntoFolder } from './folder-write.js';
 import { FolderSnapshots } from './folder-snapshot.js';
 import { errCode } from '../util/error-code.js';
-import { ino64, mtimeMs, planChanges, sameStat, scanFolder, type Plan } from './scan.js';
+import { planChanges, scanFolder, type Plan } from './scan.js';
 import { storeChanges } from './store-changes.js';
+import { SyncFolderError } from './errors.js';
+import { MassDeleteGuard } from './mass-delete-guard.js';
+import { applyRemoteVersion, type RemoteTarget } from './remote-version.js';
 
 export interface SyncFolderInit {
   readonly archive: Archive;
@@ -57,15 +57,9 @@ export interface SyncSummary {
   readonly problems: StoreProblem[];
 }
 
-export class SyncFolderError extends Error {
-  override readonly name = 'SyncFolderError';
-  readonly code = 'ERR_SYNC_FOLDER';
-}
+export { SyncFolderError } from './errors.js';
 
 export type StatusListener = (s: SyncStatus) => void;
-
-/** Deletions recorded within this window count together for the mass-delete guard. */
-const MASS_DELETE_WINDOW_MS = 120_000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -80,31 +74,27 @@ export class SyncFolder {
   readonly root: string;
   readonly id: string;
   readonly device: string;
-  readonly #archive: Archive;
   readonly #db: SyncDb;
   readonly #ing: Ingester;
   readonly #settleMs: number;
   readonly #rescanMs: number;
   readonly #debounceMs: number;
-  readonly #massMin: number;
+  readonly #massDeletes: MassDeleteGuard;
   readonly #now: () => number;
   #status: SyncStatus = initialSyncStatus();
   readonly #listeners = new Set<StatusListener>();
   readonly #activityListeners = new Set<(a: SyncActivity) => void>();
   #queue: Promise<unknown> = Promise.resolve();
-  #confirmDeletes = false;
   #pendingPause: string | undefined;
-  /** Deletions recorded lately: a mass deletion seen in several watch batches still counts as one. */
-  #recentDeletes: { at: number; count: number }[] = [];
   #watcher?: FSWatcher;
   #dirty = new Set<string>();
   #debounce?: NodeJS.Timeout;
   #rescan?: NodeJS.Timeout;
   #closed = false;
   readonly #snapshots: FolderSnapshots;
+  readonly #remoteTarget: RemoteTarget;
 
   private constructor(init: SyncFolderInit, id: string, root: string, device: string) {
-    this.#archive = init.archive;
     this.root = root;
     this.id = id;
     this.device = device;
@@ -113,9 +103,20 @@ export class SyncFolder {
     this.#settleMs = init.settleMs ?? 1000;
     this.#rescanMs = init.rescanMs ?? 3_600_000;
     this.#debounceMs = init.debounceMs ?? 200;
-    this.#massMin = init.massDeleteMinFiles ?? 10;
     this.#now = init.now ?? Date.now;
+    this.#massDeletes = new MassDeleteGuard(init.massDeleteMinFiles ?? 10, this.#now);
     this.#snapshots = new FolderSnapshots(this.#ing, this.#db, id, root);
+    this.#remoteTarget = {
+      ctx: init.archive.ctx,
+      db: this.#db,
+      snapshots: this.#snapshots,
+      id,
+      root,
+      device,
+      now: this.#now,
+      syncNow: (paths) => this.#syncNow(paths),
+      activity: (kind, path, detail, hash) => this.#activity(kind, path, detail, hash),
+    };
   }
 
   /**
@@ -181,7 +182,7 @@ export class SyncFolder {
 
   /** The next sync records deletions even if they are more than half of the folder. */
   confirmDeletes(): void {
-    this.#confirmDeletes = true;
+    this.#massDeletes.confirm();
     if (this.#status.state === 'needs-confirmation') this.#emit({ type: 'confirmed' });
   }
 
@@ -297,91 +298,13 @@ export class SyncFolder {
   }
 
   /**
-   * A version of `path` arrived from elsewhere (a peer). If the file on disk is as last synced, it
-   * is replaced (temp file, rename). If it changed locally since, both are kept: the local edit is
-   * stored as a version first, the newer of the two keeps the name and the other is written beside
-   * it as `name.sync-conflict-YYYYMMDD-HHMMSS-<device>.ext`.
+   * A version of `path` arrived from elsewhere (a peer): written over the file if it is as last
+   * synced, else kept beside the local edit as a conflict copy (see applyRemoteVersion).
    */
   applyRemote(path: string, hash: string, origin: string): Promise<'written' | 'conflict'> {
-    const run = this.#queue.then(() => this.#applyRemote(path, hash, origin));
+    const run = this.#queue.then(() => applyRemoteVersion(this.#remoteTarget, path, hash, origin));
     this.#queue = run.catch(() => undefined);
     return run;
-  }
-
-  async #applyRemote(rel: string, hash: string, origin: string): Promise<'written' | 'conflict'> {
-    const remote = getBlock(this.#archive.ctx, hash);
-    if (remote.header.kind !== 'file')
-      throw new SyncFolderError(`${hash} is a ${remote.header.kind} block, not a file`);
-    const abs = join(this.root, rel);
-    const base = this.#db.trackedOne(this.id, rel);
-    const disk = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
-    const changedLocally = disk
-      ? !base || !sameStat(base, disk)
-      : false; /* deleted locally: the remote version simply comes back */
-    const remoteMtime = Number(remote.header.meta.mtime ?? 0);
-    const ts = this.#now();
-    if (!changedLocally) {
-      const st = await writeBlockIntoFolder(this.#archive.ctx, remote, abs, disk ?? 'absent');
-      await this.#recordRemote(rel, remote.seq, st, origin, ts, base ? 'changed' : 'added', hash);
-      return 'written';
-    }
-    // Keep the local edit first: it becomes a version whatever happens next.
-    await this.#syncNow([rel]);
-    const local = this.#db.trackedOne(this.id, rel)!;
-    const localWins = mtimeMs(local.mtimeNs) >= remoteMtime;
-    if (localWins) {
-      const copy = join(this.root, conflictName(rel, new Date(ts), origin));
-      await writeBlockIntoFolder(this.#archive.ctx, remote, copy, 'absent');
-      this.#activity(
-        'conflict',
-        rel,
-        `kept the local version; the remote one from ${origin} is ${basename(copy)}`,
-        hash,
-      );
-    } else {
-      const copy = join(this.root, conflictName(rel, new Date(ts), this.device));
-      renameSync(abs, copy);
-      const st = await writeBlockIntoFolder(this.#archive.ctx, remote, abs, 'absent');
-      await this.#recordRemote(rel, remote.seq, st, origin, ts, 'changed', hash);
-      this.#activity(
-        'conflict',
-        rel,
-        `took the newer version from ${origin}; the local one is ${basename(copy)}`,
-        hash,
-      );
-    }
-    // The conflict copy is a new file of the folder: record it now.
-    await this.#syncNow();
-    return 'conflict';
-  }
-
-  async #recordRemote(
-    rel: string,
-    seq: number,
-    st: BigIntStats,
-    origin: string,
-    ts: number,
-    kind: 'added' | 'changed',
-    hash: string,
-  ): Promise<void> {
-    const file: TrackedFile = {
-      path: rel,
-      kind: 'file',
-      seq,
-      size: Number(st.size),
-      mtimeNs: st.mtimeNs,
-      ino: ino64(st),
-      mode: Number(st.mode),
-    };
-    const tracked = this.#db.tracked(this.id);
-    tracked.set(rel, file);
-    const snap = await this.#snapshots.write(tracked);
-    await this.#db.record(this.id, snap.seq, ts, [{ type: 'put', file, origin }], {
-      added: kind === 'added' ? 1 : 0,
-      changed: kind === 'changed' ? 1 : 0,
-      deleted: 0,
-    });
-    this.#activity(kind, rel, `from ${origin}`, hash);
   }
 
   #emit(e: SyncEvent): void {
@@ -451,18 +374,9 @@ export class SyncFolder {
 
     const plan = await planChanges(tracked, scan, this.#now() - this.#settleMs);
     this.#lastDeferred = plan.deferred;
-    const since = this.#now() - MASS_DELETE_WINDOW_MS;
-    this.#recentDeletes = this.#recentDeletes.filter((d) => d.at >= since);
-    const lately = this.#recentDeletes.reduce((n, d) => n + d.count, 0);
-    const trackedCount = tracked.size + lately;
-    const deleting = plan.deletes.length + lately;
-    if (
-      plan.deletes.length > 0 &&
-      !this.#confirmDeletes &&
-      trackedCount >= this.#massMin &&
-      deleting > trackedCount / 2
-    ) {
-      this.#emit({ type: 'confirmation-needed', count: deleting, of: trackedCount });
+    const ask = this.#massDeletes.check(tracked.size, plan.deletes.length);
+    if (ask) {
+      this.#emit({ type: 'confirmation-needed', ...ask });
       return this.#summary(t0, problems, { plan, counts: { added: 0, changed: 0, deleted: 0 }, bytes: 0, renamed: 0 });
     }
 
@@ -500,12 +414,7 @@ export class SyncFolder {
         deleted: counts.deleted + plan.renames.size,
       });
       snapshot = snap.hash.toString('hex');
-      if (counts.deleted > 0) {
-        if (this.#confirmDeletes) {
-          this.#confirmDeletes = false;
-          this.#recentDeletes = [];
-        } else this.#recentDeletes.push({ at: this.#now(), count: counts.deleted });
-      }
+      this.#massDeletes.recorded(counts.deleted);
     }
     this.#lastDeferred = plan.deferred;
     this.#emit({ type: 'completed', at: this.#now() });

@@ -1,0 +1,4 @@
+export class SyncFolderError extends Error {
+  override readonly name = 'SyncFolderError';
+  readonly code = 'ERR_SYNC_FOLDER';
+}

@@ -59,9 +59,12 @@ export class BlockIndex {
     header: decodeRow(r, this.#parents),
   });
 
+  /** The block and its decoded header (the parents' hashes read in the same snapshot). */
   get(hash: Uint8Array): BlockRecord | undefined {
-    const r = this.#byHash.get(hash, hash) as Row | undefined;
-    return r && this.#record(r);
+    return this.snapshot(() => {
+      const r = this.#byHash.get(hash, hash) as Row | undefined;
+      return r && this.#record(r);
+    });
   }
 
   /**
@@ -85,12 +88,14 @@ export class BlockIndex {
   /** The blocks at log positions first … last, oldest first. */
   range(first: number, last: number): BlockRecord[] {
     if (last < first) return [];
-    return (this.#range.all(first, last, last - first + 1) as Row[]).map(this.#record);
+    return this.snapshot(() => (this.#range.all(first, last, last - first + 1) as Row[]).map(this.#record));
   }
 
   bySeq(seq: number): BlockRecord | undefined {
-    const r = this.#bySeq.get(seq) as Row | undefined;
-    return r && this.#record(r);
+    return this.snapshot(() => {
+      const r = this.#bySeq.get(seq) as Row | undefined;
+      return r && this.#record(r);
+    });
   }
 
   /** First seq whose value (depth or ts, both non-decreasing in seq) is ≥ `v`: O(log n) point reads. */
@@ -107,9 +112,11 @@ export class BlockIndex {
 
   #between(at: (seq: number) => number, min: number, max: number, limit: number): BlockRecord[] {
     if (max < min) return [];
-    const first = this.#lowerBound(at, min);
-    const last = this.#lowerBound(at, max + 1) - 1;
-    return (this.#range.all(first, last, limit) as Row[]).map(this.#record);
+    return this.snapshot(() => {
+      const first = this.#lowerBound(at, min);
+      const last = this.#lowerBound(at, max + 1) - 1;
+      return (this.#range.all(first, last, limit) as Row[]).map(this.#record);
+    });
   }
 
   byDepth(min: number, max: number, limit = 1000): BlockRecord[] {
@@ -131,11 +138,15 @@ export class BlockIndex {
   }
 
   children(seq: number): BlockRecord[] {
-    return (this.#children.all(seq) as Row[]).map(this.#record);
+    return this.snapshot(() => (this.#children.all(seq) as Row[]).map(this.#record));
   }
 
   /** Ancestors, newest first, at most `limit`: a walk over parent links in the headers. */
   ancestors(seq: number, limit = 1000): BlockRecord[] {
+    return this.snapshot(() => this.#ancestors(seq, limit));
+  }
+
+  #ancestors(seq: number, limit: number): BlockRecord[] {
     const seen = new Set<number>([seq]);
     const frontier = [seq];
     const found: BlockRecord[] = [];
@@ -154,7 +165,7 @@ export class BlockIndex {
   }
 
   descendants(seq: number, limit = 1000): BlockRecord[] {
-    return (this.#descendants.all(seq, limit) as Row[]).map(this.#record);
+    return this.snapshot(() => (this.#descendants.all(seq, limit) as Row[]).map(this.#record));
   }
 
   /**
@@ -163,6 +174,10 @@ export class BlockIndex {
    * The result starts with the block's shallowest parent and ends with genesis.
    */
   pathToGenesis(seq: number): BlockRecord[] {
+    return this.snapshot(() => this.#pathToGenesis(seq));
+  }
+
+  #pathToGenesis(seq: number): BlockRecord[] {
     const out: BlockRecord[] = [];
     let cur = this.bySeq(seq);
     while (cur && cur.header.kind !== 'genesis') {

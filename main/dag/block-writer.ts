@@ -1,4 +1,4 @@
-import { MULTI_ROW_INSERT, type Db } from '../db/database.js';
+import { inReadSnapshot, MULTI_ROW_INSERT, type Db } from '../db/database.js';
 import { compareBytes } from '../../shared/bytes.js';
 import { BLOCK_VERSION, encodeHeader, type BlockHeader, type BlockKind } from '../../shared/block-header.js';
 import { MerkleLog } from '../log/merkle-log.js';
@@ -152,6 +152,8 @@ export class BlockWriter {
   }
 
   #write(header: BlockHeader, parentSeqs: number[]): WrittenBlock {
+    // Readers in a snapshot cache the block rows they read as committed for good (stored-header.ts).
+    if (inReadSnapshot(this.#db)) throw new Error('internal: a block is never written inside a read snapshot');
     const encoded = encodeHeader(header);
     const hash = asBuffer(nodeSha256(encoded));
     const seq = this.log.size;

@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import type { Db } from '../db/database.js';
+import { inReadSnapshot, type Db } from '../db/database.js';
 import {
   BLOCK_VERSION,
   HeaderFormatError,
@@ -99,7 +99,8 @@ export function parentHashes(db: Db): ParentHashes {
   const byCount = new Map<number, Statement<number[], { seq: number; hash: Buffer }>>();
   const known = new Map<number, Buffer>();
   const keep = (seq: number, hash: Buffer): void => {
-    if (db.inTransaction) return;
+    // A row read inside a write transaction may still be rolled back (and its seq reused).
+    if (db.inTransaction && !inReadSnapshot(db)) return;
     if (known.size >= KNOWN_HASHES) known.clear();
     known.set(seq, hash);
   };

@@ -63,6 +63,18 @@ export function openDb(file: string, init: OpenDbInit = {}): Db {
   return db;
 }
 
+const readSnapshots = new WeakSet<Db>();
+/** BEGIN and COMMIT prepared once per connection (exec would parse them at every snapshot). */
+const txnStatements = new WeakMap<Db, { begin: Database.Statement; commit: Database.Statement }>();
+
+/**
+ * Whether `db` is in a transaction opened by {@link inSnapshot}: every row it reads is committed
+ * and stays so, so caches may keep what it reads (blocks are never written in one).
+ */
+export function inReadSnapshot(db: Db): boolean {
+  return readSnapshots.has(db);
+}
+
 /**
  * Runs `fn` inside one read transaction, unless the connection is already in a transaction (then
  * it simply runs). Outside a transaction every statement takes and drops SQLite's WAL read lock:
@@ -74,14 +86,18 @@ export function openDb(file: string, init: OpenDbInit = {}): Db {
  */
 export function inSnapshot<T>(db: Db, fn: () => T): T {
   if (db.inTransaction) return fn();
-  db.exec('BEGIN');
+  let txn = txnStatements.get(db);
+  if (!txn) txnStatements.set(db, (txn = { begin: db.prepare('BEGIN'), commit: db.prepare('COMMIT') }));
+  txn.begin.run();
+  readSnapshots.add(db);
   let result: T;
   try {
     result = fn();
   } finally {
+    readSnapshots.delete(db);
     // COMMIT even when `fn` threw: a write that completed in it (its own nested transaction) would
     // have committed without the snapshot, so it does with it.
-    if (db.inTransaction) db.exec('COMMIT');
+    if (db.inTransaction) txn.commit.run();
   }
   if (result instanceof Promise) throw new TypeError('inSnapshot: fn must be synchronous');
   return result;

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { inSnapshot, openDb, type Db } from '../../../main/db/database.js';
+import { inReadSnapshot, inSnapshot, openDb, type Db } from '../../../main/db/database.js';
+import { Archive } from '../../../main/archive/archive.js';
+import { spec } from '../../../bench/dag-million.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 describe('inSnapshot', () => {
@@ -63,5 +65,28 @@ describe('inSnapshot', () => {
     const { reader } = pair();
     expect(() => inSnapshot(reader, async () => count(reader))).toThrow(/must be synchronous/);
     expect(reader.inTransaction).toBe(false);
+  });
+
+  it('says when a connection is in a read snapshot: not in a write transaction of its own', () => {
+    const { writer } = pair();
+    expect(inReadSnapshot(writer)).toBe(false);
+    expect(inSnapshot(writer, () => inReadSnapshot(writer))).toBe(true);
+    writer.exec('BEGIN');
+    expect(inSnapshot(writer, () => inReadSnapshot(writer))).toBe(false);
+    writer.exec('ROLLBACK');
+    expect(inReadSnapshot(writer)).toBe(false);
+  });
+
+  it('no block is written inside a read snapshot (readers cache the rows they read there)', async () => {
+    const archive = await Archive.open({ dir: tempDir() });
+    try {
+      const before = archive.ctx.index.size();
+      expect(() => inSnapshot(archive.ctx.db, () => archive.appendBlocks([spec(1, Buffer.alloc(32, 7))]))).toThrow(
+        /never written inside a read snapshot/,
+      );
+      expect(archive.ctx.index.size()).toBe(before);
+    } finally {
+      await archive.close();
+    }
   });
 });

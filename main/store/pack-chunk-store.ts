@@ -51,6 +51,11 @@ export class PackChunkStore extends IndexedChunkStore {
   #synced = 0;
   /** Pack files were created or removed since the directory was last fsync'ed. */
   #dirDirty = false;
+  /**
+   * Descriptors of packs closed by a rotation while they had writes not known durable: the next
+   * sync makes them so, with the current pack.
+   */
+  #retired: number[] = [];
   readonly #upsertPack: Statement<[number, number]> | undefined;
 
   constructor(init: ChunkStoreInit) {
@@ -100,12 +105,16 @@ export class PackChunkStore extends IndexedChunkStore {
     return join(this.#dir, `${id}.pack`);
   }
 
-  /** Closes the current pack (durably) and starts a new, empty one. */
+  /**
+   * Closes the current pack to appends and starts a new, empty one. The old pack's fdatasync waits
+   * for the next sync, which runs on the thread pool when the archive commits: done here, on the
+   * main thread, it stalled the event loop while up to a whole pack was flushed (0.7–0.9 s in the
+   * bench's 2 GiB store).
+   */
   #rotate(): OpenPack {
     const old = this.#current;
     if (old) {
-      if (this.#writes > this.#synced) fdatasyncSync(old.fd);
-      this.#synced = this.#writes;
+      if (this.#writes > this.#synced) this.#retired.push(old.fd);
       this.#readFds.set(old.id, old.fd);
     }
     const id = this.#nextPackId++;
@@ -171,6 +180,8 @@ export class PackChunkStore extends IndexedChunkStore {
 
   sync(): void {
     this.requireWriter('sync');
+    for (const fd of this.#retired) fdatasyncSync(fd);
+    this.#retired = [];
     if (this.#current && this.#writes > this.#synced) fdatasyncSync(this.#current.fd);
     this.#synced = this.#writes;
     if (this.#dirDirty) {
@@ -189,9 +200,16 @@ export class PackChunkStore extends IndexedChunkStore {
     this.requireWriter('sync');
     const upTo = this.#writes;
     const pack = this.#current;
-    if (pack && upTo > this.#synced) {
-      await fdatasyncAsync(pack.fd);
-      // A rotation meanwhile synced the old pack itself (and counted it).
+    const retired = this.#retired;
+    this.#retired = [];
+    if (upTo > this.#synced) {
+      // A rotation while this runs retires `pack` again: the next sync covers what follows upTo.
+      try {
+        await Promise.all([...retired, ...(pack ? [pack.fd] : [])].map((fd) => fdatasyncAsync(fd)));
+      } catch (e) {
+        this.#retired.unshift(...retired);
+        throw e;
+      }
       if (upTo > this.#synced) this.#synced = upTo;
     }
     if (this.#dirDirty) {
@@ -211,6 +229,7 @@ export class PackChunkStore extends IndexedChunkStore {
   protected closeBytes(): void {
     for (const fd of this.#readFds.values()) closeSync(fd);
     this.#readFds.clear();
+    this.#retired = [];
     if (this.#current) closeSync(this.#current.fd);
     this.#current = undefined;
   }

@@ -8,72 +8,40 @@ interface Command {
   readonly help: string;
 }
 
+/** A command's loader: imports its module, then picks the command out of it. */
+const lazy =
+  <M>(load: () => Promise<M>, pick: (m: M) => Command) =>
+  async (): Promise<Command> =>
+    pick(await load());
+const store = () => import('./commands/store.js');
+const read = () => import('./commands/read.js');
+const proof = () => import('./commands/proof.js');
+const check = () => import('./commands/check.js');
+const sync = () => import('./commands/sync.js');
+const anchor = () => import('./commands/anchor.js');
+const serve = () => import('./commands/serve.js');
+
 /**
  * Each command's module is imported only when that command runs (or its help is asked for): a
  * `pakit ls` need not load the server, the sync folder or the chain client first (about 170 ms of
  * module loading on this kind of machine). The global help lists them in this order.
  */
 const COMMANDS: Record<string, () => Promise<Command>> = {
-  store: async () => {
-    const m = await import('./commands/store.js');
-    return { run: m.storeCommand, help: m.storeHelp };
-  },
-  get: async () => {
-    const m = await import('./commands/read.js');
-    return { run: m.getCommand, help: m.getHelp };
-  },
-  restore: async () => {
-    const m = await import('./commands/read.js');
-    return { run: m.restoreCommand, help: m.restoreHelp };
-  },
-  ls: async () => {
-    const m = await import('./commands/read.js');
-    return { run: m.lsCommand, help: m.lsHelp };
-  },
-  stats: async () => {
-    const m = await import('./commands/read.js');
-    return { run: m.statsCommand, help: m.statsHelp };
-  },
-  proof: async () => {
-    const m = await import('./commands/proof.js');
-    return { run: m.proofCommand, help: m.proofHelp };
-  },
-  verify: async () => {
-    const m = await import('./commands/proof.js');
-    return { run: (_dir, rest, io) => m.verifyCommand(rest, io), help: m.verifyHelp };
-  },
-  check: async () => {
-    const m = await import('./commands/check.js');
-    return { run: m.checkCommand, help: m.checkHelp };
-  },
-  checkpoint: async () => {
-    const m = await import('./commands/check.js');
-    return { run: m.checkpointCommand, help: m.checkpointHelp };
-  },
-  sync: async () => {
-    const m = await import('./commands/sync.js');
-    return { run: m.syncCommand, help: m.syncHelp };
-  },
-  versions: async () => {
-    const m = await import('./commands/sync.js');
-    return { run: m.versionsCommand, help: m.versionsHelp };
-  },
-  log: async () => {
-    const m = await import('./commands/sync.js');
-    return { run: m.logCommand, help: m.logHelp };
-  },
-  serve: async () => {
-    const m = await import('./commands/serve.js');
-    return { run: m.serveCommand, help: m.serveHelp };
-  },
-  anchor: async () => {
-    const m = await import('./commands/anchor.js');
-    return { run: m.anchorCommand, help: m.anchorHelp };
-  },
-  anchors: async () => {
-    const m = await import('./commands/anchor.js');
-    return { run: m.anchorsCommand, help: m.anchorsHelp };
-  },
+  store: lazy(store, (m) => ({ run: m.storeCommand, help: m.storeHelp })),
+  get: lazy(read, (m) => ({ run: m.getCommand, help: m.getHelp })),
+  restore: lazy(read, (m) => ({ run: m.restoreCommand, help: m.restoreHelp })),
+  ls: lazy(read, (m) => ({ run: m.lsCommand, help: m.lsHelp })),
+  stats: lazy(read, (m) => ({ run: m.statsCommand, help: m.statsHelp })),
+  proof: lazy(proof, (m) => ({ run: m.proofCommand, help: m.proofHelp })),
+  verify: lazy(proof, (m) => ({ run: (_dir, rest, io) => m.verifyCommand(rest, io), help: m.verifyHelp })),
+  check: lazy(check, (m) => ({ run: m.checkCommand, help: m.checkHelp })),
+  checkpoint: lazy(check, (m) => ({ run: m.checkpointCommand, help: m.checkpointHelp })),
+  sync: lazy(sync, (m) => ({ run: m.syncCommand, help: m.syncHelp })),
+  versions: lazy(sync, (m) => ({ run: m.versionsCommand, help: m.versionsHelp })),
+  log: lazy(sync, (m) => ({ run: m.logCommand, help: m.logHelp })),
+  serve: lazy(serve, (m) => ({ run: m.serveCommand, help: m.serveHelp })),
+  anchor: lazy(anchor, (m) => ({ run: m.anchorCommand, help: m.anchorHelp })),
+  anchors: lazy(anchor, (m) => ({ run: m.anchorsCommand, help: m.anchorsHelp })),
 };
 
 /** The whole help text, with every command's own. */

@@ -130,6 +130,8 @@ function flush(): void {
 let knownDb: Db | undefined;
 let snapshotOf = -1;
 let releaseTimer: NodeJS.Timeout | undefined;
+let lastLookup = 0;
+const SNAPSHOT_IDLE_MS = 200;
 
 /**
  * Whether a chunk is already stored, so its compression can be skipped. Lookups share one read
@@ -154,13 +156,24 @@ function isKnown(): ((id: Buffer) => boolean) | undefined {
       db.exec('BEGIN');
       snapshotOf = seen;
     }
-    if (releaseTimer) clearTimeout(releaseTimer);
-    releaseTimer = setTimeout(() => {
-      if (db.inTransaction) db.exec('COMMIT');
-    }, 200);
-    releaseTimer.unref();
+    lastLookup = performance.now();
+    releaseTimer ??= setTimeout(release, SNAPSHOT_IDLE_MS).unref();
     return statement.get(id) !== undefined;
   };
+}
+
+/**
+ * Ends the read snapshot once no lookup came for SNAPSHOT_IDLE_MS. One timer per snapshot, moved on
+ * when it fires early, not one per lookup: re-arming a timer per chunk cost more than the lookup.
+ */
+function release(): void {
+  const idle = performance.now() - lastLookup;
+  if (idle < SNAPSHOT_IDLE_MS) {
+    releaseTimer = setTimeout(release, SNAPSHOT_IDLE_MS - idle).unref();
+    return;
+  }
+  releaseTimer = undefined;
+  if (knownDb?.inTransaction) knownDb.exec('COMMIT');
 }
 
 interface Reader {
@@ -192,13 +205,22 @@ function fileReader(path: string): Reader {
     throw e;
   }
   let first = true;
+  let total = 0n;
+  let ended = false;
   return {
     read: async (dest) => {
+      // A short read that reached the size the file had when opened is its end: no read() to hear
+      // so, and no turn of the event loop (most files are read whole by the first read). A file that
+      // grew meanwhile is read on, and its stat afterwards tells the caller it changed.
+      if (ended) return 0;
       // Let acks, aborts and the like in between two reads (the rest of the work never yields);
       // not before the first, so a small file costs no extra turn of the event loop.
-      if (!first) await new Promise(setImmediate);
+      if (!first) await yieldTurn();
       first = false;
-      return readSync(fd, dest, 0, dest.length, null);
+      const n = readSync(fd, dest, 0, dest.length, null);
+      total += BigInt(n);
+      ended = n < dest.length && total === opened.size;
+      return n;
     },
     stat: () => {
       const st = fstatSync(fd, { bigint: true });
@@ -294,12 +316,32 @@ async function run(job: Job): Promise<void> {
   sealIfOld();
 }
 
+/** Jobs run since this thread last let its event loop turn (see drain). */
+let sinceTurn = 0;
+
+function yieldTurn(): Promise<void> {
+  sinceTurn = 0;
+  return new Promise(setImmediate);
+}
+
+/**
+ * Small files run back to back, a turn of the event loop every YIELD_EVERY of them: that turn
+ * posts their results in one message (see post) and takes in new jobs and acks. A message per file
+ * cost a postMessage here and a wake-up of the main thread there, for each of the corpus's 34,000
+ * files. Storing the corpus in-process, builds alternating (three pairs each): a turn every 4 files
+ * instead of every file took 3–8 % less CPU time and cut context switches from 35,000–40,000 to
+ * 20,000; every 12 took 2–6 % less again, with 15,000–16,000 switches, and was no slower than
+ * never yielding before the queue ran dry.
+ */
+const YIELD_EVERY = 12;
+
 async function drain(): Promise<void> {
   if (running) return;
   running = true;
   for (let job = queue.shift(); job; job = queue.shift()) {
     await run(job);
     jobs.delete(job.id);
+    if (++sinceTurn >= YIELD_EVERY) await yieldTurn();
   }
   running = false;
   if (groups?.openedAt !== undefined) {

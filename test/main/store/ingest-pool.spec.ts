@@ -173,6 +173,26 @@ describe('ingest pool', () => {
     store.close();
   });
 
+  it('ends its read snapshot once lookups stop, so a checkpoint can copy the whole WAL', async () => {
+    const env = newEnv();
+    const store = createChunkStore('pack', { db: env.db, dir: env.dir });
+    const commits = new Int32Array(new SharedArrayBuffer(4));
+    const p = pool({ dbFile: env.dbFile, workers: 1, commits });
+    // The worker's lookups during this ingest take a snapshot of the archive as it is now.
+    const a = await collect((cb) => p.ingestFile(file('snap-a.bin', big.subarray(0, 2 ** 20)), cb));
+    for (const c of a.chunks) store.put(c as NewChunk);
+    store.sync();
+    env.db.transaction(() => store.persist())();
+    // Frames committed after the worker's snapshot cannot be checkpointed while it lasts...
+    const [held] = env.db.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
+    expect(held!.checkpointed).toBeLessThan(held!.log);
+    // ...and can once the worker has been idle for its release delay (200 ms).
+    await new Promise((r) => setTimeout(r, 500));
+    const [freed] = env.db.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
+    expect(freed!.checkpointed).toBe(freed!.log);
+    store.close();
+  });
+
   it('rejects a missing file, a directory, a FIFO and a symlink, naming each, then keeps working', async () => {
     const p = pool({ workers: 1 });
     await expect(p.ingestFile(join(dir, 'nope.bin'), () => {})).rejects.toMatchObject({

@@ -7,6 +7,7 @@ import { duBytes, progress, runMeasured, runQuiet, which } from './measure.js';
 import type { ToolResult } from './tool-result.js';
 import { failure, freshDir, megabytes, phase, removeUnlessKept } from './tool-result.js';
 import { verifyRestore } from './verify.js';
+import { warmPageCache } from './page-cache.js';
 
 /** The caller's environment minus anything that could point a tool at a cache outside the run dir. */
 function isolatedEnv(home: string, extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -51,6 +52,7 @@ async function runBorg(ctx: BenchContext): Promise<ToolResult> {
   const version = await runQuiet('borg', ['--version'], { env });
 
   await runMeasured('borg', ['init', '--encryption=none', repo], { env, label: 'borg init' });
+  const warmed = warmPageCache(corpus.dir);
   const first = await runMeasured('borg', ['create', '--compression', 'zstd,3', `${repo}::a`, corpus.dir], {
     env,
     label: 'borg create (first)',
@@ -74,7 +76,7 @@ async function runBorg(ctx: BenchContext): Promise<ToolResult> {
     tool: 'borg',
     version,
     settings: 'borg init --encryption=none; borg create --compression zstd,3 (defaults otherwise: buzhash chunker)',
-    firstBackup: phase(first, corpus.totalBytes),
+    firstBackup: { ...phase(first, corpus.totalBytes), pageCacheWarmed: warmed },
     storedBytes,
     storedMB: megabytes(storedBytes),
     storedBytesAfterSecond,
@@ -100,6 +102,7 @@ async function runRestic(ctx: BenchContext): Promise<ToolResult> {
 
   await runMeasured('restic', ['init', '--repository-version', '2'], { env, label: 'restic init' });
   const backupArgs = ['backup', '--compression', 'auto', '--quiet', corpus.dir];
+  const warmed = warmPageCache(corpus.dir);
   const first = await runMeasured('restic', backupArgs, { env, label: 'restic backup (first)' });
   const storedBytes = await duBytes(repo);
   // Same host and path: restic picks the first snapshot as parent and skips unchanged files.
@@ -117,7 +120,7 @@ async function runRestic(ctx: BenchContext): Promise<ToolResult> {
     version,
     settings:
       'restic init --repository-version 2; restic backup --compression auto (AES-256 + Poly1305 always on: restic has no unencrypted mode)',
-    firstBackup: phase(first, corpus.totalBytes),
+    firstBackup: { ...phase(first, corpus.totalBytes), pageCacheWarmed: warmed },
     storedBytes,
     storedMB: megabytes(storedBytes),
     storedBytesAfterSecond,

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { BenchContext, Section } from './context.js';
+import { warmPageCache } from './page-cache.js';
 import { duBytes, progress, runMeasured, runQuiet } from './measure.js';
 import type { ToolResult } from './tool-result.js';
 import { failure, freshDir, megabytes, phase, removeUnlessKept } from './tool-result.js';
@@ -57,6 +58,7 @@ async function runPakit(ctx: BenchContext): Promise<ToolResult> {
   const pakit = (args: string[], label: string) =>
     runMeasured(process.execPath, [bin, '--data', data, ...args], { env, cwd: ctx.repoRoot, label });
 
+  const warmed = warmPageCache(corpus.dir);
   const first = await pakit(['store', corpus.dir], 'pakit store (first)');
   const snapshot = snapshotFromStoreOutput(first.stdout);
   const storedBytes = await duBytes(data);
@@ -79,7 +81,7 @@ async function runPakit(ctx: BenchContext): Promise<ToolResult> {
     tool: 'pakit',
     version: `${pakitVersion(ctx.repoRoot)} (${(await gitCommit(ctx.repoRoot)) ?? 'no git'}), ${process.version}`,
     settings: 'node bin/pakit.js --data DIR store CORPUS (defaults: FastCDC chunking, zstd, SQLite)',
-    firstBackup: phase(first, corpus.totalBytes),
+    firstBackup: { ...phase(first, corpus.totalBytes), pageCacheWarmed: warmed },
     storedBytes,
     storedMB: megabytes(storedBytes),
     storedBytesAfterSecond,

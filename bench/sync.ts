@@ -13,6 +13,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Archive } from '../main/archive/archive.js';
 import { SyncDb } from '../main/sync/sync-db.js';
 import { SyncFolder, type SyncSummary } from '../main/sync/sync-folder.js';
+import { warmPageCache } from './page-cache.js';
 import { borgEnv } from './competitors.js';
 import type { BenchContext, Section } from './context.js';
 import { duBytes, mbps, progress, round, runMeasured, runQuiet, which } from './measure.js';
@@ -64,11 +65,12 @@ async function borgFirstBackup(run: string, folder: string, bytes: number) {
     const repo = join(run, 'borg-repo');
     const env = borgEnv(home);
     await runMeasured('borg', ['init', '--encryption=none', repo], { env, label: 'sync: borg init' });
+    const warmed = warmPageCache(folder);
     const first = await runMeasured('borg', ['create', '--compression', 'zstd,3', `${repo}::a`, folder], {
       env,
       label: 'sync: borg create (first)',
     });
-    return { ...phase(first, bytes), storedMB: megabytes(await duBytes(repo)) };
+    return { ...phase(first, bytes), pageCacheWarmed: warmed, storedMB: megabytes(await duBytes(repo)) };
   } catch (err) {
     progress(`sync: borg failed: ${String(err)}`);
     return failure(err);
@@ -82,13 +84,19 @@ async function pakitCliFirstSync(ctx: BenchContext, run: string, folder: string,
   try {
     const data = join(run, 'cli-data');
     const env = { ...process.env, HOME: await freshDir(join(run, 'cli-home')) };
+    const warmed = warmPageCache(folder);
     const m = await runMeasured(
       process.execPath,
       [bin, '--data', data, 'sync', folder, '--once', '--json', '--settle', '0'],
       { env, cwd: ctx.repoRoot, label: 'sync: pakit sync --once (CLI)' },
     );
     const s = JSON.parse(m.stdout) as SyncSummary;
-    return { ...phase(m, bytes), storedMB: megabytes(await duBytes(data)), summary: counts(s) };
+    return {
+      ...phase(m, bytes),
+      pageCacheWarmed: warmed,
+      storedMB: megabytes(await duBytes(data)),
+      summary: counts(s),
+    };
   } catch (err) {
     progress(`sync: pakit CLI failed: ${String(err)}`);
     return failure(err);
@@ -110,6 +118,8 @@ async function firstScan(ctx: BenchContext, run: string) {
   progress('sync: first syncUntilSettled() of the corpus copy, in-process');
   const data = join(run, 'data');
   const archive = await Archive.open({ dir: data });
+  // borg just dropped the folder from the page cache (see page-cache.ts).
+  const warmed = warmPageCache(folder);
   let pakit: Record<string, unknown>;
   let eventLoop: {
     p50ms: number;
@@ -145,6 +155,7 @@ async function firstScan(ctx: BenchContext, run: string) {
       seconds: round(seconds),
       MBps: mbps(corpus.totalBytes, seconds),
       closeSeconds: round(secondsSince(tClose)),
+      pageCacheWarmed: warmed,
       storedMB: megabytes(await duBytes(data)),
       summary: counts(s),
       filesInCorpus: corpus.files,

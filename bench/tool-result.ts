@@ -2,6 +2,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import type { Measured } from './measure.js';
 import { mbps, progress, round } from './measure.js';
+import type { Warmed } from './page-cache.js';
 import type { Comparison } from './verify.js';
 
 export interface Phase {
@@ -13,6 +14,8 @@ export interface Phase {
   userSeconds: number | null;
   systemSeconds: number | null;
   loadAverage1m: number;
+  /** For a first backup: the corpus read into the page cache just before (see page-cache.ts). */
+  pageCacheWarmed?: Warmed;
 }
 
 export interface ToolResult {

@@ -16,6 +16,7 @@ import { repoRootFrom } from './context.js';
 import { machineSection } from './machine.js';
 import { progress, round } from './measure.js';
 import { pakitSection } from './pakit-cli.js';
+import { ingestPairsSection } from './ingest-pairs.js';
 import { summarySection } from './summary.js';
 import { dagMillionSection } from './dag-million.js';
 import { eventLoopSection, largeFileSection } from './large-file.js';
@@ -35,6 +36,11 @@ const SECTIONS: Record<string, Registered> = {
   pakit: { run: pakitSection, byDefault: true, describe: 'Pakit CLI: store, unchanged store, restore, stats' },
   borg: { run: borgSection, byDefault: true, describe: 'borg create zstd,3 ×2, extract' },
   restic: { run: resticSection, byDefault: true, describe: 'restic backup --compression auto ×2, restore' },
+  'ingest-pairs': {
+    run: ingestPairsSection,
+    byDefault: true,
+    describe: 'first store vs borg create, alternating pairs (PAKIT_BENCH_PAIRS, default 3): median ratio',
+  },
   dag: { run: dagMillionSection, byDefault: true, describe: '1,000,000 metadata blocks: append rate, lookups, proofs' },
   'large-file': { run: largeFileSection, byDefault: true, describe: '2 GiB file: peak RSS, event-loop delay' },
   'event-loop': {
@@ -76,7 +82,9 @@ function selectSections(argv: string[]): string[] {
   const picked = argv.length > 0 ? argv : Object.keys(SECTIONS).filter((n) => SECTIONS[n].byDefault);
   // Run in registry order whatever the argv order, so results read the same every time;
   // the summary is appended whenever a tool ran, since the ratios are the point.
-  const withSummary = picked.some((n) => ['pakit', 'borg', 'restic'].includes(n)) ? [...picked, 'summary'] : picked;
+  const withSummary = picked.some((n) => ['pakit', 'borg', 'restic', 'ingest-pairs'].includes(n))
+    ? [...picked, 'summary']
+    : picked;
   return Object.keys(SECTIONS).filter((n) => withSummary.includes(n));
 }
 

@@ -49,8 +49,19 @@ export const summarySection: Section = async (ctx) => {
   });
   const pakit = tools.pakit;
   const why = pakit ? 'reference tool result missing' : 'pakit result missing (see its error)';
+  const pairs = ctx.results['ingest-pairs'] as { median?: { ingestThroughputRatio: number } } | undefined;
   return {
     table,
+    // The ingest target's figure: the median of alternating pairs (ingest-pairs.ts), when they ran.
+    ...(pairs?.median
+      ? {
+          ingestVsBorgPaired: {
+            ratio: pairs.median.ingestThroughputRatio,
+            target: '>= 1.5',
+            met: pairs.median.ingestThroughputRatio >= 1.5,
+          },
+        }
+      : {}),
     pakitVsBorg: pakit && tools.borg ? versus(pakit, tools.borg) : { unavailable: why },
     pakitVsRestic: pakit && tools.restic ? versus(pakit, tools.restic) : { unavailable: why },
   };

@@ -23,10 +23,15 @@ const STREAM_PIECE = 2 ** 20;
  * ends instead of idling while the main thread is busy (a slice of appends, say). A small file takes
  * a worker ~0.1 ms, so 4 ran dry within any main-thread task: 16 stored the 500 MB corpus 8 % faster
  * in-process (9.2–9.4 s against 9.9–10.6 s, interleaved) for an event-loop p99 of 33–36 ms instead
- * of 29–31; 32 was faster again but put the p99 at 40–52 ms. Stream jobs only go to idle workers: a
- * queued stream would hold its window of bytes in the worker meanwhile.
+ * of 29–31; 32 was faster again but put the p99 at 40–52 ms. Since workers post a dozen files'
+ * results at a time (ingest-worker.ts) and the walk yields more often (store-tree.ts), 16 left each
+ * worker waiting for jobs for ~30 % of the store. 48 took 3–13 % less time than 16 in five
+ * interleaved pairs, at the same peak RSS and, with the walk's yield every 32 entries, an event-loop
+ * p99 of 36–40 ms against 33–34. 96 gained a few % more but took 25–60 MB more memory.
+ * Stream jobs only go to idle workers: a queued stream would hold its window of bytes in the worker
+ * meanwhile.
  */
-const WORKER_DEPTH = 16;
+const WORKER_DEPTH = 48;
 
 export class IngestWorkerCrashedError extends Error {
   override readonly name = 'IngestWorkerCrashedError';

@@ -52,6 +52,49 @@ export function merkleRoot(items: readonly Uint8Array[], hash: Sha256 = defaultS
   );
 }
 
+/**
+ * MTH over raw leaf data given one leaf at a time, as a file's chunk ids arrive: the roots of its
+ * complete subtrees (one per 1 bit of the count, largest first) are kept, and `root()` folds them
+ * right to left, which is RFC 9162's split at the largest power of two below n. Each node is hashed
+ * once, when its subtree completes, so a 2 GiB file's 8,000 ids cost no burst of hashing at the end.
+ */
+export class MerkleFrontier {
+  readonly #hash: Sha256;
+  /** Roots of complete subtrees, largest first, and their leaf counts (decreasing powers of two). */
+  readonly #roots: Uint8Array[] = [];
+  readonly #sizes: number[] = [];
+  #count = 0;
+
+  constructor(hash: Sha256 = defaultSha256) {
+    this.#hash = hash;
+  }
+
+  get size(): number {
+    return this.#count;
+  }
+
+  push(data: Uint8Array): void {
+    let h = leafHash(data, this.#hash);
+    let size = 1;
+    while (this.#sizes.at(-1) === size) {
+      h = nodeHash(this.#roots.pop()!, h, this.#hash);
+      this.#sizes.pop();
+      size *= 2;
+    }
+    this.#roots.push(h);
+    this.#sizes.push(size);
+    this.#count++;
+  }
+
+  root(): Uint8Array {
+    const roots = this.#roots;
+    if (roots.length === 0) return this.#hash(new Uint8Array(0));
+    let h = roots[roots.length - 1]!;
+    for (let i = roots.length - 2; i >= 0; i--) h = nodeHash(roots[i]!, h, this.#hash);
+    return h;
+  }
+}
+
 /** A `subtree` function over an in-memory list of leaf hashes. */
 export function subtreeOfLeafHashes(leaves: readonly Uint8Array[], hash: Sha256 = defaultSha256): SubtreeRoot {
   const rec = (lo: number, hi: number): Uint8Array => {

@@ -1,4 +1,6 @@
 import type { BlockSpec, WrittenBlock } from '../dag/block-writer.js';
+import { MULTI_ROW_INSERT } from '../db/database.js';
+import type { ChunkInfo } from '../store/types.js';
 import { HeaderFormatError } from '../../shared/block-header.js';
 import type { ArchiveContext } from './context.js';
 import { requireWriter } from './context.js';
@@ -49,6 +51,9 @@ export interface CommitterInit {
 /** Committed objects whose promises resolve in one turn of the event loop. */
 const RESOLVE_PER_TURN = 64;
 
+/** Rows of an object's chunk list per INSERT (3 parameters each; SQLite allows 32,766). */
+const CHUNK_ROWS = 64;
+
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
@@ -88,6 +93,7 @@ export class Committer {
   /** Set when a commit failed: in-memory state may disagree with the database, so stop writing. */
   #failed: unknown;
   readonly #insertChunk;
+  readonly #insertChunks;
   readonly #upsertCache;
 
   /** Incremented after every commit; shared with the ingest workers. */
@@ -100,6 +106,9 @@ export class Committer {
     this.#sliceMs = init.sliceMs ?? 8;
     this.#minSliceObjects = Math.max(1, init.minSliceObjects ?? 16);
     this.#insertChunk = ctx.db.prepare('INSERT INTO object_chunks (seq, idx, chunk) VALUES (?, ?, ?)');
+    this.#insertChunks = ctx.db.prepare(
+      `${MULTI_ROW_INSERT} object_chunks (seq, idx, chunk) VALUES ${Array.from({ length: CHUNK_ROWS }, () => '(?, ?, ?)').join(', ')}`,
+    );
     this.#upsertCache = ctx.db.prepare(
       `INSERT INTO file_cache (key, size, mtime_ns, ino, mode, seq) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT(key) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, ino = excluded.ino,
@@ -287,6 +296,21 @@ export class Committer {
     for (const p of [...open, ...failed, ...this.#queue.splice(0)]) p.reject(e);
   }
 
+  /**
+   * The object's chunk list, CHUNK_ROWS rows per statement: a 2 GiB file's 8,000 rows one at a time
+   * were 26 ms of the one task that appends it.
+   */
+  #insertChunkList(seq: number, chunks: readonly ChunkInfo[]): void {
+    const args: number[] = [];
+    let i = 0;
+    for (; i + CHUNK_ROWS <= chunks.length; i += CHUNK_ROWS) {
+      args.length = 0;
+      for (let k = i; k < i + CHUNK_ROWS; k++) args.push(seq, k, chunks[k]!.rid);
+      this.#insertChunks.run(...args);
+    }
+    for (; i < chunks.length; i++) this.#insertChunk.run(seq, i, chunks[i]!.rid);
+  }
+
   /** Inside the transaction: the object's block, its chunk list and its fast-path record. */
   #append(p: Pending): WrittenBlock {
     const ctx = this.#ctx;
@@ -297,7 +321,7 @@ export class Committer {
     });
     // An object with a chunk nothing referenced before cannot be identical to a stored one.
     const w = requireWriter(ctx).append(p.spec, ctx.chunks.claim(chunks));
-    if (!w.reused) chunks.forEach((info, i) => this.#insertChunk.run(w.seq, i, info.rid));
+    if (!w.reused) this.#insertChunkList(w.seq, chunks);
     const f = p.fileCache;
     if (f) this.#upsertCache.run(f.key, f.size, f.mtimeNs, f.ino, f.mode, w.seq);
     return w;

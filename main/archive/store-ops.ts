@@ -66,6 +66,9 @@ function fileCacheLookup(ctx: ArchiveContext): Statement {
   }
   return s;
 }
+/** The first 4 bytes of SHA-256 of `s` (its UTF-8), as an unsigned integer; no Buffer made. */
+const first4 = (s: string): number => parseInt(hash('sha256', s, 'hex').slice(0, 8), 16);
+
 /** The last directory pathKey() saw, and its half of the key (files come a directory at a time). */
 let keyDir: string | undefined;
 let keyDirHash = 0n;
@@ -78,9 +81,9 @@ export function pathKey(abs: string): bigint {
   const dir = abs.slice(0, slash);
   if (dir !== keyDir) {
     keyDir = dir;
-    keyDirHash = BigInt(hash('sha256', dir, 'buffer').readUInt32BE(0)) << 32n;
+    keyDirHash = BigInt(first4(dir)) << 32n;
   }
-  const name = hash('sha256', abs.slice(slash + 1), 'buffer').readUInt32BE(0);
+  const name = first4(abs.slice(slash + 1));
   return BigInt.asIntN(64, keyDirHash | BigInt(name));
 }
 

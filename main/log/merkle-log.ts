@@ -1,7 +1,6 @@
-import { hash } from 'node:crypto';
 import { MULTI_ROW_INSERT, type Db } from '../db/database.js';
 import { consistencyPath, inclusionPath, leafHash, nodeHash, splitPoint } from '../../shared/merkle.js';
-import { asBuffer, nodeSha256 } from '../util/sha256.js';
+import { asBuffer, nodeSha256, sha256Digest } from '../util/sha256.js';
 import type { Statement } from 'better-sqlite3';
 
 const EMPTY = new Uint8Array(32);
@@ -75,7 +74,7 @@ export class MerkleLog {
     const scratch = this.#scratch;
     scratch[0] = 0;
     scratch.set(blockHash, 1);
-    let h = hash('sha256', scratch.subarray(0, 33), 'buffer');
+    let h = sha256Digest(scratch.subarray(0, 33));
     let i = this.#size;
     let l = 0;
     const rows: (number | Buffer)[] = [];
@@ -87,7 +86,7 @@ export class MerkleLog {
         scratch[0] = 1;
         scratch.set(left!, 1);
         scratch.set(h, 33);
-        h = hash('sha256', scratch, 'buffer');
+        h = sha256Digest(scratch);
         i = (i - 1) / 2;
         l++;
         continue;

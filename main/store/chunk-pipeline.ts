@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+import { sha256Digest } from '../util/sha256.js';
 import { ChunkEncoder } from './compression.js';
 import { GearChunker } from './gear-chunker.js';
 import { GROUPED, MEMBER_FIELDS, META_FIELDS, NO_CODEC, type GroupMessage } from './ingest-protocol.js';
@@ -201,8 +201,8 @@ export class ChunkPipeline {
     let start = 0; // stream offset where the current chunk begins
     const emit = async (end: number): Promise<void> => {
       const raw = buf.subarray(start - base, end - base);
-      // One-shot hash(): a createHash object per chunk costs several times more for small chunks.
-      const id = hash('sha256', raw, 'buffer');
+      // One-shot hash (sha256Digest): a createHash object per chunk costs several times more for small chunks.
+      const id = sha256Digest(raw);
       await batch.add(id, raw, isKnown?.(id) ?? false);
       start = end;
     };

@@ -1,6 +1,6 @@
-import { hash } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../db/database.js';
+import { sha256Digest } from '../util/sha256.js';
 import { decodeChunk, decodeFrame } from './compression.js';
 import { FrameCache, frameShares, newMembers } from './groups.js';
 import {
@@ -409,7 +409,7 @@ export abstract class IndexedChunkStore implements ChunkStore {
         });
       }
     }
-    if (!hash('sha256', raw, 'buffer').equals(c.id))
+    if (!sha256Digest(raw).equals(c.id))
       throw new ChunkCorruptError(`chunk ${hex}: its bytes do not hash to its id`, { chunkId: hex });
     return raw;
   }

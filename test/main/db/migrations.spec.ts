@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { migrate, openDb } from '../../../main/db/database.js';
@@ -267,6 +268,13 @@ describe('schema migrations', () => {
     expect(pathKey('/data/a/y.txt')).toBe(inA[1]);
     expect(pathKey('/x')).toBe(pathKey('/x'));
     expect(high(pathKey('/x'))).not.toBe(high(pathKey('/data/x')));
+    // Exactly the documented bits (stored keys must never change meaning), unicode names included.
+    const first4 = (s: string) => BigInt(createHash('sha256').update(s, 'utf8').digest().readUInt32BE(0));
+    for (const p of ['/data/a/x.txt', '/dätä/ünï/çødé ✓.txt', '/x', '/a/b/c/d/e/f']) {
+      const slash = p.lastIndexOf('/');
+      const want = BigInt.asIntN(64, (first4(p.slice(0, slash)) << 32n) | first4(p.slice(slash + 1)));
+      expect(pathKey(p)).toBe(want);
+    }
   });
 
   it('is idempotent and refuses a newer schema than it knows', () => {

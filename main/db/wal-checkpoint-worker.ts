@@ -1,10 +1,11 @@
 // Runs in a worker thread started by WalCheckpointer: its own connection to the archive database,
 // copying committed WAL frames back into the database file while the writer goes on writing.
 import Database from 'better-sqlite3';
+import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { WalWorkerInit } from './wal-checkpointer.js';
 
-const { file, intervalMs, truncateAfterIdleMs } = workerData as WalWorkerInit;
+const { file, intervalMs, busyIntervalMs, truncateAfterIdleMs } = workerData as WalWorkerInit;
 const db = new Database(file, { fileMustExist: true });
 db.pragma('busy_timeout = 1000');
 
@@ -16,12 +17,28 @@ interface CheckpointResult {
 
 let lastLog = -1;
 let unchangedSince = Date.now();
+let lastCheckpoint = 0;
+let lastWal = '';
+
+/** The WAL file's size and modification time: they move whenever the writer commits. */
+function walState(): string {
+  const st = statSync(`${file}-wal`, { bigint: true, throwIfNoEntry: false });
+  return st ? `${st.size}:${st.mtimeNs}` : '';
+}
 
 // PASSIVE never blocks the writer or readers: it copies what no reader still needs and returns.
 const step = (): void => {
+  const now = Date.now();
+  // While the writer keeps committing, copy at most every busyIntervalMs: each checkpoint copies
+  // every page dirtied since the last one, and a bulk store dirties most of the database between
+  // two ticks (see WalCheckpointer.start). Once the WAL stops moving, copy at the next tick.
+  const wal = walState();
+  const writing = wal !== lastWal;
+  lastWal = wal;
+  if (writing && now - lastCheckpoint < busyIntervalMs) return;
+  lastCheckpoint = now;
   const [r] = db.pragma('wal_checkpoint(PASSIVE)') as CheckpointResult[];
   if (!r || r.log <= 0) return;
-  const now = Date.now();
   if (r.log !== lastLog) {
     lastLog = r.log;
     unchangedSince = now;

@@ -42,6 +42,38 @@ describe('WalCheckpointer', () => {
     expect(existsSync(`${file}-wal`)).toBe(false);
   });
 
+  it('copies at most once per busy interval while the writer keeps committing, then at once when it stops', async () => {
+    const file = join(tempDir(), 'a.db');
+    const db = openDb(file);
+    db.exec('CREATE TABLE t (b BLOB NOT NULL) STRICT');
+    // Ticks every 20 ms; while commits keep coming, a checkpoint at most every 1.5 s.
+    const cp = WalCheckpointer.start(db, file, 20, 1_500);
+    try {
+      const insert = db.prepare('INSERT INTO t (b) VALUES (?)');
+      // Each checkpoint grows the database file: count how often it grew during 1.2 s of commits
+      // every 10 ms (every tick sees a moved WAL). Ticking alone, it would grow about 60 times.
+      const sizes = new Set<number>([statSync(file).size]);
+      const end = Date.now() + 1_200;
+      while (Date.now() < end) {
+        db.transaction(() => {
+          for (let i = 0; i < 8; i++) insert.run(randomBytes(4096));
+        })();
+        sizes.add(statSync(file).size);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      // At most one checkpoint in the window (the first tick may find the interval already passed).
+      expect(sizes.size).toBeLessThanOrEqual(2);
+      const n = db.prepare('SELECT count(*) FROM t').pluck().get() as number;
+      expect(n).toBeGreaterThan(100);
+      // The writer stopped: the next ticks see the WAL at rest and copy everything over.
+      const expected = statSync(file).size + (n - 8) * 4096;
+      expect(await until(() => statSync(file).size >= expected, 5_000)).toBe(true);
+    } finally {
+      await cp.close();
+    }
+    db.close();
+  });
+
   it('gives a grown WAL back from its worker once the writer is idle, never on a commit', async () => {
     const file = join(tempDir(), 'a.db');
     const db = openDb(file);

@@ -53,7 +53,7 @@ export interface ArchiveInit {
   readonly random?: () => number;
   /** Clock in ms. Default Date.now. */
   readonly now?: () => number;
-  /** Group-commit delay in ms. Default 200 (fewer, larger commits write far fewer WAL pages). */
+  /** Group-commit delay in ms. Default 50 (see CommitterInit.maxDelayMs). */
   readonly commitDelayMs?: number;
 }
 

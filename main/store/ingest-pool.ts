@@ -106,12 +106,22 @@ class WorkerIngestPool implements IngestPool {
       throw new RangeError(`groupBytes ${groupBytes} must be an integer from 0 to 64 MiB`);
     if (groupBytes > 0 && !init.onGroup) throw new TypeError('groupBytes needs an onGroup to take the groups');
     this.#onGroup = init.onGroup;
+    const snapshotMaxAgeMs = init.snapshotMaxAgeMs ?? 1_000;
+    const snapshotIdleMs = init.snapshotIdleMs ?? 200;
+    for (const [name, ms] of [
+      ['snapshotMaxAgeMs', snapshotMaxAgeMs],
+      ['snapshotIdleMs', snapshotIdleMs],
+    ] as const)
+      if (!Number.isFinite(ms) || ms < 0)
+        throw new RangeError(`${name} ${ms} must be a finite number of ms, 0 or more`);
     this.#data = {
       params: init.params,
       zstdLevel: init.zstdLevel,
       dbFile: init.dbFile,
       niceness: (init.lowPriority ?? true) ? 10 : 0,
       commits: init.commits,
+      snapshotMaxAgeMs,
+      snapshotIdleMs,
       groupBytes,
     };
     this.#max = Math.max(1, init.workers ?? availableParallelism());

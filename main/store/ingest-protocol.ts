@@ -15,6 +15,10 @@ export interface IngestWorkerData {
   readonly niceness: number;
   /** Shared commit counter (see IngestPoolInit.commits). */
   readonly commits: Int32Array | undefined;
+  /** See IngestPoolInit.snapshotMaxAgeMs. */
+  readonly snapshotMaxAgeMs: number;
+  /** See IngestPoolInit.snapshotIdleMs. */
+  readonly snapshotIdleMs: number;
   /** Raw bytes per group of small chunks; 0: no groups (see IngestPoolInit.groupBytes). */
   readonly groupBytes: number;
 }

@@ -129,15 +129,17 @@ function flush(): void {
 
 let knownDb: Db | undefined;
 let snapshotOf = -1;
+let snapshotAt = 0;
 let releaseTimer: NodeJS.Timeout | undefined;
 let lastLookup = 0;
-const SNAPSHOT_IDLE_MS = 200;
+const SNAPSHOT_IDLE_MS = init.snapshotIdleMs;
 
 /**
  * Whether a chunk is already stored, so its compression can be skipped. Lookups share one read
- * snapshot until the archive's commit counter moves, instead of taking SQLite's locks per query —
- * those lock syscalls were a large part of ingest's system time. The snapshot is released when the
- * worker goes idle, so it never holds back WAL checkpoints.
+ * snapshot until the archive's commit counter moves and the snapshot is snapshotMaxAgeMs old,
+ * instead of taking SQLite's locks per query — those lock syscalls were a large part of ingest's
+ * system time. The snapshot is released when the worker goes idle, so it never holds back WAL
+ * checkpoints.
  */
 function isKnown(): ((id: Buffer) => boolean) | undefined {
   if (init.dbFile === undefined) return undefined;
@@ -149,14 +151,17 @@ function isKnown(): ((id: Buffer) => boolean) | undefined {
   const db = knownDb!;
   const commits = init.commits;
   if (!commits) return (id) => statement.get(id) !== undefined;
+  const maxAge = init.snapshotMaxAgeMs;
   return (id) => {
     const seen = Atomics.load(commits, 0);
-    if (!db.inTransaction || seen !== snapshotOf) {
+    const now = performance.now();
+    if (!db.inTransaction || (seen !== snapshotOf && now - snapshotAt >= maxAge)) {
       if (db.inTransaction) db.exec('COMMIT');
       db.exec('BEGIN');
       snapshotOf = seen;
+      snapshotAt = now;
     }
-    lastLookup = performance.now();
+    lastLookup = now;
     releaseTimer ??= setTimeout(release, SNAPSHOT_IDLE_MS).unref();
     return statement.get(id) !== undefined;
   };

@@ -159,7 +159,7 @@ describe('ingest pool', () => {
     const env = newEnv();
     const store = createChunkStore('pack', { db: env.db, dir: env.dir });
     const commits = new Int32Array(new SharedArrayBuffer(4));
-    const p = pool({ dbFile: env.dbFile, workers: 1, commits });
+    const p = pool({ dbFile: env.dbFile, workers: 1, commits, snapshotMaxAgeMs: 0 });
     // The worker takes its read snapshot during this ingest, before anything is committed.
     const a = await collect((cb) => p.ingestFile(file('a.bin', big.subarray(0, 2 ** 20)), cb));
     expect(a.chunks.every((c) => c.encoded)).toBe(true);
@@ -170,6 +170,43 @@ describe('ingest pool', () => {
     const b = await collect((cb) => p.ingestFile(file('b.bin', big.subarray(0, 2 ** 20)), cb));
     expect(b.chunks.length).toBe(a.chunks.length);
     expect(b.chunks.every((c) => !c.encoded)).toBe(true);
+    store.close();
+  });
+
+  it('refuses a negative or non-finite snapshot age or idle delay, naming it', () => {
+    for (const [key, ms] of [
+      ['snapshotMaxAgeMs', -1],
+      ['snapshotIdleMs', Number.NaN],
+      ['snapshotMaxAgeMs', Infinity],
+    ] as const)
+      expect(() => createIngestPool({ params: P, zstdLevel: 3, [key]: ms })).toThrow(
+        expect.objectContaining({ name: 'RangeError', message: expect.stringContaining(`${key} ${ms}`) }),
+      );
+  });
+
+  it('keeps a snapshot younger than its maximum age across commits, then renews it', async () => {
+    const env = newEnv();
+    const store = createChunkStore('pack', { db: env.db, dir: env.dir });
+    const commits = new Int32Array(new SharedArrayBuffer(4));
+    // Never released as idle here, so only the age can renew it.
+    const p = pool({ dbFile: env.dbFile, workers: 1, commits, snapshotMaxAgeMs: 3_000, snapshotIdleMs: 60_000 });
+    const a = await collect((cb) => p.ingestFile(file('age-a.bin', big.subarray(0, 2 ** 20)), cb));
+    const taken = Date.now();
+    for (const c of a.chunks) store.put(c as NewChunk);
+    store.sync();
+    env.db.transaction(() => store.persist())();
+    Atomics.add(commits, 0, 1);
+    // The counter moved, but the snapshot is young: the committed chunks are not seen yet, so they
+    // come back compressed (the store keeps the copy it has).
+    const b = await collect((cb) => p.ingestFile(file('age-b.bin', big.subarray(0, 2 ** 20)), cb));
+    expect(Date.now() - taken).toBeLessThan(3_000);
+    expect(b.chunks.length).toBe(a.chunks.length);
+    expect(b.chunks.every((c) => c.encoded)).toBe(true);
+    // Past its age, the next lookup renews it and sees them.
+    await new Promise((r) => setTimeout(r, 3_000 - (Date.now() - taken) + 100));
+    const c = await collect((cb) => p.ingestFile(file('age-c.bin', big.subarray(0, 2 ** 20)), cb));
+    expect(c.chunks.length).toBe(a.chunks.length);
+    expect(c.chunks.every((x) => !x.encoded)).toBe(true);
     store.close();
   });
 

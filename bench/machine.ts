@@ -55,7 +55,8 @@ export const machineSection: Section = async (ctx) => {
     borg: await version('borg', ['--version']),
     restic: await version('restic', ['version']),
     peakRssSource: gnuTimeAvailable() ? 'GNU time -v (wait4 rusage)' : '/proc/<pid>/status VmHWM polling',
-    pageCache:
-      'warm: every tool reads the corpus right after it was written or read, so all tools are measured from page cache',
+    // borg drops what it reads from the page cache, and this VM's DAMON pages out what nobody touched
+    // for about a minute: every first backup is preceded by a read of the whole corpus (page-cache.ts).
+    pageCache: 'warm: the whole corpus is read just before every first backup (pageCacheWarmed in each result)',
   };
 };

@@ -66,6 +66,7 @@ function fileCacheLookup(ctx: ArchiveContext): Statement {
   }
   return s;
 }
+
 /** The first 4 bytes of SHA-256 of `s` (its UTF-8), as an unsigned integer; no Buffer made. */
 const first4 = (s: string): number => parseInt(hash('sha256', s, 'hex').slice(0, 8), 16);
 

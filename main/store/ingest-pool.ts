@@ -7,6 +7,7 @@ import {
   decodeBatch,
   decodeGroup,
   deserializeError,
+  workerData,
   type FileStat,
   type FromWorker,
   type IngestWorkerData,
@@ -101,29 +102,8 @@ class WorkerIngestPool implements IngestPool {
   constructor(init: IngestPoolInit) {
     validateChunkerParams(init.params);
     new ChunkEncoder(init.zstdLevel); // throws on a bad level here rather than in every worker
-    const groupBytes = init.groupBytes ?? 0;
-    if (!Number.isInteger(groupBytes) || groupBytes < 0 || groupBytes > 2 ** 26)
-      throw new RangeError(`groupBytes ${groupBytes} must be an integer from 0 to 64 MiB`);
-    if (groupBytes > 0 && !init.onGroup) throw new TypeError('groupBytes needs an onGroup to take the groups');
+    this.#data = workerData(init);
     this.#onGroup = init.onGroup;
-    const snapshotMaxAgeMs = init.snapshotMaxAgeMs ?? 1_000;
-    const snapshotIdleMs = init.snapshotIdleMs ?? 200;
-    for (const [name, ms] of [
-      ['snapshotMaxAgeMs', snapshotMaxAgeMs],
-      ['snapshotIdleMs', snapshotIdleMs],
-    ] as const)
-      if (!Number.isFinite(ms) || ms < 0)
-        throw new RangeError(`${name} ${ms} must be a finite number of ms, 0 or more`);
-    this.#data = {
-      params: init.params,
-      zstdLevel: init.zstdLevel,
-      dbFile: init.dbFile,
-      niceness: (init.lowPriority ?? true) ? 10 : 0,
-      commits: init.commits,
-      snapshotMaxAgeMs,
-      snapshotIdleMs,
-      groupBytes,
-    };
     this.#max = Math.max(1, init.workers ?? availableParallelism());
   }
 

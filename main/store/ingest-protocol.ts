@@ -1,4 +1,4 @@
-import type { ChunkerParams, FileInfo, GroupMember, IngestedChunk, SealedGroup } from './types.js';
+import type { ChunkerParams, FileInfo, GroupMember, IngestedChunk, IngestPoolInit, SealedGroup } from './types.js';
 
 /**
  * Messages between the ingest pool (main thread) and an ingest worker. Each side sends arrays of
@@ -21,6 +21,31 @@ export interface IngestWorkerData {
   readonly snapshotIdleMs: number;
   /** Raw bytes per group of small chunks; 0: no groups (see IngestPoolInit.groupBytes). */
   readonly groupBytes: number;
+}
+
+/** What the pool's workers are started with; throws RangeError or TypeError naming a bad setting. */
+export function workerData(init: IngestPoolInit): IngestWorkerData {
+  const groupBytes = init.groupBytes ?? 0;
+  if (!Number.isInteger(groupBytes) || groupBytes < 0 || groupBytes > 2 ** 26)
+    throw new RangeError(`groupBytes ${groupBytes} must be an integer from 0 to 64 MiB`);
+  if (groupBytes > 0 && !init.onGroup) throw new TypeError('groupBytes needs an onGroup to take the groups');
+  const snapshotMaxAgeMs = init.snapshotMaxAgeMs ?? 1_000;
+  const snapshotIdleMs = init.snapshotIdleMs ?? 200;
+  for (const [name, ms] of [
+    ['snapshotMaxAgeMs', snapshotMaxAgeMs],
+    ['snapshotIdleMs', snapshotIdleMs],
+  ] as const)
+    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`${name} ${ms} must be a finite number of ms, 0 or more`);
+  return {
+    params: init.params,
+    zstdLevel: init.zstdLevel,
+    dbFile: init.dbFile,
+    niceness: (init.lowPriority ?? true) ? 10 : 0,
+    commits: init.commits,
+    snapshotMaxAgeMs,
+    snapshotIdleMs,
+    groupBytes,
+  };
 }
 
 export type ToWorker =

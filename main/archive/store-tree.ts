@@ -8,7 +8,9 @@ import {
   storeResult,
   storeSymlink,
   storeListedFile,
+  directoryCache,
   mtimeMs,
+  type CacheRow,
   type Ingester,
   type StoreOptions,
   type StoreResult,
@@ -133,8 +135,9 @@ async function storeListed(
   signal: AbortSignal | undefined,
   onIngested: () => void,
   absolute: string,
+  dirCache: ReadonlyMap<bigint, CacheRow>,
 ): Promise<Stored> {
-  const r = await storeListedFile(ing, abs, signal, onIngested, absolute);
+  const r = await storeListedFile(ing, abs, signal, onIngested, absolute, dirCache);
   if ('other' in r) return storeOne(ing, abs, r.other, signal, rel, onIngested, absolute);
   return { result: r.result, entry: fileEntry(rel, r.st, r.result) };
 }
@@ -209,6 +212,8 @@ async function storeDirectory(
       problem(dir, e);
       return;
     }
+    // The fast-path records of the directory's files, read once (a first store finds none).
+    const dirCache = directoryCache(ing.ctx, absDir);
     for (const { name, file } of names) {
       signal?.throwIfAborted();
       if (++sinceYield >= 32) {
@@ -245,7 +250,7 @@ async function storeDirectory(
       item.p = (
         st
           ? storeOne(ing, abs, st, signal, relPath, once, absolute)
-          : storeListed(ing, abs, relPath, signal, once, absolute)
+          : storeListed(ing, abs, relPath, signal, once, absolute, dirCache)
       ).then(
         (v) => {
           item.value = v;

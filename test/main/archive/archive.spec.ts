@@ -6,6 +6,7 @@ import { verifyAny, verifyProof } from '../../../shared/verify.js';
 import { describeTree, makeTree, prose, sha256hex, writeFile } from '../../helpers/files.js';
 import { seeded, tempDir } from '../../helpers/tmp.js';
 import { Archive } from '../../../main/archive/archive.js';
+import { directoryCache, pathKey } from '../../../main/archive/store-ops.js';
 import { forget, openArchive, readAll } from '../../helpers/archive.js';
 
 describe('archive: store, get, restore', () => {
@@ -128,6 +129,24 @@ describe('archive: store, get, restore', () => {
     expect(a.stats().blocks).toBe(blocks + 2); // the new version and a new snapshot
     const changed = third.results.find((r) => r.path.endsWith('deed-002.txt'))!;
     expect(changed.hash).not.toBe(first.results.find((r) => r.path.endsWith('deed-002.txt'))!.hash);
+  });
+
+  it("reads a directory's fast-path records with one query: its own files, none of another's", async () => {
+    const src = tempDir();
+    for (const n of ['a.txt', 'b.txt', 'é 1.txt']) writeFile(join(src, 'one'), n, prose(2_000, n.length));
+    writeFile(join(src, 'two'), 'a.txt', prose(2_000, 9));
+    const a = await openArchive();
+    expect(directoryCache(a.ctx, join(src, 'one')).size).toBe(0);
+    const { results } = await a.store([src]);
+    const one = directoryCache(a.ctx, join(src, 'one'));
+    expect([...one.keys()].sort()).toEqual(
+      ['a.txt', 'b.txt', 'é 1.txt'].map((n) => pathKey(join(src, 'one', n))).sort(),
+    );
+    const row = one.get(pathKey(join(src, 'one', 'b.txt')))!;
+    expect(row.hash.toString('hex')).toBe(results.find((r) => r.path.endsWith('one/b.txt'))!.hash);
+    expect(row.size).toBe(BigInt(statSync(join(src, 'one', 'b.txt')).size));
+    expect([...directoryCache(a.ctx, join(src, 'two')).keys()]).toEqual([pathKey(join(src, 'two', 'a.txt'))]);
+    expect(directoryCache(a.ctx, src).size).toBe(0); // holds only directories
   });
 
   it('restores a snapshot exactly: contents, modes, mtimes, symlinks as links', async () => {

@@ -204,6 +204,28 @@ function fastHit(cached: CacheRow | undefined, st: FileInfo, path: string): Stor
   };
 }
 
+/**
+ * A file modified this close to the start of its store may change again within the same mtime (a
+ * coarse clock ticks every few milliseconds; FAT counts in 2 s, some network file systems in 1 s),
+ * before or while it is read, and its record would then vouch for bytes it no longer holds — git's
+ * "racily clean" entries. Such a file is stored but gets no fast-path record; the next store reads it.
+ */
+const RACY_NS = 2_000_000_000n;
+
+/**
+ * Whether a stored file may get a fast-path record: it was read whole as it was when `seen` (the
+ * walk's stat, or the worker's as it opened it) and opened, and its mtime is older than the store's
+ * start by RACY_NS. A change while it was read gives it a newer mtime, so the next store reads it.
+ */
+function trustworthy(seen: FileInfo, opened: FileInfo, read: number, began: bigint): boolean {
+  return (
+    opened.size === seen.size &&
+    opened.mtimeNs === seen.mtimeNs &&
+    BigInt(read) === seen.size &&
+    seen.mtimeNs < began - RACY_NS
+  );
+}
+
 /** Stores one regular file; unchanged size+mtime+inode+mode since the last store returns the old block. */
 export async function storeFile(
   ing: Ingester,
@@ -255,22 +277,20 @@ async function ingestFile(
 ): Promise<{ result: StoreResult; st: FileInfo }> {
   const { ctx } = ing;
   const chunks = new ObjectChunks(ctx);
+  const began = BigInt(Date.now()) * 1_000_000n;
   let size: number;
-  let after: { size: bigint; mtimeNs: bigint; opened?: FileInfo };
+  let opened: FileInfo;
   try {
     const r = await ing.pool.ingestFile(abs, chunks.add, signal);
     size = r.size;
-    // The worker fstat()s the file after its last read; if it changed while being read, keep what
-    // was read but do not trust the fast path for it.
-    after = r.stat ?? (await lstat(abs, { bigint: true }));
+    opened = r.stat ?? (await lstat(abs, { bigint: true }));
   } finally {
     // The chunks are stored: the caller may start the next file while this one waits to commit.
     onIngested?.();
   }
-  const seen: FileInfo = st ?? after.opened ?? (await lstat(abs, { bigint: true }));
+  const seen: FileInfo = st ?? opened;
   await chunks.settled();
-  const stable = after.size === seen.size && after.mtimeNs === seen.mtimeNs && BigInt(size) === seen.size;
-  const fileCache: FileCacheEntry | undefined = stable
+  const fileCache: FileCacheEntry | undefined = trustworthy(seen, opened, size, began)
     ? { key, size, mtimeNs: seen.mtimeNs, ino: seen.ino, mode: Number(seen.mode) }
     : undefined;
   const w = await ing.committer.submit(

@@ -8,12 +8,11 @@ import {
   decodeGroup,
   deserializeError,
   workerData,
-  type FileStat,
   type FromWorker,
   type IngestWorkerData,
   type ToWorker,
 } from './ingest-protocol.js';
-import type { IngestPool, IngestPoolInit, IngestResult, OnIngestBatch, SealedGroup } from './types.js';
+import type { FileInfo, IngestPool, IngestPoolInit, IngestResult, OnIngestBatch, SealedGroup } from './types.js';
 
 /** How much stream input the pool sends ahead of what the worker has copied out. */
 const STREAM_WINDOW = 8 * 2 ** 20;
@@ -320,7 +319,7 @@ class WorkerIngestPool implements IngestPool {
     this.#dispatch();
   }
 
-  #succeed(job: Job, size: number, stat: FileStat | undefined): void {
+  #succeed(job: Job, size: number, stat: FileInfo | undefined): void {
     if (job.settled) return;
     job.settled = true;
     job.cleanup();

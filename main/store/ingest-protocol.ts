@@ -75,18 +75,8 @@ export interface BatchMessage {
   readonly rawBytes: number;
   /** Set on a job's last batch: the input's size. The job is then over (no ack is expected). */
   readonly end?: number;
-  /** With `end`, for a file: its size and mtime (ns) by fstat after the last read. */
-  readonly stat?: FileStat;
-}
-
-/**
- * A file's size and modification time as seen by the worker after reading it, and its stat as
- * opened (before the first read).
- */
-export interface FileStat {
-  readonly size: bigint;
-  readonly mtimeNs: bigint;
-  readonly opened?: FileInfo;
+  /** With `end`, for a file: its stat as opened, before the first read. */
+  readonly stat?: FileInfo;
 }
 
 /**
@@ -108,7 +98,7 @@ export type FromWorker =
   | GroupMessage
   /** The worker copied out `bytes` of stream input: the pool may send that much more. */
   | { readonly t: 'consumed'; readonly job: number; readonly bytes: number }
-  | { readonly t: 'done'; readonly job: number; readonly size: number; readonly stat?: FileStat }
+  | { readonly t: 'done'; readonly job: number; readonly size: number; readonly stat?: FileInfo }
   | { readonly t: 'error'; readonly job: number; readonly error: SerializedError };
 
 export const META_FIELDS = 4;

@@ -6,13 +6,7 @@ import { openDb, type Db } from '../db/database.js';
 import { ChunkPipeline, GroupBuilder, type Batch } from './chunk-pipeline.js';
 import { ChunkEncoder } from './compression.js';
 import type { FileInfo } from './types.js';
-import {
-  serializeError,
-  type FileStat,
-  type FromWorker,
-  type IngestWorkerData,
-  type ToWorker,
-} from './ingest-protocol.js';
+import { serializeError, type FromWorker, type IngestWorkerData, type ToWorker } from './ingest-protocol.js';
 
 /**
  * Entry point of an ingest worker thread (started by ingest-pool.ts from the compiled dist/ file).
@@ -183,8 +177,12 @@ function release(): void {
 
 interface Reader {
   read(dest: Uint8Array): number | Promise<number>;
-  /** For a file: size and mtime after reading, so the caller can tell whether it changed meanwhile. */
-  stat?(): FileStat;
+  /**
+   * For a file: its stat as opened. No second fstat after reading: a change while it was read is
+   * told by its mtime, which the caller compares with when the store began (racy files are not
+   * trusted; see ingestFile in store-ops.ts), and by the byte count.
+   */
+  readonly opened?: FileInfo;
   close(): void;
 }
 
@@ -227,10 +225,7 @@ function fileReader(path: string): Reader {
       ended = n < dest.length && total === opened.size;
       return n;
     },
-    stat: () => {
-      const st = fstatSync(fd, { bigint: true });
-      return { size: st.size, mtimeNs: st.mtimeNs, opened };
-    },
+    opened,
     close: () => closeSync(fd),
   };
 }
@@ -283,7 +278,7 @@ async function emit(job: Job, batch: Batch): Promise<void> {
 }
 
 /** The job's outcome: its last batch with the input size, or a bare done. */
-function finish(job: Job, size: number, stat: FileStat | undefined): void {
+function finish(job: Job, size: number, stat: FileInfo | undefined): void {
   const last = job.held;
   job.held = undefined;
   const end = stat ? { stat } : {};
@@ -294,7 +289,7 @@ function finish(job: Job, size: number, stat: FileStat | undefined): void {
 async function run(job: Job): Promise<void> {
   let reader: Reader | undefined;
   let result: number | FromWorker;
-  let stat: FileStat | undefined;
+  let stat: FileInfo | undefined;
   try {
     job.checkAborted();
     const known = isKnown();
@@ -307,7 +302,7 @@ async function run(job: Job): Promise<void> {
       ...(groups ? { groups, onSealed: (m) => post(m, [m.frame, m.members]) } : {}),
     });
     result = size;
-    stat = r.stat?.();
+    stat = r.opened;
   } catch (e) {
     result = { t: 'error', job: job.id, error: serializeError(e) };
   }

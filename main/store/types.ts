@@ -273,7 +273,8 @@ export interface FileInfo {
  */
 export interface IngestResult {
   readonly size: number;
-  readonly stat?: { readonly size: bigint; readonly mtimeNs: bigint; readonly opened?: FileInfo };
+  /** For a file: its stat as the worker opened it, before the first read. */
+  readonly stat?: FileInfo;
 }
 
 export interface IngestPool {

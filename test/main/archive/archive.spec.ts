@@ -116,7 +116,9 @@ describe('archive: store, get, restore', () => {
 
   it('re-storing an unchanged tree adds no block; a changed file adds one', async () => {
     const src = tempDir();
-    makeTree(src);
+    // Written a minute ago: files modified in the last two seconds get no fast-path record (below).
+    const past = new Date(Date.now() - 60_000);
+    for (const rel of Object.keys(makeTree(src))) utimesSync(join(src, rel), past, past);
     const a = await openArchive();
     const first = await a.store([src]);
     const blocks = a.stats().blocks;
@@ -131,10 +133,37 @@ describe('archive: store, get, restore', () => {
     expect(changed.hash).not.toBe(first.results.find((r) => r.path.endsWith('deed-002.txt'))!.hash);
   });
 
+  it('trusts no fast-path record of a file modified as the store began: a same-size edit in the same mtime is stored', async () => {
+    // A clock that ticks coarsely (or a file system that keeps whole seconds) gives two writes in a
+    // row the same mtime. Were the first write's bytes recorded as that mtime's content, the second
+    // would be missed for good: same size, mtime, inode and mode.
+    const src = tempDir();
+    const f = writeFile(src, 'ledger.txt', 'balance: 100\n');
+    const a = await openArchive();
+    const mtime = new Date(Date.now() - 200); // whole milliseconds, so that utimes can give it again
+    utimesSync(f, mtime, mtime);
+    const first = (await a.store([f])).results[0]!;
+    writeFileSync(f, 'balance: 999\n'); // same size
+    utimesSync(f, mtime, mtime); // and the same mtime, as a coarse clock would give it
+    const second = (await a.store([f])).results[0]!;
+    expect(second.fast).toBeUndefined();
+    expect(second.hash).not.toBe(first.hash);
+    expect((await readAll(a, second.hash)).toString()).toBe('balance: 999\n');
+    // Once its mtime is older than the store by more than the margin, the file is recorded.
+    const old = new Date(Date.now() - 10_000);
+    utimesSync(f, old, old);
+    const third = (await a.store([f])).results[0]!;
+    expect(third.fast).toBeUndefined();
+    const fourth = (await a.store([f])).results[0]!;
+    expect(fourth).toEqual({ ...third, reused: true, fast: true });
+  });
+
   it("reads a directory's fast-path records with one query: its own files, none of another's", async () => {
     const src = tempDir();
-    for (const n of ['a.txt', 'b.txt', 'é 1.txt']) writeFile(join(src, 'one'), n, prose(2_000, n.length));
-    writeFile(join(src, 'two'), 'a.txt', prose(2_000, 9));
+    const past = new Date(Date.now() - 60_000); // old enough to be recorded (see the racy rule)
+    for (const n of ['a.txt', 'b.txt', 'é 1.txt'])
+      utimesSync(writeFile(join(src, 'one'), n, prose(2_000, n.length)), past, past);
+    utimesSync(writeFile(join(src, 'two'), 'a.txt', prose(2_000, 9)), past, past);
     const a = await openArchive();
     expect(directoryCache(a.ctx, join(src, 'one')).size).toBe(0);
     const { results } = await a.store([src]);

@@ -6,6 +6,7 @@ import {
   fromHex,
   fromUtf8,
   isHash32Hex,
+  sortSmall,
   toHex,
   utf8,
 } from './bytes.js';
@@ -79,8 +80,8 @@ function sortedMetaKeys(meta: Readonly<Record<string, string>>): string[] {
   // case) UTF-16 order is the same and needs no encoding.
   const keys = Object.keys(meta);
   if (keys.length < 2) return keys;
-  if (keys.every((k) => /^[\x00-\x7f]*$/.test(k))) return keys.sort();
-  return keys.sort((a, b) => compareBytes(utf8(a), utf8(b)));
+  if (keys.every((k) => /^[\x00-\x7f]*$/.test(k))) return sortSmall(keys, (a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return sortSmall(keys, (a, b) => compareBytes(utf8(a), utf8(b)));
 }
 
 /** Checks the structural rules a header must obey; throws HeaderFormatError naming the broken rule. */

@@ -1,5 +1,5 @@
 import { inReadSnapshot, MULTI_ROW_INSERT, type Db } from '../db/database.js';
-import { compareBytes } from '../../shared/bytes.js';
+import { compareBytes, sortSmall } from '../../shared/bytes.js';
 import { BLOCK_VERSION, encodeHeader, type BlockHeader, type BlockKind } from '../../shared/block-header.js';
 import { MerkleLog } from '../log/merkle-log.js';
 import { asBuffer, nodeSha256 } from '../util/sha256.js';
@@ -130,7 +130,7 @@ export class BlockWriter {
       }
     }
     // In header order (ascending hash), so the stored seqs line up with the header's parents.
-    const parents = this.selector.choose().sort((a, b) => compareBytes(a.hash, b.hash));
+    const parents = sortSmall(this.selector.choose(), (a, b) => compareBytes(a.hash, b.hash));
     const depth = 1 + Math.max(...parents.map((p) => p.depth));
     const header: BlockHeader = {
       version: BLOCK_VERSION,

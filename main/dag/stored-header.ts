@@ -51,30 +51,25 @@ export interface BlockRow {
 /** The compact stored form of `h`, whose parents (in header order) have the log positions `parentSeqs`. */
 export function encodeCompact(h: BlockHeader, parentSeqs: readonly number[]): Buffer {
   if (parentSeqs.length !== h.parents.length) throw new TypeError('one seq per parent is needed');
-  const codec = Buffer.from(h.codec, 'utf8');
+  // Lengths first, then the strings written straight into the one buffer (no Buffer per string).
+  const codecLength = Buffer.byteLength(h.codec, 'utf8');
   const keys = Object.keys(h.meta);
-  const entries = keys.map((k) => [Buffer.from(k, 'utf8'), Buffer.from(h.meta[k]!, 'utf8')] as const);
-  const size =
-    2 +
-    4 * parentSeqs.length +
-    6 +
-    1 +
-    codec.length +
-    1 +
-    entries.reduce((n, [k, v]) => n + 6 + k.length + v.length, 0);
+  let size = 2 + 4 * parentSeqs.length + 6 + 1 + codecLength + 1;
+  for (const k of keys) size += 6 + Buffer.byteLength(k, 'utf8') + Buffer.byteLength(h.meta[k]!, 'utf8');
   const b = Buffer.allocUnsafe(size);
   let at = b.writeUInt8(COMPACT_TAG, 0);
   at = b.writeUInt8(parentSeqs.length, at);
   for (const s of parentSeqs) at = b.writeUInt32BE(s, at);
   at = b.writeUIntBE(h.chunkCount, at, 6);
-  at = b.writeUInt8(codec.length, at);
-  at += codec.copy(b, at);
-  at = b.writeUInt8(entries.length, at);
-  for (const [k, v] of entries) {
-    at = b.writeUInt16BE(k.length, at);
-    at += k.copy(b, at);
-    at = b.writeUInt32BE(v.length, at);
-    at += v.copy(b, at);
+  at = b.writeUInt8(codecLength, at);
+  at += b.write(h.codec, at, 'utf8');
+  at = b.writeUInt8(keys.length, at);
+  for (const k of keys) {
+    const v = h.meta[k]!;
+    const kl = b.write(k, at + 2, 'utf8');
+    at = b.writeUInt16BE(kl, at) + kl;
+    const vl = b.write(v, at + 4, 'utf8');
+    at = b.writeUInt32BE(vl, at) + vl;
   }
   return b;
 }

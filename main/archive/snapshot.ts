@@ -111,20 +111,45 @@ export async function encodeSnapshotAsync(entries: readonly SnapshotEntry[]): Pr
  * thread for 25–40 ms on a loaded machine.
  */
 export async function encodeSnapshotParts(entries: readonly SnapshotEntry[]): Promise<Buffer[]> {
-  const byPath = new Map<string, SnapshotEntry>();
-  for (let i = 0; i < entries.length; i++) {
-    if (i > 0 && i % (4 * SLICE) === 0) await nextTurn();
-    byPath.set(entries[i]!.path, entries[i]!);
-  }
-  const paths = await sortAsync([...byPath.keys()]);
+  const sorted = await sortedByPath(entries);
   const parts: Buffer[] = [Buffer.from('{"format":"pakit-snapshot","version":1,"entries":[')];
-  for (let i = 0; i < paths.length; i += SLICE) {
+  for (let i = 0; i < sorted.length; i += SLICE) {
     if (i > 0) await nextTurn();
-    const json = paths.slice(i, i + SLICE).map((p) => JSON.stringify(canonicalEntry(byPath.get(p)!)));
-    parts.push(Buffer.from(`${i > 0 ? ',' : ''}${json.join(',')}`));
+    // One JSON.stringify per slice, not per entry: half the time (the same bytes, brackets dropped).
+    const json = JSON.stringify(sorted.slice(i, i + SLICE).map(canonicalEntry));
+    parts.push(Buffer.from(`${i > 0 ? ',' : ''}${json.slice(1, -1)}`));
   }
   parts.push(Buffer.from(']}'));
   return parts;
+}
+
+/**
+ * The entries in path order (UTF-16 code units, as `<`), one per path: the last given wins. A
+ * walk's entries come nearly sorted (its order differs only where a name sorts before "/", as
+ * "a.txt" before "a/x"), and for such input one native sort is cheap — 4 ms for the bench corpus's
+ * 37,820 entries, where the sliced merge sort below took 60–150 ms, mostly as yet unoptimised code
+ * at the end of a store. Input in no particular order still goes through the sliced sort.
+ */
+async function sortedByPath(entries: readonly SnapshotEntry[]): Promise<SnapshotEntry[]> {
+  let descents = 0;
+  for (let i = 1; i < entries.length; i++) if (entries[i]!.path < entries[i - 1]!.path) descents++;
+  let sorted: SnapshotEntry[];
+  if (descents <= entries.length / 64) {
+    // Stable: of entries sharing a path, the last given stays last.
+    sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  } else {
+    const byPath = new Map<string, SnapshotEntry>();
+    for (let i = 0; i < entries.length; i++) {
+      if (i > 0 && i % (4 * SLICE) === 0) await nextTurn();
+      byPath.delete(entries[i]!.path);
+      byPath.set(entries[i]!.path, entries[i]!);
+    }
+    sorted = (await sortAsync([...byPath.keys()])).map((p) => byPath.get(p)!);
+  }
+  const unique: SnapshotEntry[] = [];
+  for (let i = 0; i < sorted.length; i++)
+    if (i + 1 === sorted.length || sorted[i + 1]!.path !== sorted[i]!.path) unique.push(sorted[i]!);
+  return unique;
 }
 
 /** Parses and validates a manifest; every path must be a safe relative path (no `..`, no absolute). */

@@ -29,4 +29,40 @@ describe('snapshot manifests', () => {
       expect(decodeSnapshot(sync).entries).toHaveLength(n);
     }
   });
+
+  it('sorts a walk’s nearly ordered entries and shuffled ones alike, one entry per path, the last given winning', async () => {
+    const file = (path: string, size: number): SnapshotEntry => ({
+      path,
+      type: 'file',
+      mode: 0o644,
+      mtime: size,
+      size,
+      hash: size.toString(16).padStart(64, '0'),
+    });
+    // A walk's order: each directory's names in byte order, a directory's entries right after it,
+    // so "d1/…" comes before "d1.txt" although "." sorts before "/".
+    const walk: SnapshotEntry[] = [];
+    for (let d = 10; d < 40; d++) {
+      walk.push({ path: `d${d}`, type: 'dir', mode: 0o755, mtime: d });
+      for (let f = 100; f < 200; f++) walk.push(file(`d${d}/f${f}`, d * 1000 + f));
+      walk.push(file(`d${d}.txt`, 100_000 + d));
+    }
+    const rand = seeded(11);
+    const shuffled = [...walk].sort(() => rand() - 0.5);
+    // One entry in a hundred out of order, and half of them: the two ways the sort goes.
+    const descents = (es: SnapshotEntry[]) => es.filter((e, i) => i > 0 && e.path < es[i - 1]!.path).length;
+    expect(descents(walk)).toBe(30);
+    expect(descents(shuffled)).toBeGreaterThan(walk.length / 3);
+    const want = encodeSnapshot(walk);
+    for (const entries of [walk, shuffled]) {
+      expect(Buffer.concat(await encodeSnapshotParts(entries)).equals(want)).toBe(true);
+      // The same path again, later: it replaces the first, wherever that one was.
+      const again = [...entries, file('d17/f103', 99_999), file('d10.txt', 88_888)];
+      const decoded = decodeSnapshot(Buffer.concat(await encodeSnapshotParts(again))).entries;
+      expect(decoded).toHaveLength(walk.length);
+      expect(decoded.find((e) => e.path === 'd17/f103')).toMatchObject({ size: 99_999 });
+      expect(decoded.find((e) => e.path === 'd10.txt')).toMatchObject({ size: 88_888 });
+      expect(decoded.map((e) => e.path)).toEqual(decodeSnapshot(want).entries.map((e) => e.path));
+    }
+  });
 });

@@ -1,8 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readlinkSync, readSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Statement } from 'better-sqlite3';
-import { openDb, type Db } from '../db/database.js';
+import Database, { type Statement } from 'better-sqlite3';
 import { ChunkPipeline, GroupBuilder, type Batch } from './chunk-pipeline.js';
 import { ChunkEncoder } from './compression.js';
 import type { FileInfo } from './types.js';
@@ -121,7 +120,7 @@ function flush(): void {
   transfers = [];
 }
 
-let knownDb: Db | undefined;
+let knownDb: Database.Database | undefined;
 let snapshotOf = -1;
 let snapshotAt = 0;
 let releaseTimer: NodeJS.Timeout | undefined;
@@ -138,7 +137,12 @@ const SNAPSHOT_IDLE_MS = init.snapshotIdleMs;
 function isKnown(): ((id: Buffer) => boolean) | undefined {
   if (init.dbFile === undefined) return undefined;
   if (!knownStatement) {
-    knownDb = openDb(init.dbFile, { readonly: true });
+    // Not openDb (database.ts): its module graph (the migrations) would load in every worker, and
+    // delay the first file (startup ~10 ms of a ~100 ms start). The writer has migrated the file.
+    knownDb = new Database(init.dbFile, { readonly: true, fileMustExist: true });
+    knownDb.pragma('busy_timeout = 5000');
+    knownDb.pragma('cache_size = -131072');
+    knownDb.pragma('mmap_size = 1073741824');
     knownStatement = knownDb.prepare<[Buffer], number>('SELECT 1 FROM chunks WHERE id = ?').pluck();
   }
   const statement = knownStatement;

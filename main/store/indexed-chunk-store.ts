@@ -106,8 +106,15 @@ export abstract class IndexedChunkStore implements ChunkStore {
       >
     | undefined;
   readonly #frames = new FrameCache();
-  /** Chunks of ours that an object has referenced (see claim). */
-  readonly #claimed = new WeakSet<ChunkInfo>();
+  /**
+   * Row ids of chunks this process put that no object has referenced yet (see claim), committed or
+   * not: this process is the only writer, so nothing else can reference them meanwhile. (It used to
+   * be "put and not yet committed", and a file appended after a commit that took its chunks' rows —
+   * most small files, behind a backlog — was looked for among the stored objects for nothing.)
+   * A claim only ever removes: a chunk whose referencing object was rolled back stays claimed, and
+   * the next object with it is looked for among the stored ones — slower, never wrong.
+   */
+  readonly #unclaimed = new Set<number>();
 
   constructor(db: Db, readonly: boolean) {
     this.db = db;
@@ -158,12 +165,7 @@ export abstract class IndexedChunkStore implements ChunkStore {
 
   claim(chunks: readonly ChunkInfo[]): boolean {
     let fresh = false;
-    for (const c of chunks) {
-      // Ours: put by this process, its row not yet known to be committed (the very object in memory).
-      if (this.#byRid.get(c.rid) !== c || this.#claimed.has(c)) continue;
-      this.#claimed.add(c);
-      fresh = true;
-    }
+    for (const c of chunks) if (this.#unclaimed.delete(c.rid)) fresh = true;
     return fresh;
   }
 
@@ -215,6 +217,7 @@ export abstract class IndexedChunkStore implements ChunkStore {
   }
 
   #add(stored: StoredChunk): void {
+    this.#unclaimed.add(stored.rid);
     this.#pending.push(stored);
     this.#byId.set(stored.id.toString('latin1'), stored);
     this.#byRid.set(stored.rid, stored);

@@ -88,7 +88,7 @@ export function chunkStoreCompliance(name: string, target: ChunkStoreTarget): vo
       store.close();
     });
 
-    it('claims a chunk it put for the first object that references it, and never for a committed one', () => {
+    it('claims a chunk it put for the first object that references it, committed or not, and never one it did not put', () => {
       const { dir, db } = newEnv();
       const store = target.open({ db, dir });
       const put = store.put(chunkOf(text));
@@ -102,9 +102,16 @@ export function chunkStoreCompliance(name: string, target: ChunkStoreTarget): vo
       store.sync();
       db.transaction(() => store.persist())();
       store.settle();
-      // Committed: a stored object may reference it, so it proves nothing.
+      // Committed, and still referenced by nothing: this process is the only writer.
+      expect(store.claim([store.lookup(third.id)!])).toBe(true);
       expect(store.claim([store.lookup(third.id)!])).toBe(false);
       store.close();
+      // Put by an earlier process: some stored object may reference it, so it proves nothing.
+      const again = target.open({ db, dir });
+      const fourth = again.put(chunkOf(random));
+      expect(fourth.rid).toBe(other.rid);
+      expect(again.claim([again.lookup(fourth.id)!])).toBe(false);
+      again.close();
     });
 
     it('keeps persisted chunks across a reopen and drops the ones never persisted', () => {

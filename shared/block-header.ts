@@ -75,7 +75,8 @@ export class HeaderFormatError extends Error {
   readonly code = 'ERR_HEADER_FORMAT';
 }
 
-function sortedMetaKeys(meta: Readonly<Record<string, string>>): string[] {
+/** Metadata keys in canonical order: by their UTF-8 bytes. */
+export function sortedMetaKeys(meta: Readonly<Record<string, string>>): string[] {
   // Sort by UTF-8 bytes so every implementation agrees on the order. For ASCII keys (the usual
   // case) UTF-16 order is the same and needs no encoding.
   const keys = Object.keys(meta);

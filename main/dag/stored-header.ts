@@ -5,6 +5,7 @@ import {
   HeaderFormatError,
   MAX_PARENTS,
   decodeHeader,
+  sortedMetaKeys,
   validateHeader,
   type BlockHeader,
   type BlockKind,
@@ -21,8 +22,10 @@ import {
  * tells them apart (a canonical header starts with the 0x00 of its domain tag's length).
  *
  * Compact layout: 0x02, parent count (u8), each parent's seq (u32 BE, in the header's parent order),
- * chunk count (u48 BE), codec (u8 length + UTF-8), metadata count (u8), then per entry in the
- * header's order a key (u16 length + UTF-8) and value (u32 length + UTF-8).
+ * chunk count (u48 BE), codec (u8 length + UTF-8), then the metadata (compactMeta): its count (u8),
+ * then per entry a key (u16 length + UTF-8) and value (u32 length + UTF-8), in canonical key order
+ * since this version (rows written before kept the order the writer gave, which for every writer
+ * of ours was the canonical one already).
  */
 export const COMPACT_TAG = 0x02;
 /** Refused as a metadata key, as shared/block-header.ts refuses it (it would set a prototype). */
@@ -53,25 +56,43 @@ export function encodeCompact(h: BlockHeader, parentSeqs: readonly number[]): Bu
   if (parentSeqs.length !== h.parents.length) throw new TypeError('one seq per parent is needed');
   // Lengths first, then the strings written straight into the one buffer (no Buffer per string).
   const codecLength = Buffer.byteLength(h.codec, 'utf8');
-  const keys = Object.keys(h.meta);
-  let size = 2 + 4 * parentSeqs.length + 6 + 1 + codecLength + 1;
-  for (const k of keys) size += 6 + Buffer.byteLength(k, 'utf8') + Buffer.byteLength(h.meta[k]!, 'utf8');
-  const b = Buffer.allocUnsafe(size);
+  const keys = sortedMetaKeys(h.meta);
+  const b = Buffer.allocUnsafe(2 + 4 * parentSeqs.length + 6 + 1 + codecLength + metaLength(h.meta, keys));
   let at = b.writeUInt8(COMPACT_TAG, 0);
   at = b.writeUInt8(parentSeqs.length, at);
   for (const s of parentSeqs) at = b.writeUInt32BE(s, at);
   at = b.writeUIntBE(h.chunkCount, at, 6);
   at = b.writeUInt8(codecLength, at);
   at += b.write(h.codec, at, 'utf8');
+  writeMeta(b, at, h.meta, keys);
+  return b;
+}
+
+/**
+ * The last bytes of a compact stored header with this metadata: how a stored block with the same
+ * metadata ends, so a query can pick it out without decoding every row (see BlockWriter.append).
+ */
+export function compactMeta(meta: Readonly<Record<string, string>>): Buffer {
+  const keys = sortedMetaKeys(meta);
+  const b = Buffer.allocUnsafe(metaLength(meta, keys));
+  writeMeta(b, 0, meta, keys);
+  return b;
+}
+
+function metaLength(meta: Readonly<Record<string, string>>, keys: readonly string[]): number {
+  let n = 1;
+  for (const k of keys) n += 6 + Buffer.byteLength(k, 'utf8') + Buffer.byteLength(meta[k]!, 'utf8');
+  return n;
+}
+
+function writeMeta(b: Buffer, at: number, meta: Readonly<Record<string, string>>, keys: readonly string[]): void {
   at = b.writeUInt8(keys.length, at);
   for (const k of keys) {
-    const v = h.meta[k]!;
     const kl = b.write(k, at + 2, 'utf8');
     at = b.writeUInt16BE(kl, at) + kl;
-    const vl = b.write(v, at + 4, 'utf8');
+    const vl = b.write(meta[k]!, at + 4, 'utf8');
     at = b.writeUInt32BE(vl, at) + vl;
   }
-  return b;
 }
 
 /** Finds blocks' hashes by log position (undefined where there is no such block). */

@@ -5,7 +5,7 @@ import { openDb } from '../../../main/db/database.js';
 import { BlockIndex } from '../../../main/dag/block-index.js';
 import { BlockWriter, type BlockSpec } from '../../../main/dag/block-writer.js';
 import { BY_HASH } from '../../../main/dag/stored-header.js';
-import { hashHeader } from '../../../shared/block-header.js';
+import { encodeHeader, hashHeader } from '../../../shared/block-header.js';
 import { seeded, tempDir } from '../../helpers/tmp.js';
 
 function spec(i: number): BlockSpec {
@@ -110,5 +110,33 @@ describe('block writer and index', () => {
     const newestBefore = index.bySeq(w.seq - 1)!;
     expect(w.header.parents.some((p) => Buffer.from(p).equals(newestBefore.hash))).toBe(true);
     expect(w.header.parents.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('finds an identical object among many copies of its content, whatever the key order, canonical rows too', () => {
+    const d = openDb(join(tempDir(), 'b.db'));
+    const w = new BlockWriter(d, { random: seeded(5) });
+    const root = randomBytes(32);
+    const copy = (
+      mtime: number,
+      meta: Record<string, string> = { mode: '0644', mtime: String(mtime), name: 'LICENSE' },
+    ) =>
+      d.transaction(() =>
+        w.append({ kind: 'file', contentRoot: root, size: 10, storedSize: 5, chunkCount: 1, codec: 'zstd-3', meta }),
+      )();
+    d.transaction(() => w.writeGenesis({ archiveId: 'y' }))();
+    // Sixty copies of one content: same name, another mtime each, so sixty blocks.
+    const copies = Array.from({ length: 60 }, (_, i) => copy(1_000 + i));
+    expect(new Set(copies.map((c) => c.seq)).size).toBe(60);
+    expect(copies.every((c) => !c.reused)).toBe(true);
+    // The same object again, its metadata keys in another order: the block of copy 17.
+    const again = copy(0, { name: 'LICENSE', mtime: '1017', mode: '0644' });
+    expect(again).toMatchObject({ reused: true, seq: copies[17]!.seq });
+    // One value differs (the mode): a block of its own.
+    expect(copy(0, { mode: '0600', mtime: '1017', name: 'LICENSE' }).reused).toBe(false);
+    // A row kept in the canonical encoding (as blocks written before schema 6 are) is still found.
+    const old = copies[42]!;
+    d.prepare('UPDATE blocks SET header = ? WHERE seq = ?').run(Buffer.from(encodeHeader(old.header)), old.seq);
+    expect(copy(1_042)).toMatchObject({ reused: true, seq: old.seq });
+    d.close();
   });
 });

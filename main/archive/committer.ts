@@ -61,7 +61,10 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
  * slice per turn of the event loop, and it commits once its oldest object has waited `maxDelayMs`
  * (or it is full, or on flush): one fdatasync of the pack and one commit for many files.
  * Each object's promise resolves only once its transaction has committed, so "store returned"
- * means durable.
+ * means committed: it survives the process being killed at any moment (test/main/archive/crash.spec.ts).
+ * Its chunks are on disk (the pack is fdatasync'd first), but with synchronous=NORMAL the WAL
+ * itself is synced only at checkpoints, so a power loss or OS crash may lose the last transactions,
+ * never consistency (see openDb).
  *
  * Why one transaction across turns rather than one per turn: block hashes, chunk ids and path keys
  * are random, so nearly every object dirties its own pages of four indexes, and each transaction

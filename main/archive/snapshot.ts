@@ -141,7 +141,6 @@ async function sortedByPath(entries: readonly SnapshotEntry[]): Promise<Snapshot
     const byPath = new Map<string, SnapshotEntry>();
     for (let i = 0; i < entries.length; i++) {
       if (i > 0 && i % (4 * SLICE) === 0) await nextTurn();
-      byPath.delete(entries[i]!.path);
       byPath.set(entries[i]!.path, entries[i]!);
     }
     sorted = (await sortAsync([...byPath.keys()])).map((p) => byPath.get(p)!);

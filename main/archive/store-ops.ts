@@ -51,44 +51,34 @@ const codecName = (level: number): string => `zstd-${level}`;
 /** Pieces `storeBytes` hands to the ingest pool. */
 const BYTES_PIECE = 2 ** 20;
 
-const fileCacheStatements = new WeakMap<ArchiveContext, Statement>();
-function fileCacheLookup(ctx: ArchiveContext): Statement {
+const fileCacheStatements = new WeakMap<ArchiveContext, { one: Statement; range: Statement }>();
+/** Fast-path records by key, or by a range of keys. */
+function fileCache(ctx: ArchiveContext): { one: Statement; range: Statement } {
   let s = fileCacheStatements.get(ctx);
   if (!s) {
     // The block's few fields the result needs come with the cache row: no header to rebuild.
-    s = ctx.db
-      .prepare(
-        `SELECT f.size, f.mtime_ns, f.ino, f.mode, b.hash, b.kind, b.size AS block_size, b.stored_size
-         FROM file_cache f JOIN blocks b ON b.seq = f.seq WHERE f.key = ?`,
-      )
-      .safeIntegers(true);
+    const select = `SELECT f.key, f.size, f.mtime_ns, f.ino, f.mode, b.hash, b.kind, b.size AS block_size, b.stored_size
+      FROM file_cache f JOIN blocks b ON b.seq = f.seq`;
+    s = {
+      one: ctx.db.prepare(`${select} WHERE f.key = ?`).safeIntegers(true),
+      range: ctx.db.prepare(`${select} WHERE f.key BETWEEN ? AND ?`).safeIntegers(true),
+    };
     fileCacheStatements.set(ctx, s);
   }
   return s;
 }
 
-const dirCacheStatements = new WeakMap<ArchiveContext, Statement>();
 /**
  * The fast-path records of every file in the directory `absDir` (absolute, as the walk builds it),
  * by key: the keys of a directory's files share their high 32 bits (pathKey), so this is one range
  * of the table. The walk reads a directory's records with one query instead of one per file.
  */
 export function directoryCache(ctx: ArchiveContext, absDir: string): Map<bigint, CacheRow> {
-  let s = dirCacheStatements.get(ctx);
-  if (!s) {
-    s = ctx.db
-      .prepare(
-        `SELECT f.key, f.size, f.mtime_ns, f.ino, f.mode, b.hash, b.kind, b.size AS block_size, b.stored_size
-         FROM file_cache f JOIN blocks b ON b.seq = f.seq WHERE f.key BETWEEN ? AND ?`,
-      )
-      .safeIntegers(true);
-    dirCacheStatements.set(ctx, s);
-  }
   // A name's half of the key is 32 bits: the directory's keys run from its half followed by 0s to
   // its half followed by 1s (pathKey of a file named "" gives the directory's half).
   const lo = BigInt.asIntN(64, BigInt.asUintN(64, pathKey(`${absDir.replace(/\/$/, '')}/`)) & ~0xffff_ffffn);
   const rows = new Map<bigint, CacheRow>();
-  for (const r of s.iterate(lo, lo + 0xffff_ffffn) as IterableIterator<CacheRow & { key: bigint }>) rows.set(r.key, r);
+  for (const r of fileCache(ctx).range.iterate(lo, lo + 0xffff_ffffn) as IterableIterator<CacheRow>) rows.set(r.key, r);
   return rows;
 }
 
@@ -172,6 +162,7 @@ function fileMeta(name: string, st: FileInfo): Record<string, string> {
 }
 
 export interface CacheRow {
+  key: bigint;
   size: bigint;
   mtime_ns: bigint;
   ino: bigint;
@@ -236,7 +227,7 @@ export async function storeFile(
   abs = resolve(path),
 ): Promise<StoreResult> {
   const key = pathKey(abs);
-  const hit = fastHit(fileCacheLookup(ing.ctx).get(key) as CacheRow | undefined, st, path);
+  const hit = fastHit(fileCache(ing.ctx).one.get(key) as CacheRow | undefined, st, path);
   return hit ?? (await ingestFile(ing, path, abs, key, st, signal, onIngested)).result;
 }
 
@@ -251,13 +242,13 @@ export async function storeFile(
 export async function storeListedFile(
   ing: Ingester,
   path: string,
+  dirCache: ReadonlyMap<bigint, CacheRow>,
   signal?: AbortSignal,
   onIngested?: () => void,
   abs = resolve(path),
-  dirCache?: ReadonlyMap<bigint, CacheRow>,
 ): Promise<{ result: StoreResult; st: FileInfo } | { other: BigIntStats }> {
   const key = pathKey(abs);
-  const cached = dirCache ? dirCache.get(key) : (fileCacheLookup(ing.ctx).get(key) as CacheRow | undefined);
+  const cached = dirCache.get(key);
   if (!cached) return ingestFile(ing, path, abs, key, undefined, signal, onIngested);
   const st = lstatSync(abs, { bigint: true });
   if (!st.isFile()) return { other: st };

@@ -137,7 +137,7 @@ async function storeListed(
   absolute: string,
   dirCache: ReadonlyMap<bigint, CacheRow>,
 ): Promise<Stored> {
-  const r = await storeListedFile(ing, abs, signal, onIngested, absolute, dirCache);
+  const r = await storeListedFile(ing, abs, dirCache, signal, onIngested, absolute);
   if ('other' in r) return storeOne(ing, abs, r.other, signal, rel, onIngested, absolute);
   return { result: r.result, entry: fileEntry(rel, r.st, r.result) };
 }

@@ -108,11 +108,8 @@ export abstract class IndexedChunkStore implements ChunkStore {
   readonly #frames = new FrameCache();
   /**
    * Row ids of chunks this process put that no object has referenced yet (see claim), committed or
-   * not: this process is the only writer, so nothing else can reference them meanwhile. (It used to
-   * be "put and not yet committed", and a file appended after a commit that took its chunks' rows —
-   * most small files, behind a backlog — was looked for among the stored objects for nothing.)
-   * A claim only ever removes: a chunk whose referencing object was rolled back stays claimed, and
-   * the next object with it is looked for among the stored ones — slower, never wrong.
+   * not: this process is the only writer. A claim only removes, so a rolled-back reference leaves
+   * its chunk claimed (the next object with it is looked for: slower, never wrong).
    */
   readonly #unclaimed = new Set<number>();
 

@@ -144,6 +144,21 @@ export class Committer {
     }
   }
 
+  /**
+   * Runs `work` with no commit delay: while it runs, whatever waits is committed as soon as it is
+   * appended, as during a flush. For the end of a store, when nothing else is coming to share a
+   * commit: its last files and its snapshot block waited out the whole delay (50 ms each) before.
+   */
+  async hurry<T>(work: Promise<T>): Promise<T> {
+    this.#flushing++;
+    this.#wake?.();
+    try {
+      return await work;
+    } finally {
+      this.#flushing--;
+    }
+  }
+
   /** Whether a transaction is open (its objects appended, not yet committed). */
   get open(): boolean {
     return this.#open !== undefined;

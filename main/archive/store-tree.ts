@@ -67,7 +67,8 @@ export async function storePaths(
       const snap = await storeDirectory(ing, path, window, emit, problem, opts.signal);
       if (snap) emit(snap);
     } else {
-      const r = await storeOne(ing, path, st, opts.signal).catch((e: unknown) => {
+      // One file alone: nothing else will share its commit.
+      const r = await ing.committer.hurry(storeOne(ing, path, st, opts.signal)).catch((e: unknown) => {
         problem(path, e);
         return undefined;
       });
@@ -269,12 +270,15 @@ async function storeDirectory(
   };
 
   await walk(normalize(root), resolve(root), '');
-  await drain(0);
+  // The walk is over: the files still on their way and the snapshot are all that will come.
+  await ing.committer.hurry(drain(0));
   if (signal?.aborted) return undefined;
   const manifest = await encodeSnapshotParts(entries);
-  const w = await storeBytes(ing, manifest, 'snapshot', {
-    entries: String(entries.length),
-    name: basename(root.replace(/\/+$/, '')) || '/',
-  });
+  const w = await ing.committer.hurry(
+    storeBytes(ing, manifest, 'snapshot', {
+      entries: String(entries.length),
+      name: basename(root.replace(/\/+$/, '')) || '/',
+    }),
+  );
   return storeResult(w, root.endsWith('/') ? root : `${root}/`, 'snapshot');
 }

@@ -99,6 +99,27 @@ describe('group committer', () => {
     expect(c.open).toBe(false);
   });
 
+  it('hurry: what is submitted while it runs commits at once, also when the runner already sleeps on the delay', async () => {
+    const a = await openArchive();
+    // A delay far beyond the test's patience: only hurry can commit in time.
+    const c = new Committer(a.ctx, { maxDelayMs: 600_000 });
+    const sleeping = c.submit(spec(1), []);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(c.open).toBe(true); // appended, waiting out the delay
+    // Nothing new arrives to wake the runner: hurry itself must.
+    const first = await c.hurry(sleeping);
+    expect(c.open).toBe(false);
+    const second = await c.hurry(c.submit(spec(2), []));
+    expect(second.seq).toBe(first.seq + 1);
+    expect(Atomics.load(c.commits, 0)).toBe(2);
+    // Outside hurry the delay holds again.
+    const later = c.submit(spec(3), []);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(c.open).toBe(true);
+    await c.flush();
+    await expect(later).resolves.toMatchObject({ reused: false });
+  });
+
   it('a checkpoint commits the open transaction first: it never signs blocks that could roll back', async () => {
     const a = await openArchive();
     const c = a.ingester().committer;

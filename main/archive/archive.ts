@@ -179,7 +179,12 @@ export class Archive {
   /** The writer's ingest parts (pool, group committer), for other writers such as main/sync. */
   ingester(): Ingester {
     requireWriter(this.ctx);
-    this.#committer ??= new Committer(this.ctx, { maxDelayMs: this.#commitDelayMs });
+    // The end of a store: the WAL checkpoint starts copying on its own core while the store's tail
+    // (the snapshot) runs, so that closing the database has less left to copy.
+    this.#committer ??= new Committer(this.ctx, {
+      maxDelayMs: this.#commitDelayMs,
+      onHurry: () => this.#checkpointer?.soon(),
+    });
     this.#pool ??= createIngestPool({
       params: this.ctx.chunker,
       zstdLevel: this.ctx.zstdLevel,

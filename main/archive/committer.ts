@@ -46,6 +46,8 @@ export interface CommitterInit {
    * object or two, too few to keep up with the ingest.
    */
   readonly minSliceObjects?: number;
+  /** Called when a caller starts to {@link Committer.hurry}: the writer expects to be done soon. */
+  readonly onHurry?: () => void;
 }
 
 /** Committed objects whose promises resolve in one turn of the event loop. */
@@ -83,6 +85,7 @@ export class Committer {
   readonly #maxBatch: number;
   readonly #sliceMs: number;
   readonly #minSliceObjects: number;
+  readonly #onHurry: (() => void) | undefined;
   #queue: Pending[] = [];
   /** Objects committed and not yet told (see #run). */
   #committed: Pending[] = [];
@@ -108,6 +111,7 @@ export class Committer {
     this.#maxBatch = Math.max(1, init.maxBatch ?? 4096);
     this.#sliceMs = init.sliceMs ?? 8;
     this.#minSliceObjects = Math.max(1, init.minSliceObjects ?? 16);
+    this.#onHurry = init.onHurry;
     this.#insertChunk = ctx.db.prepare('INSERT INTO object_chunks (seq, idx, chunk) VALUES (?, ?, ?)');
     this.#insertChunks = ctx.db.prepare(
       `${MULTI_ROW_INSERT} object_chunks (seq, idx, chunk) VALUES ${Array.from({ length: CHUNK_ROWS }, () => '(?, ?, ?)').join(', ')}`,
@@ -152,6 +156,7 @@ export class Committer {
   async hurry<T>(work: Promise<T>): Promise<T> {
     this.#flushing++;
     this.#wake?.();
+    this.#onHurry?.();
     try {
       return await work;
     } finally {

@@ -27,26 +27,27 @@ function walState(): string {
 }
 
 // PASSIVE never blocks the writer or readers: it copies what no reader still needs and returns.
-const step = (): void => {
-  const now = Date.now();
+// `now`: the writer asked for a copy at once (see WalCheckpointer.soon).
+const step = (now = false): void => {
+  const at = Date.now();
   // While the writer keeps committing, copy at most every busyIntervalMs: each checkpoint copies
   // every page dirtied since the last one, and a bulk store dirties most of the database between
   // two ticks (see WalCheckpointer.start). Once the WAL stops moving, copy at the next tick.
   const wal = walState();
   const writing = wal !== lastWal;
   lastWal = wal;
-  if (writing && now - lastCheckpoint < busyIntervalMs) return;
-  lastCheckpoint = now;
+  if (!now && writing && at - lastCheckpoint < busyIntervalMs) return;
+  lastCheckpoint = at;
   const [r] = db.pragma('wal_checkpoint(PASSIVE)') as CheckpointResult[];
   if (!r || r.log <= 0) return;
   if (r.log !== lastLog) {
     lastLog = r.log;
-    unchangedSince = now;
+    unchangedSince = at;
     return;
   }
   // Everything copied and no commit for a while: give the file's space back. TRUNCATE takes the
   // write lock, so try it without waiting (busy_timeout 0) and only when the writer is idle.
-  if (r.busy === 0 && r.checkpointed === r.log && now - unchangedSince >= truncateAfterIdleMs) {
+  if (r.busy === 0 && r.checkpointed === r.log && at - unchangedSince >= truncateAfterIdleMs) {
     db.pragma('busy_timeout = 0');
     try {
       db.pragma('wal_checkpoint(TRUNCATE)');
@@ -58,7 +59,11 @@ const step = (): void => {
 };
 const timer = setInterval(step, intervalMs);
 
-parentPort!.on('message', (msg: 'stop') => {
+parentPort!.on('message', (msg: 'stop' | 'now') => {
+  if (msg === 'now') {
+    step(true);
+    return;
+  }
   if (msg !== 'stop') return;
   clearInterval(timer);
   db.close();

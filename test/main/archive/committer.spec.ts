@@ -102,13 +102,15 @@ describe('group committer', () => {
   it('hurry: what is submitted while it runs commits at once, also when the runner already sleeps on the delay', async () => {
     const a = await openArchive();
     // A delay far beyond the test's patience: only hurry can commit in time.
-    const c = new Committer(a.ctx, { maxDelayMs: 600_000 });
+    let hurried = 0;
+    const c = new Committer(a.ctx, { maxDelayMs: 600_000, onHurry: () => hurried++ });
     const sleeping = c.submit(spec(1), []);
     await new Promise((r) => setTimeout(r, 30));
     expect(c.open).toBe(true); // appended, waiting out the delay
     // Nothing new arrives to wake the runner: hurry itself must.
     const first = await c.hurry(sleeping);
     expect(c.open).toBe(false);
+    expect(hurried).toBe(1); // the archive starts a WAL checkpoint then
     const second = await c.hurry(c.submit(spec(2), []));
     expect(second.seq).toBe(first.seq + 1);
     expect(Atomics.load(c.commits, 0)).toBe(2);

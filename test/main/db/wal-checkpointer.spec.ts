@@ -74,6 +74,45 @@ describe('WalCheckpointer', () => {
     db.close();
   });
 
+  it('soon() copies at once, while the writer keeps committing and the busy interval would hold it back', async () => {
+    const file = join(tempDir(), 'a.db');
+    const db = openDb(file);
+    db.exec('CREATE TABLE t (b BLOB NOT NULL) STRICT');
+    // Ticks every 20 ms; while commits keep coming, no checkpoint for ten minutes (after the first).
+    const cp = WalCheckpointer.start(db, file, 20, 600_000);
+    const insert = db.prepare('INSERT INTO t (b) VALUES (?)');
+    const commitFor = async (ms: number): Promise<void> => {
+      const end = Date.now() + ms;
+      while (Date.now() < end) {
+        db.transaction(() => {
+          for (let i = 0; i < 8; i++) insert.run(randomBytes(4096));
+        })();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    try {
+      await commitFor(300); // the first tick may copy; none after it
+      const held = statSync(file).size;
+      await commitFor(300);
+      expect(statSync(file).size).toBe(held);
+      // A commit right before: the worker must not take the WAL for one at rest.
+      db.transaction(() => insert.run(randomBytes(4096)))();
+      const committed = db.prepare('SELECT count(*) FROM t').pluck().get() as number;
+      cp.soon();
+      // Commits go on (the WAL keeps moving), yet everything committed before soon() gets copied.
+      let copied = false;
+      const end = Date.now() + 5_000;
+      while (!copied && Date.now() < end) {
+        await commitFor(20);
+        copied = statSync(file).size >= held + (committed * 4096) / 2;
+      }
+      expect(copied).toBe(true);
+    } finally {
+      await cp.close();
+    }
+    db.close();
+  });
+
   it('gives a grown WAL back from its worker once the writer is idle, never on a commit', async () => {
     const file = join(tempDir(), 'a.db');
     const db = openDb(file);

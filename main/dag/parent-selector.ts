@@ -34,6 +34,11 @@ export interface WindowBlock {
   children: number;
 }
 
+function has(chosen: readonly WindowBlock[], seq: number): boolean {
+  for (const b of chosen) if (b.seq === seq) return true;
+  return false;
+}
+
 export class ParentSelector {
   readonly #rule: Required<ParentRuleInit>;
   readonly #random: () => number;
@@ -92,36 +97,37 @@ export class ParentSelector {
   choose(): WindowBlock[] {
     const newest = this.newest;
     if (!newest) throw new Error('no blocks yet: the genesis block comes first');
-    const chosen = new Map<number, WindowBlock>([[newest.seq, newest]]);
+    // At most 5 parents: an array and a linear search, not a Map per block appended.
+    const chosen: WindowBlock[] = [newest];
     const maxDepth = newest.depth;
 
     if (this.#random() < this.#rule.underReferencedProbability) {
       const u = this.#drawUnderReferenced(maxDepth - this.#rule.recentDepths, chosen);
-      if (u) chosen.set(u.seq, u);
+      if (u) chosen.push(u);
     }
 
     const span = this.#rule.maxHistorical - this.#rule.minHistorical + 1;
     const want = this.#rule.minHistorical + Math.floor(this.#random() * span);
-    const available = this.#window.length - this.#start - chosen.size;
+    const available = this.#window.length - this.#start - chosen.length;
     for (let tries = 0, got = 0; got < want && got < available && tries < want * 8; tries++) {
       const i = this.#start + Math.floor(this.#random() * (this.#window.length - this.#start));
       const b = this.#window[i]!;
-      if (chosen.has(b.seq)) continue;
-      chosen.set(b.seq, b);
+      if (has(chosen, b.seq)) continue;
+      chosen.push(b);
       got++;
     }
     // With few blocks the random draws may all collide; fill deterministically so that a block has
     // 2 parents whenever 2 blocks exist.
-    if (chosen.size < 2) {
-      for (let i = this.#window.length - 1; i >= this.#start && chosen.size < 2; i--) {
+    if (chosen.length < 2) {
+      for (let i = this.#window.length - 1; i >= this.#start && chosen.length < 2; i--) {
         const b = this.#window[i]!;
-        if (!chosen.has(b.seq)) chosen.set(b.seq, b);
+        if (!has(chosen, b.seq)) chosen.push(b);
       }
     }
-    return [...chosen.values()];
+    return chosen;
   }
 
-  #drawUnderReferenced(minDepthExclusive: number, chosen: Map<number, WindowBlock>): WindowBlock | undefined {
+  #drawUnderReferenced(minDepthExclusive: number, chosen: readonly WindowBlock[]): WindowBlock | undefined {
     // Lazy deletion: a drawn entry that has since gained enough children, or aged out, is removed.
     while (this.#under.length > 0) {
       const i = Math.floor(this.#random() * this.#under.length);
@@ -132,12 +138,12 @@ export class ParentSelector {
         this.#under.pop();
         continue;
       }
-      if (chosen.has(b.seq)) {
+      if (has(chosen, b.seq)) {
         // The newest block is the only one already chosen; look for another a few times.
         if (this.#under.length === 1) return undefined;
         const j = (i + 1) % this.#under.length;
         const c = this.#under[j]!;
-        return !chosen.has(c.seq) && c.children < this.#rule.underReferencedChildren && c.depth > minDepthExclusive
+        return !has(chosen, c.seq) && c.children < this.#rule.underReferencedChildren && c.depth > minDepthExclusive
           ? c
           : undefined;
       }

@@ -207,6 +207,35 @@ export function chunkStoreCompliance(name: string, target: ChunkStoreTarget): vo
       store.close();
     });
 
+    it('looks up the chunks it put from memory once their rows committed, and others in the database', () => {
+      const { dir, db } = newEnv();
+      const store = target.open({ db, dir });
+      const mine = [text, randomBytesSeeded(3000, 7), Buffer.from('three')].map((raw) => store.put(chunkOf(raw)));
+      store.sync();
+      db.transaction(() => store.persist())();
+      const row = db.prepare<[Buffer], { rid: number; stored_len: number }>(
+        'SELECT rid, stored_len FROM chunks WHERE id = ?',
+      );
+      const rows = mine.map((c) => row.get(c.id)!);
+      // Committed: what it remembers is what the rows say.
+      mine.forEach((c, i) =>
+        expect(store.lookup(c.id)).toMatchObject({ rid: rows[i]!.rid, storedLength: rows[i]!.stored_len }),
+      );
+      // And it asks no query for them: rows taken away behind its back are still found.
+      db.prepare('DELETE FROM chunks').run();
+      mine.forEach((c, i) => expect(store.lookup(c.id)?.rid).toBe(rows[i]!.rid));
+      // A chunk another handle put is found in the database only.
+      const other = target.open({ db, dir });
+      const theirs = other.put(chunkOf(Buffer.from('theirs')));
+      other.sync();
+      db.transaction(() => other.persist())();
+      expect(store.lookup(theirs.id)?.rid).toBe(row.get(theirs.id)!.rid);
+      db.prepare('DELETE FROM chunks WHERE id = ?').run(theirs.id);
+      expect(store.lookup(theirs.id)).toBeUndefined();
+      other.close();
+      store.close();
+    });
+
     it('reports unknown and vanished chunks as missing', () => {
       const { dir, db } = newEnv();
       const store = target.open({ db, dir });

@@ -111,10 +111,11 @@ class ObjectChunks {
   readonly ids: Buffer[] = [];
   /** The content root, built as the ids come (see MerkleFrontier). */
   readonly #root = new MerkleFrontier(nodeSha256);
-  readonly #seen = new Set<string>();
-  /** Chunks in groups not sealed yet when they came, and the groups' promises. */
-  #grouped: Buffer[] = [];
-  #groups = new Set<Promise<void>>();
+  /** Ids seen (latin1), made at the second chunk: most objects have one. */
+  #seen: Set<string> | undefined;
+  /** Chunks in groups not sealed yet when they came, and the groups' promises (made when needed). */
+  #grouped: Buffer[] | undefined;
+  #groups: Set<Promise<void>> | undefined;
   storedSize = 0;
 
   constructor(private readonly ctx: ArchiveContext) {}
@@ -123,12 +124,10 @@ class ObjectChunks {
     for (const c of batch) {
       this.ids.push(c.id);
       this.#root.push(c.id);
-      const k = c.id.toString('latin1');
-      if (this.#seen.has(k)) continue;
-      this.#seen.add(k);
+      if (!this.#isNew(c.id)) continue;
       if (c.grouped) {
-        this.#grouped.push(c.id);
-        this.#groups.add(c.grouped);
+        (this.#grouped ??= []).push(c.id);
+        (this.#groups ??= new Set()).add(c.grouped);
         continue;
       }
       this.#count(
@@ -138,17 +137,33 @@ class ObjectChunks {
     }
   };
 
+  /** Whether `id`, just added, is the first of its kind in this object. */
+  #isNew(id: Buffer): boolean {
+    if (this.ids.length === 1) return true;
+    const seen = (this.#seen ??= new Set([this.ids[0]!.toString('latin1')]));
+    const k = id.toString('latin1');
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  }
+
   get contentRoot(): Uint8Array {
     return this.#root.root();
   }
 
-  /** Waits until every group holding one of the object's chunks is stored, and counts those chunks. */
-  async settled(): Promise<void> {
-    if (this.#groups.size === 0) return;
-    await Promise.all(this.#groups);
-    for (const id of this.#grouped) this.#count(this.ctx.chunks.lookup(id), id);
-    this.#groups.clear();
-    this.#grouped = [];
+  /**
+   * Once every group holding one of the object's chunks is stored, counts those chunks. Returns
+   * undefined when there is nothing to wait for (no promise made), else a promise of that.
+   */
+  settled(): Promise<void> | undefined {
+    const groups = this.#groups;
+    if (!groups) return undefined;
+    const [first] = groups;
+    return (groups.size === 1 ? first! : Promise.all(groups)).then(() => {
+      for (const id of this.#grouped!) this.#count(this.ctx.chunks.lookup(id), id);
+      this.#groups = undefined;
+      this.#grouped = undefined;
+    });
   }
 
   #count(info: ChunkInfo | undefined, id: Buffer): void {
@@ -280,7 +295,8 @@ async function ingestFile(
     onIngested?.();
   }
   const seen: FileInfo = st ?? opened;
-  await chunks.settled();
+  const grouped = chunks.settled();
+  if (grouped) await grouped;
   const fileCache: FileCacheEntry | undefined = trustworthy(seen, opened, size, began)
     ? { key, size, mtimeNs: seen.mtimeNs, ino: seen.ino, mode: Number(seen.mode) }
     : undefined;

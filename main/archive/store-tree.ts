@@ -175,7 +175,7 @@ async function storeDirectory(
   interface Pending {
     done: boolean;
     value?: Stored;
-    p: Promise<void>;
+    p?: Promise<void>;
   }
   const pending: Pending[] = [];
   const take = (item: Pending): void => {
@@ -247,7 +247,7 @@ async function storeDirectory(
           release();
         }
       };
-      const item: Pending = { done: false, p: Promise.resolve() };
+      const item: Pending = { done: false };
       item.p = (
         st
           ? storeOne(ing, abs, st, signal, relPath, once, absolute)
@@ -255,17 +255,22 @@ async function storeDirectory(
       ).then(
         (v) => {
           item.value = v;
+          once();
+          item.done = true;
         },
-        (e: unknown) => problem(abs, e),
+        (e: unknown) => {
+          try {
+            problem(abs, e);
+          } finally {
+            once();
+            item.done = true;
+          }
+        },
       );
-      void item.p.finally(() => {
-        once();
-        item.done = true;
-      });
       pending.push(item);
       emitSettled();
       // Bound memory: results waiting for commit are small, but not unlimited.
-      await drain(10_000);
+      if (pending.length > 10_000) await drain(10_000);
     }
   };
 

@@ -8,6 +8,7 @@ import {
   decodeGroup,
   deserializeError,
   workerData,
+  type BatchMessage,
   type FromWorker,
   type IngestWorkerData,
   type ToWorker,
@@ -81,8 +82,12 @@ interface Job {
   readonly reject: (e: unknown) => void;
   readonly cleanup: () => void;
   settled: boolean;
-  /** Batch handling, in order: each batch waits for the previous one's onBatch. */
-  chain: Promise<void>;
+  /**
+   * Batch handling still under way, when an onBatch returned a promise: each batch waits for the
+   * previous one's. Undefined when idle, and a batch is then handled at once, without a promise
+   * (the usual case: a small file's only batch).
+   */
+  chain: Promise<void> | undefined;
   slot?: Slot;
   /** Stream bytes sent and not yet consumed by the worker; the feeder waits on `wakeFeeder`. */
   inflight: number;
@@ -147,7 +152,7 @@ class WorkerIngestPool implements IngestPool {
         reject,
         cleanup: () => signal?.removeEventListener('abort', onAbort),
         settled: false,
-        chain: Promise.resolve(),
+        chain: undefined,
         inflight: 0,
       };
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -262,29 +267,17 @@ class WorkerIngestPool implements IngestPool {
     const job = slot.jobs.find((j) => j.id === m.job);
     if (!job) return;
     switch (m.t) {
-      case 'batch': {
-        const end = m.end;
-        if (end !== undefined) this.#release(slot, job);
-        job.chain = job.chain.then(async () => {
-          if (job.settled) return;
-          try {
-            await job.onBatch(decodeBatch(m, (token) => this.#sealed(slot, token)));
-          } catch (e) {
-            this.#fail(job, e);
-            return;
-          }
-          if (end === undefined) this.#post(slot, { t: 'ack', job: job.id, bytes: m.rawBytes });
-          else this.#succeed(job, end, m.stat);
-        });
+      case 'batch':
+        if (m.end !== undefined) this.#release(slot, job);
+        this.#inOrder(job, () => this.#takeBatch(slot, job, m));
         break;
-      }
       case 'consumed':
         job.inflight -= m.bytes;
         job.wakeFeeder?.();
         break;
       case 'done':
         this.#release(slot, job);
-        void job.chain.then(() => this.#succeed(job, m.size, m.stat));
+        this.#inOrder(job, () => this.#succeed(job, m.size, m.stat));
         break;
       case 'error':
         this.#release(slot, job);
@@ -295,6 +288,35 @@ class WorkerIngestPool implements IngestPool {
         throw new Error(`unexpected message from an ingest worker: ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  /** Runs `step` after the job's batch handling under way, or at once if there is none. */
+  #inOrder(job: Job, step: () => void | Promise<void>): void {
+    const chained = job.chain ? job.chain.then(step) : step();
+    if (!chained) return;
+    job.chain = chained;
+    void chained.then(() => {
+      if (job.chain === chained) job.chain = undefined;
+    });
+  }
+
+  /** Hands a batch to the job's onBatch, then acknowledges it, or ends the job with its last one. */
+  #takeBatch(slot: Slot, job: Job, m: BatchMessage): void | Promise<void> {
+    if (job.settled) return;
+    const end = m.end;
+    const after = (): void => {
+      if (end === undefined) this.#post(slot, { t: 'ack', job: job.id, bytes: m.rawBytes });
+      else this.#succeed(job, end, m.stat);
+    };
+    let r: void | Promise<void>;
+    try {
+      r = job.onBatch(decodeBatch(m, (token) => this.#sealed(slot, token)));
+    } catch (e) {
+      this.#fail(job, e);
+      return;
+    }
+    if (!r) return after();
+    return r.then(after, (e: unknown) => this.#fail(job, e));
   }
 
   #onExit(slot: Slot, code: number): void {

@@ -37,13 +37,22 @@ describe('archive: store, get, restore', () => {
       const src = tempDir();
       writeFileSync(join(src, 'random.bin'), random);
       writeFileSync(join(src, 'repeated.bin'), repeated);
-      const { results, problems } = await a.store([join(src, 'random.bin'), join(src, 'repeated.bin')]);
+      writeFileSync(join(src, 'zeros.bin'), Buffer.alloc(8192)); // one chunk, again and again from the first
+      const { results, problems } = await a.store(['random.bin', 'repeated.bin', 'zeros.bin'].map((n) => join(src, n)));
       expect(problems).toEqual([]);
       const counts = results.map((r) => a.block(r.hash).header.chunkCount);
       expect(counts[0]).toBeGreaterThan(200);
       expect(counts[0]! % 64).not.toBe(0);
       // The same 2 KiB sixty times: chunk ids repeat in the list.
       expect(counts[1]).toBeGreaterThan(64);
+      // A stored size counts each distinct chunk once.
+      const distinctStored = a.ctx.db
+        .prepare('SELECT sum(stored_len) FROM chunks WHERE rid IN (SELECT chunk FROM object_chunks WHERE seq = ?)')
+        .pluck();
+      for (const r of results.slice(1)) {
+        expect(a.block(r.hash).header.chunkCount).toBeGreaterThan(1);
+        expect(r.storedSize).toBe(distinctStored.get(a.ctx.index.seqOf(Buffer.from(r.hash, 'hex'))));
+      }
       expect(sha256hex(await readAll(a, results[0]!.hash))).toBe(sha256hex(random));
       expect(sha256hex(await readAll(a, results[1]!.hash))).toBe(sha256hex(repeated));
       expect(a.check().ok).toBe(true);

@@ -347,6 +347,36 @@ describe('ingest pool', () => {
     expect(secondCalls).toBe(0);
   });
 
+  it('hands batches over in order when some onBatch calls wait and others do not, and ends after the last', async () => {
+    const p = pool({ workers: 1 });
+    const chunks: IngestedChunk[] = [];
+    let calls = 0;
+    let busy = false;
+    const r = await p.ingestFile(bigFile, (b) => {
+      expect(busy).toBe(false); // never while an earlier batch is still being handled
+      const slow = calls++ % 2 === 0;
+      if (!slow) {
+        chunks.push(...b);
+        return;
+      }
+      busy = true;
+      return new Promise<void>((resolve) =>
+        setTimeout(() => {
+          chunks.push(...b);
+          busy = false;
+          resolve();
+        }, 5),
+      );
+    });
+    expect(calls).toBeGreaterThan(2);
+    expect(r.size).toBe(big.length);
+    expect(busy).toBe(false);
+    expectChunksOf(big, chunks);
+    // A rejected promise from onBatch fails the job.
+    const boom = new Error('later');
+    await expect(p.ingestFile(bigFile, () => Promise.reject(boom))).rejects.toBe(boom);
+  });
+
   it('rejects with the error onBatch throws', async () => {
     const p = pool({ workers: 1 });
     const boom = Object.assign(new Error('disk full'), { code: 'ENOSPC' });

@@ -75,6 +75,23 @@ describe('archive: store, get, restore', () => {
     const bytes = [...names].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
     expect(names).toEqual(bytes);
     expect(names.filter((n) => odd.includes(n))).toEqual(['B', 'a', 'z', 'é', 'ｚ', '😀']);
+    // Without a character beyond the BMP, UTF-16 order is byte order: the same result.
+    const bmp = tempDir();
+    for (const n of ['ｚ', 'é', 'ÿ', 'Ā', 'z', 'a-b', 'ab', 'a', 'B', '_', '~']) writeFileSync(join(bmp, n), n);
+    const again = (await a.store([bmp])).results.filter((r) => r.kind === 'file');
+    expect(again.map((r) => r.path.slice(bmp.length + 1))).toEqual([
+      'B',
+      '_',
+      'a',
+      'a-b',
+      'ab',
+      'z',
+      '~',
+      'é',
+      'ÿ',
+      'Ā',
+      'ｚ',
+    ]);
   });
 
   it('dedups identical content across files and versions', async () => {

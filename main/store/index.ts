@@ -17,7 +17,7 @@ export {
 } from './gear-chunker.js';
 export { ChunkEncoder, decodeChunk, ChunkDecodeError, RAW_THRESHOLD, type EncodedChunk } from './compression.js';
 export { DEFAULT_PACK_SIZE_LIMIT } from './pack-chunk-store.js';
-export { createIngestPool, IngestPoolClosedError, IngestWorkerCrashedError } from './ingest-pool.js';
+export { createIngestPool } from './ingest-pool.js';
 
 /** Opens the chunk store of an archive; `init.db` must be migrated (main/db/database.ts). */
 export function createChunkStore(kind: ChunkStoreKind, init: ChunkStoreInit): ChunkStore {

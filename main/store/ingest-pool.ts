@@ -13,6 +13,7 @@ import {
   type IngestWorkerData,
   type ToWorker,
 } from './ingest-protocol.js';
+import { IngestPoolClosedError, IngestWorkerCrashedError } from './types.js';
 import type { FileInfo, IngestPool, IngestPoolInit, IngestResult, OnIngestBatch, SealedGroup } from './types.js';
 
 /** How much stream input the pool sends ahead of what the worker has copied out. */
@@ -33,16 +34,6 @@ const STREAM_PIECE = 2 ** 20;
  * meanwhile.
  */
 const WORKER_DEPTH = 48;
-
-export class IngestWorkerCrashedError extends Error {
-  override readonly name = 'IngestWorkerCrashedError';
-  readonly code = 'ERR_INGEST_WORKER_CRASHED';
-}
-
-export class IngestPoolClosedError extends Error {
-  override readonly name = 'IngestPoolClosedError';
-  readonly code = 'ERR_INGEST_POOL_CLOSED';
-}
 
 /**
  * Where the worker script is. Worker threads need compiled JavaScript, but under vitest this module

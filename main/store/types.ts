@@ -199,6 +199,17 @@ export class ChunkStoreReadonlyError extends Error {
 }
 
 /** The index already holds the chunk under another row id: a second writer touched the archive. */
+/** An ingest worker exited (crashed) while it had work: that work fails, a new worker takes the next. */
+export class IngestWorkerCrashedError extends Error {
+  override readonly name = 'IngestWorkerCrashedError';
+  readonly code = 'ERR_INGEST_WORKER_CRASHED';
+}
+
+export class IngestPoolClosedError extends Error {
+  override readonly name = 'IngestPoolClosedError';
+  readonly code = 'ERR_INGEST_POOL_CLOSED';
+}
+
 export class ChunkStoreConflictError extends Error {
   override readonly name = 'ChunkStoreConflictError';
   readonly code = 'ERR_CHUNK_STORE_CONFLICT';

@@ -9,6 +9,7 @@ import {
   storeSymlink,
   storeListedFile,
   directoryCache,
+  hasFastPathRecords,
   mtimeMs,
   type CacheRow,
   type Ingester,
@@ -103,6 +104,8 @@ async function storeOne(
   const result = await storeFile(ing, abs, st, signal, onIngested, absolute);
   return { result, entry: fileEntry(rel, st, result) };
 }
+
+const NO_RECORDS: ReadonlyMap<bigint, CacheRow> = new Map();
 
 /** A UTF-16 surrogate: a character outside the Basic Multilingual Plane. */
 const SURROGATE = /[\uD800-\uDFFF]/;
@@ -201,6 +204,7 @@ async function storeDirectory(
   // the main thread (a worker's results, say) resumes the walk, and with deep worker queues a walk
   // of 256 entries in that same task put the event loop's p99 at 44–58 ms.
   let sinceYield = 0;
+  const anyRecords = hasFastPathRecords(ing.ctx);
   // `dir` as the caller wrote it (normalised: results show these paths) and `absDir` resolved, both
   // extended by plain concatenation, which for a directory entry's name is what join() would give.
   const child = (parent: string, name: string): string =>
@@ -213,8 +217,8 @@ async function storeDirectory(
       problem(dir, e);
       return;
     }
-    // The fast-path records of the directory's files, read once (a first store finds none).
-    const dirCache = directoryCache(ing.ctx, absDir);
+    // The fast-path records of the directory's files, read once (a first store has none to read).
+    const dirCache = anyRecords ? directoryCache(ing.ctx, absDir) : NO_RECORDS;
     for (const { name, file } of names) {
       signal?.throwIfAborted();
       if (++sinceYield >= 32) {

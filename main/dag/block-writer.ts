@@ -9,6 +9,7 @@ import {
   COMPACT_TAG,
   compactMeta,
   decodeRow,
+  headerTails,
   encodeCompact,
   parentHashes,
   storedMeta,
@@ -70,13 +71,15 @@ export class BlockWriter {
       ),
     );
     // Copies of one file (same content, other names or mtimes) share a content root: the corpus has
-    // files with hundreds, and every new copy was compared with every earlier one in JavaScript
-    // (36,000 rows decoded for 2,200 lookups). A compact row's metadata is its last bytes, so SQLite
-    // drops the ones that differ; other rows (canonical headers) and any match are still compared
-    // whole below.
-    this.#byContent = db.prepare<[Uint8Array, Uint8Array, string, number, Buffer], BlockRow>(
-      `SELECT ${BLOCK_COLUMNS} FROM blocks WHERE substr(content_root, 1, 8) = substr(?, 1, 8) AND content_root = ?
-         AND kind = ? AND (substr(header, 1, 1) <> x'${COMPACT_TAG.toString(16).padStart(2, '0')}' OR substr(header, -?) = ?)`,
+    // files with hundreds, and a folder may hold thousands of empty files. The index holds the
+    // header's last 8 bytes beside the root (schema 12), the end of its metadata in either stored
+    // form, so the rows probed are those that end alike; a compact row's whole metadata is its last
+    // bytes, so SQLite drops the ones that differ. Other rows (canonical headers) and any match are
+    // still compared whole below.
+    this.#byContent = db.prepare<[Uint8Array, Buffer, Buffer, Uint8Array, string, number, Buffer], BlockRow>(
+      `SELECT ${BLOCK_COLUMNS} FROM blocks WHERE substr(content_root, 1, 8) = substr(?, 1, 8)
+         AND substr(header, -8) IN (?, ?) AND content_root = ? AND kind = ?
+         AND (substr(header, 1, 1) <> x'${COMPACT_TAG.toString(16).padStart(2, '0')}' OR substr(header, -?) = ?)`,
     );
     this.#parents = parentHashes(db);
     this.#loadWindow();
@@ -140,7 +143,17 @@ export class BlockWriter {
     // already stored. Usually no row shares the content root, so this is one index probe.
     if (!unique) {
       const meta = compactMeta(spec.meta);
-      for (const row of this.#byContent.all(spec.contentRoot, spec.contentRoot, spec.kind, meta.length, meta)) {
+      const [compact, canonical] = headerTails(spec, meta);
+      const rows = this.#byContent.all(
+        spec.contentRoot,
+        compact,
+        canonical,
+        spec.contentRoot,
+        spec.kind,
+        meta.length,
+        meta,
+      );
+      for (const row of rows) {
         if (!sameMeta(storedMeta(row, this.#parents), spec)) continue;
         return { seq: row.seq, hash: row.hash, header: decodeRow(row, this.#parents), reused: true };
       }

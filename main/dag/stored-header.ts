@@ -1,5 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import { inReadSnapshot, type Db } from '../db/database.js';
+import { FieldWriter } from '../../shared/bytes.js';
 import {
   BLOCK_VERSION,
   HeaderFormatError,
@@ -77,6 +78,30 @@ export function compactMeta(meta: Readonly<Record<string, string>>): Buffer {
   const b = Buffer.allocUnsafe(metaLength(meta, keys));
   writeMeta(b, 0, meta, keys);
   return b;
+}
+
+/**
+ * The last 8 bytes of a header stored for an object with this chunk count, codec and metadata, in
+ * the compact form and in the canonical one (rows written before schema 6): what the
+ * `blocks_identity` index holds beside the content root (schema 12). Both end with the metadata,
+ * after the chunk count and the codec, which make them at least 8 bytes long.
+ */
+export function headerTails(
+  spec: { readonly chunkCount: number; readonly codec: string; readonly meta: Readonly<Record<string, string>> },
+  meta: Buffer = compactMeta(spec.meta),
+): [compact: Buffer, canonical: Buffer] {
+  const codecLength = Buffer.byteLength(spec.codec, 'utf8');
+  const compact = Buffer.allocUnsafe(6 + 1 + codecLength + meta.length);
+  let at = compact.writeUIntBE(spec.chunkCount, 0, 6);
+  at = compact.writeUInt8(codecLength, at);
+  at += compact.write(spec.codec, at, 'utf8');
+  meta.copy(compact, at);
+  // The canonical encoding ends with the metadata's count (a u64 field, 12 bytes) and its entries.
+  const keys = sortedMetaKeys(spec.meta);
+  const w = new FieldWriter().u64(keys.length);
+  for (const k of keys) w.string(k).string(spec.meta[k]!);
+  const canonical = w.finish();
+  return [compact.subarray(compact.length - 8), Buffer.from(canonical.subarray(canonical.length - 8))];
 }
 
 function metaLength(meta: Readonly<Record<string, string>>, keys: readonly string[]): number {

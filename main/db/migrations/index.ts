@@ -9,6 +9,7 @@ import * as m008 from './008-log-leaves.js';
 import * as m009 from './009-content-prefix.js';
 import * as m010 from './010-block-hash-prefix.js';
 import * as m011 from './011-file-cache-locality.js';
+import * as m012 from './012-identity-index.js';
 
 export interface Migration {
   readonly version: number;
@@ -16,4 +17,17 @@ export interface Migration {
 }
 
 /** Every schema version in order. Add one file per version; never edit a released one. */
-export const migrations: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011];
+export const migrations: readonly Migration[] = [
+  m001,
+  m002,
+  m003,
+  m004,
+  m005,
+  m006,
+  m007,
+  m008,
+  m009,
+  m010,
+  m011,
+  m012,
+];

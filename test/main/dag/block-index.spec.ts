@@ -94,14 +94,20 @@ describe('block writer and index', () => {
     );
     expect(plan('SELECT depth FROM blocks WHERE seq = ?', 1)).toMatch(/INTEGER PRIMARY KEY \(rowid=\?\)/);
     expect(plan('SELECT child FROM edges WHERE parent = ?', 1)).toMatch(/USING PRIMARY KEY \(parent=\?\)/);
+    // Identical objects: the content root's prefix and the header's last 8 bytes, both searched.
     const root = randomBytes(32);
+    const tail = randomBytes(8);
     expect(
       plan(
-        'SELECT seq FROM blocks WHERE substr(content_root, 1, 8) = substr(?, 1, 8) AND content_root = ?',
+        `SELECT seq FROM blocks WHERE substr(content_root, 1, 8) = substr(?, 1, 8) AND substr(header, -8) IN (?, ?)
+           AND content_root = ? AND kind = ?`,
         root,
+        tail,
+        tail,
         root,
+        'file',
       ),
-    ).toMatch(/INDEX blocks_content/);
+    ).toMatch(/INDEX blocks_identity \(<expr>=\? AND <expr>=\?\)/);
   });
 
   it('reloads its window after reopening and keeps following the rule', () => {

@@ -5,7 +5,14 @@ import { openArchive } from '../../helpers/archive.js';
 import { openDb } from '../../../main/db/database.js';
 import { BlockIndex } from '../../../main/dag/block-index.js';
 import { BlockWriter } from '../../../main/dag/block-writer.js';
-import { COMPACT_TAG, decodeRow, encodeCompact, storedMeta, type BlockRow } from '../../../main/dag/stored-header.js';
+import {
+  COMPACT_TAG,
+  decodeRow,
+  encodeCompact,
+  headerTails,
+  storedMeta,
+  type BlockRow,
+} from '../../../main/dag/stored-header.js';
 import { encodeHeader, hashHeader, type BlockHeader } from '../../../shared/block-header.js';
 import { prose, writeFile } from '../../helpers/files.js';
 import { seeded, tempDir } from '../../helpers/tmp.js';
@@ -50,6 +57,23 @@ describe('compact stored headers', () => {
       canonical += encodeHeader(h).length;
     }
     expect(compact).toBeLessThan(canonical * 0.45);
+  });
+
+  it('gives the last 8 bytes of both stored forms from chunk count, codec and metadata alone (the identity index)', () => {
+    const cases: { chunkCount: number; codec: string; meta: Record<string, string> }[] = [
+      ...rows.slice(1, 40).map((r) => decodeRow(r, hashBySeq)),
+      // Short values and keys: the tail reaches back into lengths, the key, the count, the codec.
+      { chunkCount: 0, codec: 'none', meta: {} },
+      { chunkCount: 3, codec: 'raw', meta: { a: '' } },
+      { chunkCount: 1, codec: 'zstd-3', meta: { n: 'é' } },
+    ];
+    for (const c of cases) {
+      const h: BlockHeader = { ...(decodeRow(rows[1]!, hashBySeq) as BlockHeader), ...c };
+      const [compact, canonical] = headerTails(c);
+      const seqs = h.parents.map((_, i) => i + 1);
+      expect(compact).toEqual(encodeCompact(h, seqs).subarray(-8));
+      expect(canonical).toEqual(Buffer.from(encodeHeader(h).subarray(-8)));
+    }
   });
 
   it("reads a stored block's metadata without looking up its parents", () => {

@@ -14,6 +14,7 @@ import * as m008 from '../../../main/db/migrations/008-log-leaves.js';
 import * as m009 from '../../../main/db/migrations/009-content-prefix.js';
 import * as m010 from '../../../main/db/migrations/010-block-hash-prefix.js';
 import * as m011 from '../../../main/db/migrations/011-file-cache-locality.js';
+import * as m012 from '../../../main/db/migrations/012-identity-index.js';
 import { pathKey } from '../../../main/archive/store-ops.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -243,6 +244,30 @@ describe('schema migrations', () => {
         .pluck()
         .get(rows[2]!.hash, rows[2]!.hash),
     ).toBe(2);
+    migrated.close();
+  });
+
+  it("012 indexes content roots with the header's last 8 bytes, in place of the roots alone", () => {
+    const file = join(tempDir(), 'a.db');
+    const before = migrations.filter((m) => m.version <= 11);
+    const db = openDb(file, { migrations: before });
+    db.prepare(
+      'INSERT INTO blocks (seq, hash, kind, depth, ts, size, stored_size, content_root, header) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(1, Buffer.alloc(32, 1), 'file', 1, 1, 0, 0, Buffer.alloc(32, 7), Buffer.from('0123456789abcdef'));
+    db.close();
+    const migrated = openDb(file, { migrations: [...before, m012] });
+    expect(migrated.pragma('user_version', { simple: true })).toBe(12);
+    const indexes = migrated
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'blocks' ORDER BY name")
+      .pluck()
+      .all();
+    expect(indexes).toEqual(['blocks_hash', 'blocks_identity']);
+    // The existing row is in the new index: found by its root's prefix and its header's tail.
+    const find = migrated
+      .prepare('SELECT seq FROM blocks WHERE substr(content_root, 1, 8) = substr(?, 1, 8) AND substr(header, -8) = ?')
+      .pluck();
+    expect(find.get(Buffer.alloc(32, 7), Buffer.from('89abcdef'))).toBe(1);
+    expect(find.get(Buffer.alloc(32, 7), Buffer.from('89abcdeF'))).toBeUndefined();
     migrated.close();
   });
 

@@ -145,10 +145,15 @@ export function encodeHeader(h: BlockHeader): Uint8Array {
     .u64(h.storedSize)
     .u64(h.chunkCount)
     .string(h.codec);
-  const keys = sortedMetaKeys(h.meta);
+  return writeMetaFields(w, h.meta).finish();
+}
+
+/** The metadata as the canonical encoding ends: its count, then each key and value, keys sorted. */
+export function writeMetaFields(w: FieldWriter, meta: Readonly<Record<string, string>>): FieldWriter {
+  const keys = sortedMetaKeys(meta);
   w.u64(keys.length);
-  for (const k of keys) w.string(k).string(h.meta[k]!);
-  return w.finish();
+  for (const k of keys) w.string(k).string(meta[k]!);
+  return w;
 }
 
 /** Decodes {@link encodeHeader}'s output; rejects anything that would not re-encode identically. */

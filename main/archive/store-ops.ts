@@ -1,8 +1,6 @@
-import { hash } from 'node:crypto';
 import { lstatSync } from 'node:fs';
 import { lstat, readlink } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
-import type { Statement } from 'better-sqlite3';
 import { basename, resolve } from 'node:path';
 import { MerkleFrontier, merkleRoot } from '../../shared/merkle.js';
 import { toHex } from '../../shared/bytes.js';
@@ -12,6 +10,7 @@ import type { IngestPool } from '../store/index.js';
 import { nodeSha256 } from '../util/sha256.js';
 import type { Committer, FileCacheEntry } from './committer.js';
 import type { ArchiveContext } from './context.js';
+import { cacheRecord, pathKey, trustworthy, type CacheRow } from './file-cache.js';
 
 /** One stored object as the CLI prints it. */
 export interface StoreResult {
@@ -50,70 +49,6 @@ export interface Ingester {
 const codecName = (level: number): string => `zstd-${level}`;
 /** Pieces `storeBytes` hands to the ingest pool. */
 const BYTES_PIECE = 2 ** 20;
-
-const fileCacheStatements = new WeakMap<ArchiveContext, { one: Statement; range: Statement }>();
-/** Fast-path records by key, or by a range of keys. */
-function fileCache(ctx: ArchiveContext): { one: Statement; range: Statement } {
-  let s = fileCacheStatements.get(ctx);
-  if (!s) {
-    // The block's few fields the result needs come with the cache row: no header to rebuild.
-    const select = `SELECT f.key, f.size, f.mtime_ns, f.ino, f.mode, b.hash, b.kind, b.size AS block_size, b.stored_size
-      FROM file_cache f JOIN blocks b ON b.seq = f.seq`;
-    s = {
-      one: ctx.db.prepare(`${select} WHERE f.key = ?`).safeIntegers(true),
-      range: ctx.db.prepare(`${select} WHERE f.key BETWEEN ? AND ?`).safeIntegers(true),
-    };
-    fileCacheStatements.set(ctx, s);
-  }
-  return s;
-}
-
-/**
- * The fast-path records of every file in the directory `absDir` (absolute, as the walk builds it),
- * by key: the keys of a directory's files share their high 32 bits (pathKey), so this is one range
- * of the table. The walk reads a directory's records with one query instead of one per file.
- */
-export function directoryCache(ctx: ArchiveContext, absDir: string): Map<bigint, CacheRow> {
-  // A name's half of the key is 32 bits: the directory's keys run from its half followed by 0s to
-  // its half followed by 1s (pathKey of a file named "" gives the directory's half).
-  const lo = BigInt.asIntN(64, BigInt.asUintN(64, pathKey(`${absDir.replace(/\/$/, '')}/`)) & ~0xffff_ffffn);
-  const rows = new Map<bigint, CacheRow>();
-  for (const r of fileCache(ctx).range.iterate(lo, lo + 0xffff_ffffn) as IterableIterator<CacheRow>) rows.set(r.key, r);
-  return rows;
-}
-
-const anyRecordStatements = new WeakMap<ArchiveContext, Statement>();
-/**
- * Whether the archive holds any fast-path record at all. A first store into an archive finds none
- * in any directory: asked once, this spares it a query per directory (3,474 for the corpus, ~20 µs
- * each).
- */
-export function hasFastPathRecords(ctx: ArchiveContext): boolean {
-  let s = anyRecordStatements.get(ctx);
-  if (!s) anyRecordStatements.set(ctx, (s = ctx.db.prepare('SELECT 1 FROM file_cache LIMIT 1').pluck()));
-  return s.get() !== undefined;
-}
-
-/** The first 4 bytes of SHA-256 of `s` (its UTF-8), as an unsigned integer; no Buffer made. */
-const first4 = (s: string): number => parseInt(hash('sha256', s, 'hex').slice(0, 8), 16);
-
-/** The last directory pathKey() saw, and its half of the key (files come a directory at a time). */
-let keyDir: string | undefined;
-let keyDirHash = 0n;
-/**
- * The fast-path cache's key for an absolute path (schema 11): the first 4 bytes of SHA-256 of its
- * directory, then the first 4 of SHA-256 of its name, as a signed big-endian integer.
- */
-export function pathKey(abs: string): bigint {
-  const slash = abs.lastIndexOf('/');
-  const dir = abs.slice(0, slash);
-  if (dir !== keyDir) {
-    keyDir = dir;
-    keyDirHash = BigInt(first4(dir)) << 32n;
-  }
-  const name = first4(abs.slice(slash + 1));
-  return BigInt.asIntN(64, keyDirHash | BigInt(name));
-}
 
 /** A stat's mtime in whole milliseconds, as blocks and snapshots record it. */
 export const mtimeMs = (st: { readonly mtimeNs: bigint }): number => Number(st.mtimeNs / 1_000_000n);
@@ -188,18 +123,6 @@ function fileMeta(name: string, st: FileInfo): Record<string, string> {
   return { mode: (Number(st.mode) & 0o7777).toString(8).padStart(4, '0'), mtime: String(mtimeMs(st)), name };
 }
 
-export interface CacheRow {
-  key: bigint;
-  size: bigint;
-  mtime_ns: bigint;
-  ino: bigint;
-  mode: bigint;
-  hash: Buffer;
-  kind: string;
-  block_size: bigint;
-  stored_size: bigint;
-}
-
 /** The stored file's result when its cache row says it is unchanged (size, mtime, inode, mode). */
 function fastHit(cached: CacheRow | undefined, st: FileInfo, path: string): StoreResult | undefined {
   if (
@@ -222,28 +145,6 @@ function fastHit(cached: CacheRow | undefined, st: FileInfo, path: string): Stor
   };
 }
 
-/**
- * A file modified this close to the start of its store may change again within the same mtime (a
- * coarse clock ticks every few milliseconds; FAT counts in 2 s, some network file systems in 1 s),
- * before or while it is read, and its record would then vouch for bytes it no longer holds — git's
- * "racily clean" entries. Such a file is stored but gets no fast-path record; the next store reads it.
- */
-const RACY_NS = 2_000_000_000n;
-
-/**
- * Whether a stored file may get a fast-path record: it was read whole as it was when `seen` (the
- * walk's stat, or the worker's as it opened it) and opened, and its mtime is older than the store's
- * start by RACY_NS. A change while it was read gives it a newer mtime, so the next store reads it.
- */
-function trustworthy(seen: FileInfo, opened: FileInfo, read: number, began: bigint): boolean {
-  return (
-    opened.size === seen.size &&
-    opened.mtimeNs === seen.mtimeNs &&
-    BigInt(read) === seen.size &&
-    seen.mtimeNs < began - RACY_NS
-  );
-}
-
 /** Stores one regular file; unchanged size+mtime+inode+mode since the last store returns the old block. */
 export async function storeFile(
   ing: Ingester,
@@ -254,7 +155,7 @@ export async function storeFile(
   abs = resolve(path),
 ): Promise<StoreResult> {
   const key = pathKey(abs);
-  const hit = fastHit(fileCache(ing.ctx).one.get(key) as CacheRow | undefined, st, path);
+  const hit = fastHit(cacheRecord(ing.ctx, key), st, path);
   return hit ?? (await ingestFile(ing, path, abs, key, st, signal, onIngested)).result;
 }
 

@@ -8,14 +8,12 @@ import {
   storeResult,
   storeSymlink,
   storeListedFile,
-  directoryCache,
-  hasFastPathRecords,
   mtimeMs,
-  type CacheRow,
   type Ingester,
   type StoreOptions,
   type StoreResult,
 } from './store-ops.js';
+import { directoryCache, hasFastPathRecords, type CacheRow } from './file-cache.js';
 import { encodeSnapshotParts, type SnapshotEntry } from './snapshot.js';
 import { errCode } from '../util/error-code.js';
 import type { FileInfo } from '../store/types.js';

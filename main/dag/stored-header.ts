@@ -8,6 +8,7 @@ import {
   decodeHeader,
   sortedMetaKeys,
   validateHeader,
+  writeMetaFields,
   type BlockHeader,
   type BlockKind,
 } from '../../shared/block-header.js';
@@ -97,10 +98,7 @@ export function headerTails(
   at += compact.write(spec.codec, at, 'utf8');
   meta.copy(compact, at);
   // The canonical encoding ends with the metadata's count (a u64 field, 12 bytes) and its entries.
-  const keys = sortedMetaKeys(spec.meta);
-  const w = new FieldWriter().u64(keys.length);
-  for (const k of keys) w.string(k).string(spec.meta[k]!);
-  const canonical = w.finish();
+  const canonical = writeMetaFields(new FieldWriter(), spec.meta).finish();
   return [compact.subarray(compact.length - 8), Buffer.from(canonical.subarray(canonical.length - 8))];
 }
 

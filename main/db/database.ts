@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { tuneConnection } from './connection.js';
 import { migrations, type Migration } from './migrations/index.js';
 
 export type Db = Database.Database;
@@ -41,7 +42,7 @@ export function registerFunctions(db: Db): void {
  */
 export function openDb(file: string, init: OpenDbInit = {}): Db {
   const db = new Database(file, { readonly: init.readonly ?? false, fileMustExist: init.readonly ?? false });
-  db.pragma('busy_timeout = 5000');
+  tuneConnection(db);
   registerFunctions(db);
   if (!init.readonly) {
     db.pragma('journal_mode = WAL');
@@ -53,13 +54,6 @@ export function openDb(file: string, init: OpenDbInit = {}): Db {
     const want = (init.migrations ?? migrations).at(-1)!.version;
     if (have !== want) throw new SchemaVersionError(`archive schema is version ${have}, this pakit reads ${want}`);
   }
-  // Index lookups by hash are random reads: a larger page cache and memory-mapped reads keep them
-  // off the read() syscall path as the archive grows (measured in bench/dag-million.ts).
-  db.pragma('cache_size = -131072');
-  // Statement journals (savepoints, multi-row inserts) in memory: on disk they were the largest
-  // source of write syscalls during ingest (strace: 366k pwrites for a 35k-file store).
-  db.pragma('temp_store = MEMORY');
-  db.pragma('mmap_size = 1073741824');
   return db;
 }
 

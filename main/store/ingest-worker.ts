@@ -2,6 +2,7 @@ import { closeSync, constants, fstatSync, openSync, readlinkSync, readSync } fro
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database, { type Statement } from 'better-sqlite3';
+import { tuneConnection } from '../db/connection.js';
 import { ChunkPipeline, GroupBuilder, type Batch } from './chunk-pipeline.js';
 import { ChunkEncoder } from './compression.js';
 import type { FileInfo } from './types.js';
@@ -138,11 +139,9 @@ function isKnown(): ((id: Buffer) => boolean) | undefined {
   if (init.dbFile === undefined) return undefined;
   if (!knownStatement) {
     // Not openDb (database.ts): its module graph (the migrations) would load in every worker, and
-    // delay the first file (startup ~10 ms of a ~100 ms start). The writer has migrated the file.
+    // delay the first file (~10 ms of a ~100 ms start). The writer has migrated the file.
     knownDb = new Database(init.dbFile, { readonly: true, fileMustExist: true });
-    knownDb.pragma('busy_timeout = 5000');
-    knownDb.pragma('cache_size = -131072');
-    knownDb.pragma('mmap_size = 1073741824');
+    tuneConnection(knownDb);
     knownStatement = knownDb.prepare<[Buffer], number>('SELECT 1 FROM chunks WHERE id = ?').pluck();
   }
   const statement = knownStatement;

@@ -6,7 +6,7 @@ import { verifyAny, verifyProof } from '../../../shared/verify.js';
 import { describeTree, makeTree, prose, sha256hex, writeFile } from '../../helpers/files.js';
 import { seeded, tempDir } from '../../helpers/tmp.js';
 import { Archive } from '../../../main/archive/archive.js';
-import { directoryCache, pathKey } from '../../../main/archive/store-ops.js';
+import { directoryCache, pathKey } from '../../../main/archive/file-cache.js';
 import { forget, openArchive, readAll } from '../../helpers/archive.js';
 
 describe('archive: store, get, restore', () => {

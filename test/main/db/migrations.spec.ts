@@ -15,7 +15,7 @@ import * as m009 from '../../../main/db/migrations/009-content-prefix.js';
 import * as m010 from '../../../main/db/migrations/010-block-hash-prefix.js';
 import * as m011 from '../../../main/db/migrations/011-file-cache-locality.js';
 import * as m012 from '../../../main/db/migrations/012-identity-index.js';
-import { pathKey } from '../../../main/archive/store-ops.js';
+import { pathKey } from '../../../main/archive/file-cache.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 describe('schema migrations', () => {

@@ -1,4 +1,5 @@
 import { sha256Digest } from '../util/sha256.js';
+import type { BufferPool } from './buffer-pool.js';
 import { ChunkEncoder } from './compression.js';
 import { GearChunker } from './gear-chunker.js';
 import { GROUPED, MEMBER_FIELDS, META_FIELDS, NO_CODEC, type GroupMessage } from './ingest-protocol.js';
@@ -7,7 +8,8 @@ import { GROUP_CHUNK_MAX, type ChunkerParams } from './types.js';
 /**
  * The CPU work of ingest, as it runs in a worker thread: read → chunk → SHA-256 → skip known
  * chunks → compress → pack into batches. Bytes are read into one reused buffer and compressed
- * into a reused batch buffer, so the only per-chunk allocation is the 32-byte id.
+ * straight into a batch's buffer, which the pool hands back to be filled again (BufferPool), so the
+ * only per-chunk allocation is the 32-byte id.
  */
 
 /** Bytes asked for per read: large enough to amortise the syscall, small enough to stay cache-friendly. */
@@ -18,11 +20,12 @@ export const BATCH_RAW_BYTES = 2 ** 20;
 /**
  * One batch, ready to transfer (layout in BatchMessage, ingest-protocol.ts). Ids and data travel in
  * separate buffers: a consumer that keeps the ids (an object's chunk list) must not keep the
- * megabytes of chunk data alive with them.
+ * megabytes of chunk data alive with them, and the data's buffer comes back to be reused.
  */
 export interface Batch {
   readonly head: ArrayBuffer;
-  readonly data: ArrayBuffer;
+  /** A BufferPool buffer holding the encoded chunks; none when no chunk in the batch has bytes. */
+  readonly data: ArrayBuffer | undefined;
   readonly count: number;
   readonly rawBytes: number;
 }
@@ -47,7 +50,9 @@ export interface PipelineRun {
  */
 export class GroupBuilder {
   readonly #raw: Uint8Array;
-  readonly #scratch: Uint8Array;
+  /** Size of the buffers frames are compressed into (they come from, and go back to, `#buffers`). */
+  readonly #frameCapacity: number;
+  readonly #buffers: BufferPool;
   readonly #limit: number;
   readonly #encoder: ChunkEncoder;
   /** Where each member starts, by id (latin1): a chunk twice in one group is kept once. */
@@ -59,11 +64,12 @@ export class GroupBuilder {
   /** When the first member of the open group came (performance.now()), or undefined when empty. */
   openedAt: number | undefined;
 
-  constructor(limit: number, encoder: ChunkEncoder) {
+  constructor(limit: number, encoder: ChunkEncoder, buffers: BufferPool) {
     this.#limit = limit;
     this.#encoder = encoder;
+    this.#buffers = buffers;
     this.#raw = new Uint8Array(limit + GROUP_CHUNK_MAX);
-    this.#scratch = new Uint8Array(ChunkEncoder.bound(limit + GROUP_CHUNK_MAX));
+    this.#frameCapacity = ChunkEncoder.bound(limit + GROUP_CHUNK_MAX);
   }
 
   /** Adds a chunk (under GROUP_CHUNK_MAX bytes) to the open group; returns the group and the chunk's place. */
@@ -89,16 +95,17 @@ export class GroupBuilder {
   seal(): GroupMessage | undefined {
     const n = this.#ids.length;
     if (n === 0) return undefined;
-    const length = this.#encoder.frameInto(this.#raw.subarray(0, this.#used), this.#scratch);
+    const frame = this.#buffers.take(this.#frameCapacity);
+    const frameLength = this.#encoder.frameInto(this.#raw.subarray(0, this.#used), new Uint8Array(frame));
     const members = new ArrayBuffer(n * (32 + 4 * MEMBER_FIELDS));
     const bytes = new Uint8Array(members);
     this.#ids.forEach((id, i) => bytes.set(id, 32 * i));
     new Int32Array(members, 32 * n, MEMBER_FIELDS * n).set(this.#meta);
-    const { buffer, byteOffset } = this.#scratch;
     const m: GroupMessage = {
       t: 'group',
       token: this.#token++,
-      frame: buffer.slice(byteOffset, byteOffset + length) as ArrayBuffer,
+      frame,
+      frameLength,
       rawLength: this.#used,
       members,
       count: n,
@@ -112,15 +119,18 @@ export class GroupBuilder {
   }
 }
 
-/** Accumulates chunks, encoding into a reused scratch buffer; each batch leaves as exact-size copies. */
+/** Accumulates chunks, encoding into a buffer of the pool's that leaves with the batch. */
 class BatchBuilder {
+  /** Where this batch's chunks are encoded, taken at the first chunk with bytes. */
+  #data: Uint8Array<ArrayBuffer> | undefined;
   #used = 0;
   #ids: Buffer[] = [];
   #meta: number[] = [];
   #raw = 0;
 
   constructor(
-    private readonly scratch: Uint8Array,
+    private readonly buffers: BufferPool,
+    private readonly capacity: number,
     private readonly encoder: ChunkEncoder,
     private readonly run: PipelineRun,
   ) {}
@@ -129,8 +139,7 @@ class BatchBuilder {
     const groups = this.run.groups;
     const grouped = !known && groups !== undefined && raw.length < GROUP_CHUNK_MAX;
     const need = known || grouped ? 0 : ChunkEncoder.bound(raw.length);
-    if (this.#ids.length > 0 && (this.#raw >= BATCH_RAW_BYTES || this.#used + need > this.scratch.length))
-      await this.flush();
+    if (this.#ids.length > 0 && (this.#raw >= BATCH_RAW_BYTES || this.#used + need > this.capacity)) await this.flush();
     if (grouped) {
       const { token, at } = groups.add(id, raw);
       this.#ids.push(id);
@@ -142,7 +151,10 @@ class BatchBuilder {
     const at = this.#used;
     let codec: number = NO_CODEC;
     let length = 0;
-    if (!known) ({ codec, length } = this.encoder.encodeInto(raw, this.scratch.subarray(at, at + need)));
+    if (!known) {
+      const data = (this.#data ??= new Uint8Array(this.buffers.take(this.capacity)));
+      ({ codec, length } = this.encoder.encodeInto(raw, data.subarray(at, at + need)));
+    }
     this.#ids.push(id);
     this.#meta.push(raw.length, codec, at, length);
     this.#used = at + length;
@@ -156,10 +168,9 @@ class BatchBuilder {
     const bytes = new Uint8Array(head);
     this.#ids.forEach((id, i) => bytes.set(id, 32 * i));
     new Int32Array(head, 32 * n, META_FIELDS * n).set(this.#meta);
-    // One copy, in the worker: the main thread then owns a buffer of exactly the batch's size, and
-    // the scratch buffer is reused instead of allocating (and zeroing) a big one per batch.
-    const { buffer, byteOffset } = this.scratch;
-    const data = buffer.slice(byteOffset, byteOffset + this.#used) as ArrayBuffer;
+    // The encoded bytes leave in their buffer (no copy); a batch without any keeps it for the next.
+    const data = this.#used > 0 ? this.#data!.buffer : undefined;
+    if (data) this.#data = undefined;
     const batch: Batch = { head, data, count: n, rawBytes: this.#raw };
     this.#used = 0;
     this.#ids = [];
@@ -178,13 +189,19 @@ export class ChunkPipeline {
   readonly #encoder: ChunkEncoder;
   /** Input: the unfinished chunk (< max bytes) stays at the front, so one read always fits behind it. */
   readonly #input: Buffer;
-  readonly #batch: Uint8Array;
+  readonly #buffers: BufferPool;
+  /**
+   * Size of a batch's buffer: a batch is sent before a chunk that would not fit, so one chunk of the
+   * largest size, encoded, is all it must hold.
+   */
+  readonly #batchCapacity: number;
 
-  constructor(params: ChunkerParams, encoder: ChunkEncoder) {
+  constructor(params: ChunkerParams, encoder: ChunkEncoder, buffers: BufferPool) {
     this.#params = params;
     this.#encoder = encoder;
+    this.#buffers = buffers;
     this.#input = Buffer.allocUnsafeSlow(READ_SIZE + params.max);
-    this.#batch = new Uint8Array(BATCH_RAW_BYTES + ChunkEncoder.bound(params.max));
+    this.#batchCapacity = Math.max(BATCH_RAW_BYTES, ChunkEncoder.bound(params.max));
   }
 
   /**
@@ -194,7 +211,7 @@ export class ChunkPipeline {
   async run(read: (dest: Uint8Array) => number | Promise<number>, run: PipelineRun): Promise<number> {
     const { isKnown, checkAborted } = run;
     const chunker = new GearChunker(this.#params);
-    const batch = new BatchBuilder(this.#batch, this.#encoder, run);
+    const batch = new BatchBuilder(this.#buffers, this.#batchCapacity, this.#encoder, run);
     const buf = this.#input;
     let base = 0; // stream offset of buf[0]
     let fill = 0; // bytes of buf holding data

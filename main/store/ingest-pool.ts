@@ -215,6 +215,14 @@ class WorkerIngestPool implements IngestPool {
     slot.transfers.push(...transfer);
   }
 
+  /**
+   * Hands a buffer back to the worker that filled it, for its next batch or group (BufferPool): its
+   * bytes are written by now, and the views made of it here become empty.
+   */
+  #giveBack(slot: Slot, buf: ArrayBuffer): void {
+    this.#post(slot, { t: 'give-back', buf }, [buf]);
+  }
+
   /** The promise a chunk in the worker's group `token` carries (see IngestedChunk.grouped). */
   #sealed(slot: Slot, token: number): Promise<void> {
     if (token <= slot.sealedUpTo) return SETTLED;
@@ -233,6 +241,7 @@ class WorkerIngestPool implements IngestPool {
     slot.waiting.delete(m.token);
     try {
       this.#onGroup!(decodeGroup(m));
+      this.#giveBack(slot, m.frame);
       slot.sealedUpTo = m.token;
       d?.resolve();
     } catch (e) {
@@ -296,6 +305,7 @@ class WorkerIngestPool implements IngestPool {
     if (job.settled) return;
     const end = m.end;
     const after = (): void => {
+      if (m.data) this.#giveBack(slot, m.data);
       if (end === undefined) this.#post(slot, { t: 'ack', job: job.id, bytes: m.rawBytes });
       else this.#succeed(job, end, m.stat);
     };

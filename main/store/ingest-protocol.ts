@@ -56,6 +56,8 @@ export type ToWorker =
   | { readonly t: 'end'; readonly job: number }
   /** A batch of `bytes` raw bytes was handled: the worker may run that much further ahead. */
   | { readonly t: 'ack'; readonly job: number; readonly bytes: number }
+  /** A batch's or a group's buffer, transferred back once its bytes are written: for reuse (BufferPool). */
+  | { readonly t: 'give-back'; readonly buf: ArrayBuffer }
   | { readonly t: 'abort'; readonly job: number }
   /** Test hook: the worker exits at once, as a crash would. */
   | { readonly t: 'crash' };
@@ -64,13 +66,15 @@ export type ToWorker =
  * A batch of chunks in two transferred buffers. `head` holds the `count` 32-byte ids, then per chunk
  * 4 int32s: raw length, codec (-1: already stored, no bytes; -2: in a group), then offset and length
  * of its encoded bytes in `data` — or, for a grouped chunk, the group's token and where the chunk
- * starts in the group's raw bytes.
+ * starts in the group's raw bytes. `data` is the worker's to reuse: the pool gives it back once the
+ * batch is handled, and the chunks' views of it are then empty.
  */
 export interface BatchMessage {
   readonly t: 'batch';
   readonly job: number;
   readonly head: ArrayBuffer;
-  readonly data: ArrayBuffer;
+  /** Absent when no chunk of the batch has bytes (all known, or all grouped). */
+  readonly data?: ArrayBuffer | undefined;
   readonly count: number;
   readonly rawBytes: number;
   /** Set on a job's last batch: the input's size. The job is then over (no ack is expected). */
@@ -80,7 +84,8 @@ export interface BatchMessage {
 }
 
 /**
- * A sealed group: its zstd frame and `count` members, each a 32-byte id then 2 int32s (raw length,
+ * A sealed group: its zstd frame (the first `frameLength` bytes of `frame`, a buffer the pool gives
+ * back once the group is stored) and `count` members, each a 32-byte id then 2 int32s (raw length,
  * offset in the group's raw bytes), in `members`. A worker numbers its groups 0, 1, 2 … and seals
  * them in that order; a batch naming a group may arrive before or after the group itself.
  */
@@ -88,6 +93,7 @@ export interface GroupMessage {
   readonly t: 'group';
   readonly token: number;
   readonly frame: ArrayBuffer;
+  readonly frameLength: number;
   readonly rawLength: number;
   readonly members: ArrayBuffer;
   readonly count: number;
@@ -116,7 +122,7 @@ export function decodeGroup(m: GroupMessage): SealedGroup {
       rawLength: meta[MEMBER_FIELDS * i]!,
       at: meta[MEMBER_FIELDS * i + 1]!,
     });
-  return { frame: Buffer.from(m.frame), rawLength: m.rawLength, members };
+  return { frame: Buffer.from(m.frame, 0, m.frameLength), rawLength: m.rawLength, members };
 }
 
 /**
@@ -136,6 +142,7 @@ export function decodeBatch(m: BatchMessage, sealed?: (token: number) => Promise
       if (!sealed) throw new Error('a worker grouped a chunk, but this pool does not take groups');
       out.push({ id, rawLength, grouped: sealed(meta[META_FIELDS * i + 2]!) });
     } else {
+      if (!m.data) throw new Error('a worker sent an encoded chunk without the batch’s data');
       const data = Buffer.from(m.data, meta[META_FIELDS * i + 2]!, meta[META_FIELDS * i + 3]!);
       out.push({ id, rawLength, encoded: { codec, data } });
     }

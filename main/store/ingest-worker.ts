@@ -3,6 +3,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database, { type Statement } from 'better-sqlite3';
 import { tuneConnection } from '../db/connection.js';
+import { BufferPool } from './buffer-pool.js';
 import { ChunkPipeline, GroupBuilder, type Batch } from './chunk-pipeline.js';
 import { ChunkEncoder } from './compression.js';
 import type { FileInfo } from './types.js';
@@ -35,8 +36,13 @@ if (init.niceness > 0 && process.platform === 'linux') {
   }
 }
 const encoder = new ChunkEncoder(init.zstdLevel);
-const pipeline = new ChunkPipeline(init.params, encoder);
-const groups = init.groupBytes > 0 ? new GroupBuilder(init.groupBytes, encoder) : undefined;
+/**
+ * Batches' and groups' buffers (~1 MiB each), back from the pool. A worker has at most WINDOW bytes
+ * of batches unacknowledged and a group or two on their way; 6 of each size kept free is enough.
+ */
+const buffers = new BufferPool(6);
+const pipeline = new ChunkPipeline(init.params, encoder, buffers);
+const groups = init.groupBytes > 0 ? new GroupBuilder(init.groupBytes, encoder, buffers) : undefined;
 /**
  * A group is sealed when full, when this worker has had nothing to do for IDLE_SEAL_MS (so a lone
  * file is not kept waiting), and once it has been open MAX_GROUP_AGE_MS, checked at every batch and
@@ -277,7 +283,11 @@ async function emit(job: Job, batch: Batch): Promise<void> {
   }
   job.checkAborted();
   job.unacked += held.rawBytes;
-  post({ t: 'batch', job: job.id, ...held }, [held.head, held.data]);
+  post({ t: 'batch', job: job.id, ...held }, transferable(held));
+}
+
+function transferable(b: Batch): ArrayBuffer[] {
+  return b.data ? [b.head, b.data] : [b.head];
 }
 
 /** The job's outcome: its last batch with the input size, or a bare done. */
@@ -285,7 +295,7 @@ function finish(job: Job, size: number, stat: FileInfo | undefined): void {
   const last = job.held;
   job.held = undefined;
   const end = stat ? { stat } : {};
-  if (last) post({ t: 'batch', job: job.id, ...last, end: size, ...end }, [last.head, last.data]);
+  if (last) post({ t: 'batch', job: job.id, ...last, end: size, ...end }, transferable(last));
   else post({ t: 'done', job: job.id, size, ...end });
 }
 
@@ -361,6 +371,10 @@ port.on('message', (ms: ToWorker[]) => {
 
 function handle(m: ToWorker): void {
   if (m.t === 'crash') process.exit(70);
+  if (m.t === 'give-back') {
+    buffers.give(m.buf);
+    return;
+  }
   if (m.t === 'file' || m.t === 'stream') {
     if (idleTimer) clearTimeout(idleTimer);
     idleTimer = undefined;

@@ -215,7 +215,11 @@ export class ChunkStoreConflictError extends Error {
   readonly code = 'ERR_CHUNK_STORE_CONFLICT';
 }
 
-/** Receives an ingest's chunks in input order; the next batch waits until the returned promise settles. */
+/**
+ * Receives an ingest's chunks in input order; the next batch waits until the returned promise
+ * settles. The chunks' `encoded.data` are views of a buffer the worker reuses: they hold the bytes
+ * until then, and are empty after (copy what must outlive the call, as a chunk store's put does).
+ */
 export type OnIngestBatch = (chunks: IngestedChunk[]) => void | Promise<void>;
 
 /** Options of `createIngestPool`. */
@@ -260,7 +264,10 @@ export interface IngestPoolInit {
    * off, and then `onGroup` is not needed. Default 0.
    */
   readonly groupBytes?: number;
-  /** Receives each sealed group, on the main thread, before the chunks in it are reported settled. */
+  /**
+   * Receives each sealed group, on the main thread, before the chunks in it are reported settled.
+   * The group's `frame` is a view of a buffer the worker reuses: empty once the call returns.
+   */
   readonly onGroup?: (group: SealedGroup) => void;
 }
 

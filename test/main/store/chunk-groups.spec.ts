@@ -203,12 +203,18 @@ describe('ingest pool with groups', () => {
       return path;
     });
     const groups: SealedGroup[] = [];
-    const pool = start(32 * 1024, (g) => groups.push(g));
+    // The frame is a view of a buffer the worker gets back: keep a copy, as a chunk store writes it.
+    const views: Buffer[] = [];
+    const pool = start(32 * 1024, (g) => {
+      views.push(g.frame);
+      groups.push({ ...g, frame: Buffer.from(g.frame) });
+    });
     const got: IngestedChunk[] = [];
     await Promise.all(files.map((f) => pool.ingestFile(f, (b) => void got.push(...b))));
     expect(got).toHaveLength(60);
     expect(got.every((c) => c.grouped !== undefined && c.encoded === undefined)).toBe(true);
     await Promise.all(got.map((c) => c.grouped));
+    expect(views.every((v) => v.length === 0)).toBe(true); // handed back to their workers
     // Every chunk is in exactly one sealed group, at the place that holds its bytes.
     const members = new Map(groups.flatMap((g) => g.members.map((m) => [m.id.toString('hex'), { g, m }] as const)));
     expect(members.size).toBe(60);

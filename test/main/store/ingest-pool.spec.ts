@@ -39,12 +39,19 @@ function sample(n: number, seed: number): Buffer {
   return Buffer.concat([textBytes(q, seed), randomBytesSeeded(q, seed + 1), rep, rep, textBytes(n - 3 * q, seed + 3)]);
 }
 
+/**
+ * The chunks with copies of their bytes, as a chunk store keeps them: the views a batch comes with
+ * are of a buffer the worker gets back once onBatch is done with it.
+ */
+const kept = (b: IngestedChunk[]): IngestedChunk[] =>
+  b.map((c) => (c.encoded ? { ...c, encoded: { codec: c.encoded.codec, data: Buffer.from(c.encoded.data) } } : c));
+
 async function collect(run: (onBatch: (b: IngestedChunk[]) => void) => Promise<{ size: number }>) {
   const chunks: IngestedChunk[] = [];
   let batches = 0;
   const { size } = await run((b) => {
     batches++;
-    chunks.push(...b);
+    chunks.push(...kept(b));
   });
   return { size, chunks, batches };
 }
@@ -110,6 +117,25 @@ describe('ingest pool', () => {
       expect(c.id.buffer).not.toBe(c.encoded!.data.buffer);
       expect(c.id.buffer.byteLength).toBeLessThan(4096);
     }
+  });
+
+  it('gives each batch’s buffer back to its worker once onBatch is done: views kept past it are empty', async () => {
+    const p = pool({ workers: 1 });
+    const views: Buffer[] = [];
+    let during = 0;
+    await p.ingestFile(bigFile, (b) => {
+      for (const c of b) {
+        if (!c.encoded) continue;
+        during += c.encoded.data.length;
+        views.push(c.encoded.data);
+      }
+    });
+    expect(during).toBeGreaterThan(big.length / 2);
+    expect(views.every((v) => v.length === 0)).toBe(true);
+    // The next file's batches are encoded into the buffers handed back, and come out whole.
+    const again = await collect((cb) => p.ingestFile(bigFile, cb));
+    expectChunksOf(big, again.chunks);
+    expect(again.chunks.every((c) => c.encoded && c.encoded.data.length > 0)).toBe(true);
   });
 
   it('sends chunks the archive already holds without their bytes', async () => {
@@ -356,13 +382,13 @@ describe('ingest pool', () => {
       expect(busy).toBe(false); // never while an earlier batch is still being handled
       const slow = calls++ % 2 === 0;
       if (!slow) {
-        chunks.push(...b);
+        chunks.push(...kept(b));
         return;
       }
       busy = true;
       return new Promise<void>((resolve) =>
         setTimeout(() => {
-          chunks.push(...b);
+          chunks.push(...kept(b)); // still whole: the buffer goes back once the promise settles
           busy = false;
           resolve();
         }, 5),

@@ -111,16 +111,26 @@ export async function encodeSnapshotAsync(entries: readonly SnapshotEntry[]): Pr
  * thread for 25–40 ms on a loaded machine.
  */
 export async function encodeSnapshotParts(entries: readonly SnapshotEntry[]): Promise<Buffer[]> {
+  const parts: Buffer[] = [];
+  for await (const part of snapshotParts(entries)) parts.push(part);
+  return parts;
+}
+
+/**
+ * The same parts, each made when asked for, one per turn of the event loop: a store hands them to
+ * an ingest worker as they come, which chunks and compresses the first while the next are encoded
+ * (the corpus's manifest took ~100 ms to encode, then ~50 ms more to store).
+ */
+export async function* snapshotParts(entries: readonly SnapshotEntry[]): AsyncGenerator<Buffer> {
   const sorted = await sortedByPath(entries);
-  const parts: Buffer[] = [Buffer.from('{"format":"pakit-snapshot","version":1,"entries":[')];
+  yield Buffer.from('{"format":"pakit-snapshot","version":1,"entries":[');
   for (let i = 0; i < sorted.length; i += SLICE) {
     if (i > 0) await nextTurn();
     // One JSON.stringify per slice, not per entry: half the time (the same bytes, brackets dropped).
     const json = JSON.stringify(sorted.slice(i, i + SLICE).map(canonicalEntry));
-    parts.push(Buffer.from(`${i > 0 ? ',' : ''}${json.slice(1, -1)}`));
+    yield Buffer.from(`${i > 0 ? ',' : ''}${json.slice(1, -1)}`);
   }
-  parts.push(Buffer.from(']}'));
-  return parts;
+  yield Buffer.from(']}');
 }
 
 /**

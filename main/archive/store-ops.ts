@@ -258,27 +258,19 @@ export async function storeSymlink(
 /**
  * Stores bytes held in memory (e.g. a snapshot manifest), chunked in a worker like any file. Given
  * as parts (or one buffer, cut into 1 MiB parts), handed to the pool one per turn of the event loop:
- * the pool copies what it sends, and a whole tree's manifest is megabytes.
+ * the pool copies what it sends, and a whole tree's manifest is megabytes. Parts made as they are
+ * asked for (an async iterable) are taken as they come; their maker yields the event loop itself.
  */
 export async function storeBytes(
   ing: Ingester,
-  bytes: Uint8Array | readonly Uint8Array[],
+  bytes: Uint8Array | readonly Uint8Array[] | AsyncIterable<Uint8Array>,
   kind: 'file' | 'snapshot',
   meta: Record<string, string>,
   signal?: AbortSignal,
 ): Promise<WrittenBlock> {
-  const parts: Uint8Array[] = [];
-  if (bytes instanceof Uint8Array) {
-    for (let at = 0; at < bytes.length; at += BYTES_PIECE) parts.push(bytes.subarray(at, at + BYTES_PIECE));
-  } else parts.push(...bytes);
   const chunks = new ObjectChunks(ing.ctx);
   const { size } = await ing.pool.ingestStream(
-    (async function* () {
-      for (let i = 0; i < parts.length; i++) {
-        if (i > 0) await new Promise<void>((r) => setImmediate(r));
-        yield parts[i]!;
-      }
-    })(),
+    Symbol.asyncIterator in bytes ? bytes : oneAtATurn(bytes),
     chunks.add,
     signal,
   );
@@ -295,6 +287,17 @@ export async function storeBytes(
     },
     chunks.ids,
   );
+}
+
+async function* oneAtATurn(bytes: Uint8Array | readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  if (bytes instanceof Uint8Array) {
+    for (let at = 0; at < bytes.length; at += BYTES_PIECE) parts.push(bytes.subarray(at, at + BYTES_PIECE));
+  } else parts.push(...bytes);
+  for (let i = 0; i < parts.length; i++) {
+    if (i > 0) await new Promise<void>((r) => setImmediate(r));
+    yield parts[i]!;
+  }
 }
 
 function result(w: WrittenBlock, path: string, kind: StoreResult['kind']): StoreResult {

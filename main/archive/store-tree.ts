@@ -14,7 +14,7 @@ import {
   type StoreResult,
 } from './store-ops.js';
 import { directoryCache, hasFastPathRecords, type CacheRow } from './file-cache.js';
-import { encodeSnapshotParts, type SnapshotEntry } from './snapshot.js';
+import { snapshotParts, type SnapshotEntry } from './snapshot.js';
 import { errCode } from '../util/error-code.js';
 import type { FileInfo } from '../store/types.js';
 
@@ -280,9 +280,8 @@ async function storeDirectory(
   // The walk is over: the files still on their way and the snapshot are all that will come.
   await ing.committer.hurry(drain(0));
   if (signal?.aborted) return undefined;
-  const manifest = await encodeSnapshotParts(entries);
   const w = await ing.committer.hurry(
-    storeBytes(ing, manifest, 'snapshot', {
+    storeBytes(ing, snapshotParts(entries), 'snapshot', {
       entries: String(entries.length),
       name: basename(root.replace(/\/+$/, '')) || '/',
     }),

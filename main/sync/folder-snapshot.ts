@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import type { Statement } from 'better-sqlite3';
 import type { ArchiveContext } from '../archive/context.js';
 import { readAll } from '../archive/read-ops.js';
-import { encodeSnapshotParts, type SnapshotEntry } from '../archive/snapshot.js';
+import { snapshotParts, type SnapshotEntry } from '../archive/snapshot.js';
 import { storeBytes, type Ingester } from '../archive/store-ops.js';
 import type { WrittenBlock } from '../dag/block-writer.js';
 import { mtimeMs } from './scan.js';
@@ -54,7 +54,7 @@ export class FolderSnapshots {
     }
     // The sync's number makes each sync its own block, even when the tree is one seen before
     // (a restore back to an earlier state): the history records every sync.
-    return storeBytes(this.#ing, await encodeSnapshotParts(entries), 'snapshot', {
+    return storeBytes(this.#ing, snapshotParts(entries), 'snapshot', {
       entries: String(entries.length),
       folder: this.#folderId,
       name: this.#name,

@@ -1,4 +1,5 @@
 import { defaultDataDir, parseArgs, UsageError } from './args.js';
+import { prestartIngestWorker } from '../store/prestart.js';
 import { EXIT, processIo, type Io } from './io.js';
 
 /** A command: its data directory (unused by `verify`), its arguments, the output. */
@@ -113,6 +114,8 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
     }
     if (!load) throw new UsageError(`unknown command ${JSON.stringify(cmd)} (try pakit --help)`);
     const dir = typeof flags.data === 'string' ? flags.data : defaultDataDir();
+    // A store needs an ingest worker: one starts now and boots while the command's modules load.
+    if (cmd === 'store') prestartIngestWorker();
     return await (await load()).run(dir, rest, io);
   } catch (e) {
     const err = e as Error & { code?: string };

@@ -13,6 +13,7 @@ import {
   type IngestWorkerData,
   type ToWorker,
 } from './ingest-protocol.js';
+import { ingestWorkerUrl, takePrestarted } from './prestart.js';
 import { IngestPoolClosedError, IngestWorkerCrashedError } from './types.js';
 import type { FileInfo, IngestPool, IngestPoolInit, IngestResult, OnIngestBatch, SealedGroup } from './types.js';
 
@@ -34,17 +35,6 @@ const STREAM_PIECE = 2 ** 20;
  * meanwhile.
  */
 const WORKER_DEPTH = 48;
-
-/**
- * Where the worker script is. Worker threads need compiled JavaScript, but under vitest this module
- * is loaded from its .ts source; the test setup builds dist/ first, so map
- * `<root>/main/store/ingest-pool.ts` to `<root>/dist/main/store/ingest-worker.js`.
- */
-export function ingestWorkerUrl(moduleUrl: string = import.meta.url): URL {
-  return moduleUrl.endsWith('.ts')
-    ? new URL('../../dist/main/store/ingest-worker.js', moduleUrl)
-    : new URL('./ingest-worker.js', moduleUrl);
-}
 
 interface Slot {
   readonly worker: Worker;
@@ -171,8 +161,10 @@ class WorkerIngestPool implements IngestPool {
   }
 
   #spawn(): Slot {
-    const worker = new Worker(ingestWorkerUrl(), { workerData: this.#data });
+    const early = takePrestarted();
+    const worker = early ?? new Worker(ingestWorkerUrl(), { workerData: this.#data });
     const slot: Slot = { worker, jobs: [], outbox: [], transfers: [], sealedUpTo: -1, waiting: new Map() };
+
     worker.on('message', (ms: FromWorker[]) => {
       for (const m of ms) this.#onMessage(slot, m);
     });
@@ -181,6 +173,8 @@ class WorkerIngestPool implements IngestPool {
     // An idle pool must not keep the process alive; a busy worker is ref'ed while it works.
     worker.unref();
     this.#slots.push(slot);
+    // A prestarted worker's settings go first, in one message with the jobs of this tick.
+    if (early) this.#post(slot, { t: 'init', data: this.#data });
     return slot;
   }
 

@@ -49,6 +49,8 @@ export function workerData(init: IngestPoolInit): IngestWorkerData {
 }
 
 export type ToWorker =
+  /** A prestarted worker's settings (prestart.ts): its first message, in place of `workerData`. */
+  | { readonly t: 'init'; readonly data: IngestWorkerData }
   | { readonly t: 'file'; readonly job: number; readonly path: string }
   | { readonly t: 'stream'; readonly job: number }
   /** Stream input; `buf` is transferred. */

@@ -20,8 +20,25 @@ import { serializeError, type FromWorker, type IngestWorkerData, type ToWorker }
 /** Raw bytes of batches posted but not yet acknowledged, at most (one batch may exceed it alone). */
 const WINDOW = 8 * 2 ** 20;
 
-const init = workerData as IngestWorkerData;
 const port = parentPort!;
+/** What a prestarted worker was sent with its settings, handled once the message handler is on. */
+const early: ToWorker[] = [];
+const init: IngestWorkerData = (workerData as IngestWorkerData | undefined) ?? (await settings());
+
+/** A prestarted worker's settings (prestart.ts): the first of the first messages it gets. */
+function settings(): Promise<IngestWorkerData> {
+  return new Promise((resolve, reject) => {
+    port.once('message', (ms: ToWorker[]) => {
+      const [first, ...rest] = ms;
+      if (first?.t !== 'init') {
+        reject(new Error(`an ingest worker started without settings got ${first?.t ?? 'nothing'} first`));
+        return;
+      }
+      early.push(...rest);
+      resolve(first.data);
+    });
+  });
+}
 
 /**
  * Background work should yield the CPU to the main thread (the UI, the event loop) and to the user's
@@ -368,9 +385,11 @@ async function drain(): Promise<void> {
 port.on('message', (ms: ToWorker[]) => {
   for (const m of ms) handle(m);
 });
+for (const m of early.splice(0)) handle(m);
 
 function handle(m: ToWorker): void {
   if (m.t === 'crash') process.exit(70);
+  if (m.t === 'init') return; // settings come once, first (see settings)
   if (m.t === 'give-back') {
     buffers.give(m.buf);
     return;

@@ -12,6 +12,7 @@ import {
 } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -25,7 +26,7 @@ import {
   type IngestPool,
   type NewChunk,
 } from '../../../main/store/index.js';
-import { ingestWorkerUrl } from '../../../main/store/ingest-pool.js';
+import { ingestWorkerUrl, prestartIngestWorker, takePrestarted } from '../../../main/store/prestart.js';
 import { newEnv } from './chunk-store-compliance.js';
 import { lengthsOf, randomBytesSeeded, textBytes } from './fixtures.js';
 
@@ -136,6 +137,23 @@ describe('ingest pool', () => {
     const again = await collect((cb) => p.ingestFile(bigFile, cb));
     expectChunksOf(big, again.chunks);
     expect(again.chunks.every((c) => c.encoded && c.encoded.data.length > 0)).toBe(true);
+  });
+
+  it('takes a prestarted worker for its first, which works with the settings the pool sends it', async () => {
+    prestartIngestWorker();
+    const p = pool({ workers: 1 });
+    const { size, chunks } = await collect((cb) => p.ingestFile(bigFile, cb));
+    expect(takePrestarted()).toBeUndefined(); // the pool has it
+    expect(size).toBe(big.length);
+    expectChunksOf(big, chunks); // the pool's chunking parameters reached it
+  });
+
+  it('a worker started without settings refuses anything else as its first message', async () => {
+    const w = new Worker(ingestWorkerUrl());
+    const failed = new Promise<Error>((resolve) => w.once('error', resolve));
+    w.postMessage([{ t: 'file', job: 1, path: bigFile }]);
+    expect((await failed).message).toMatch(/started without settings got file first/);
+    await w.terminate();
   });
 
   it('sends chunks the archive already holds without their bytes', async () => {

@@ -1,4 +1,3 @@
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { FieldWriter, compareBytes, equalBytes, fromHex, isHash32Hex, toHex } from './bytes.js';
 
 /** Domain tag of the signed checkpoint message (see docs/FORMATS.md). */
@@ -54,19 +53,6 @@ export function checkpointMessage(c: Checkpoint): Uint8Array {
     .list(c.tips)
     .u64(c.timestamp)
     .finish();
-}
-
-/**
- * Strict RFC 8032 verification: noble's ed25519 default (ZIP-215) accepts small-order public keys,
- * for which a single signature verifies against every message.
- */
-export function verifyCheckpointSignature(c: SignedCheckpoint, publicKey: Uint8Array): boolean {
-  if (publicKey.length !== 32 || c.signature.length !== 64) return false;
-  try {
-    return ed25519.verify(c.signature, checkpointMessage(c), publicKey, { zip215: false });
-  } catch {
-    return false;
-  }
 }
 
 export function checkpointToJson(c: SignedCheckpoint): CheckpointJson {

@@ -4,6 +4,7 @@
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { toHex } from './bytes.js';
+import { checkpointMessage, type SignedCheckpoint } from './checkpoint.js';
 
 /** Checks an Ed25519 signature; must return false (not throw) for anything invalid. */
 export type SignatureVerifier = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean;
@@ -19,6 +20,12 @@ export const verifyEd25519: SignatureVerifier = (signature, message, publicKey) 
     return false;
   }
 };
+
+/** Whether a checkpoint's signature verifies (strictly, as verifyEd25519) with `publicKey`. */
+export function verifyCheckpointSignature(c: SignedCheckpoint, publicKey: Uint8Array): boolean {
+  if (publicKey.length !== 32 || c.signature.length !== 64) return false;
+  return verifyEd25519(c.signature, checkpointMessage(c), publicKey);
+}
 
 /**
  * Wraps `verifier` so each distinct (key, message, signature) is checked once; both verdicts are

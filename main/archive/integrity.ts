@@ -1,7 +1,7 @@
 import { equalBytes, toHex } from '../../shared/bytes.js';
 import { encodeHeader, MIN_PARENTS } from '../../shared/block-header.js';
 import { BLOCK_COLUMNS, BY_HASH, COMPACT_TAG, decodeRow, parentHashes, type BlockRow } from '../dag/stored-header.js';
-import { verifyCheckpointSignature } from '../../shared/checkpoint.js';
+import { verifyCheckpointSignature } from '../../shared/signature-cache.js';
 import { leafHash, merkleRoot, nodeHash } from '../../shared/merkle.js';
 import { MerkleLog } from '../log/merkle-log.js';
 import { nodeSha256 } from '../util/sha256.js';

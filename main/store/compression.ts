@@ -1,5 +1,18 @@
-import binding, { type CCtx, type DCtx } from 'zstd-napi/binding.js';
+import { createRequire } from 'node:module';
+import type { CCtx, DCtx } from 'zstd-napi/binding.js';
 import { Codec } from './types.js';
+
+type Binding = typeof import('zstd-napi/binding.js');
+const require = createRequire(import.meta.url);
+let loaded: Binding | undefined;
+
+/**
+ * zstd's native binding, loaded at first use: ~30 ms of every CLI command's start otherwise, and
+ * storing never needs it on the main thread (the ingest workers compress), nor does `ls` or `stats`.
+ */
+function zstd(): Binding {
+  return (loaded ??= require('zstd-napi/binding.js') as Binding);
+}
 
 /**
  * Chunk encoding: zstd unless it does not pay. We use zstd-napi's thin binding (one reusable
@@ -31,18 +44,18 @@ export class ChunkEncoder {
   readonly #cctx: CCtx;
 
   constructor(level: number) {
-    if (!Number.isInteger(level) || level < binding.minCLevel() || level > binding.maxCLevel())
+    if (!Number.isInteger(level) || level < zstd().minCLevel() || level > zstd().maxCLevel())
       throw new RangeError(`zstd level ${level} is out of range`);
     this.level = level;
-    this.#cctx = new binding.CCtx();
-    this.#cctx.setParameter(binding.CParameter.compressionLevel, level);
+    this.#cctx = new (zstd().CCtx)();
+    this.#cctx.setParameter(zstd().CParameter.compressionLevel, level);
     // SHA-256 of the raw bytes already guards every read; a zstd checksum would only cost time.
-    this.#cctx.setParameter(binding.CParameter.checksumFlag, 0);
+    this.#cctx.setParameter(zstd().CParameter.checksumFlag, 0);
   }
 
   /** Bytes `encodeInto` may need for a chunk of `rawLength` bytes. */
   static bound(rawLength: number): number {
-    return binding.compressBound(rawLength);
+    return zstd().compressBound(rawLength);
   }
 
   /**
@@ -98,7 +111,7 @@ export function decodeChunk(codec: Codec, data: Buffer, rawLength: number): Buff
 
 /** Decompresses one zstd frame to exactly `rawLength` bytes; throws ChunkDecodeError otherwise. */
 export function decodeFrame(data: Buffer, rawLength: number): Buffer {
-  sharedDctx ??= new binding.DCtx();
+  sharedDctx ??= new (zstd().DCtx)();
   const out = Buffer.allocUnsafe(rawLength);
   let n: number;
   try {

@@ -7,7 +7,8 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import { type BlockHeader, hashHeader } from '../../shared/block-header.js';
 import { toHex } from '../../shared/bytes.js';
-import { type Checkpoint, checkpointMessage, verifyCheckpointSignature } from '../../shared/checkpoint.js';
+import { type Checkpoint, checkpointMessage } from '../../shared/checkpoint.js';
+import { verifyCheckpointSignature } from '../../shared/signature-cache.js';
 import { inclusionPath, leafHash, rootOfLeafHashes, subtreeOfLeafHashes } from '../../shared/merkle.js';
 import {
   MAX_PATH_LENGTH,

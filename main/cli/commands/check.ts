@@ -11,7 +11,7 @@ export async function checkCommand(dir: string, argv: string[], io: Io): Promise
   if (positional.length) throw new UsageError('check takes no arguments');
   const archive = await Archive.open({ dir, readonly: true });
   try {
-    const r = archive.check({ quick: !!flags.quick });
+    const r = await archive.check({ quick: !!flags.quick });
     if (flags.json) io.out(JSON.stringify(r, null, 2));
     else {
       for (const p of r.problems) io.out(`${p.what} ${p.id}: ${p.detail}`);

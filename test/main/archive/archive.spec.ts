@@ -55,7 +55,7 @@ describe('archive: store, get, restore', () => {
       }
       expect(sha256hex(await readAll(a, results[0]!.hash))).toBe(sha256hex(random));
       expect(sha256hex(await readAll(a, results[1]!.hash))).toBe(sha256hex(repeated));
-      expect(a.check().ok).toBe(true);
+      expect((await a.check()).ok).toBe(true);
     } finally {
       await a.close();
     }
@@ -137,7 +137,7 @@ describe('archive: store, get, restore', () => {
     expect(files[3]!.hash).not.toBe(files[0]!.hash);
     expect(files.filter((r) => r.reused).length).toBe(2);
     expect(a.stats().blocks).toBe(before + 2 + 1); // two file blocks and the snapshot
-    expect(a.check().problems).toEqual([]);
+    expect((await a.check()).problems).toEqual([]);
   });
 
   it('re-storing an unchanged tree adds no block; a changed file adds one', async () => {
@@ -299,7 +299,7 @@ describe('archive: proofs and integrity', () => {
 
   it('passes its integrity check, and finds a flipped byte in a pack', async () => {
     const { a, results } = await populated();
-    expect(a.check()).toMatchObject({ ok: true, problems: [] });
+    expect(await a.check()).toMatchObject({ ok: true, problems: [] });
     const scan = results.find((r) => r.path.endsWith('scans/scan.bin'))!;
     await a.close();
     forget(a);
@@ -311,7 +311,7 @@ describe('archive: proofs and integrity', () => {
     bytes[Math.floor(bytes.length / 2)] ^= 0xff;
     writeFileSync(pack, bytes);
     const b = await openArchive(a.ctx.dir);
-    const report = b.check();
+    const report = await b.check();
     expect(report.ok).toBe(false);
     expect(report.problems.some((p) => p.what === 'chunk')).toBe(true);
     // Some object now fails to read, naming itself; none returns wrong bytes.

@@ -172,7 +172,7 @@ describe('group committer', () => {
     // In-memory state was reloaded: the next block goes where the database says.
     const empty = createHash('sha256').digest(); // the content root of no chunks
     expect(a.appendBlocks([{ ...spec(6), contentRoot: empty }])[0]!.seq).toBe(before.blocks);
-    expect(a.check().problems).toEqual([]);
+    expect((await a.check()).problems).toEqual([]);
   });
 
   it('never indexes a chunk put after the commit began syncing the pack; the next commit does', async () => {

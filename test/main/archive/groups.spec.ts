@@ -46,7 +46,7 @@ describe('archive: small files stored in groups', () => {
       .filter((r) => r.kind === 'file' && !r.path.endsWith('big.txt'))
       .reduce((n, r) => n + r.storedSize, 0);
     expect(smallStored).toBeLessThan(alone);
-    expect(a.check()).toMatchObject({ ok: true, problems: [] });
+    expect(await a.check()).toMatchObject({ ok: true, problems: [] });
 
     // Restore reads the groups back (through the group cache) byte for byte.
     const snap = results.at(-1)!;

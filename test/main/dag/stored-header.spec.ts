@@ -113,15 +113,15 @@ describe('compact stored headers', () => {
     for (let i = 0; i < 20; i++) writeFile(src, `f${i}.txt`, prose(2_000 + i, i));
     const a = await openArchive();
     await a.store([src]);
-    expect(a.check({ quick: true })).toMatchObject({ ok: true });
+    expect(await a.check({ quick: true })).toMatchObject({ ok: true });
     a.ctx.db.prepare('UPDATE blocks SET size = size + 1 WHERE seq = 5').run();
-    const sizeReport = a.check({ quick: true });
+    const sizeReport = await a.check({ quick: true });
     expect(sizeReport.ok).toBe(false);
     expect(sizeReport.problems).toContainEqual(
       expect.objectContaining({ what: 'block', detail: 'hash does not match its header' }),
     );
     a.ctx.db.prepare('UPDATE blocks SET size = size - 1 WHERE seq = 5').run();
-    expect(a.check({ quick: true })).toMatchObject({ ok: true });
+    expect(await a.check({ quick: true })).toMatchObject({ ok: true });
     const row = a.ctx.db
       .prepare<[], { hash: Buffer; header: Buffer }>('SELECT hash, header FROM blocks WHERE seq = 9')
       .get()!;
@@ -130,7 +130,7 @@ describe('compact stored headers', () => {
     a.ctx.db.prepare('UPDATE blocks SET header = ? WHERE seq = 9').run(moved);
     // Another parent: the rebuilt header no longer hashes to the block's hash (or, if the parents
     // are now out of order, it does not even decode). Either way the block is named.
-    const moves = a.check({ quick: true }).problems.filter((p) => p.id === row.hash.toString('hex'));
+    const moves = (await a.check({ quick: true })).problems.filter((p) => p.id === row.hash.toString('hex'));
     expect(moves.map((p) => p.detail)).toContainEqual(
       expect.stringMatching(/^(hash does not match its header|header does not decode: parents must be sorted)/),
     );
@@ -141,15 +141,15 @@ describe('compact stored headers', () => {
     for (let i = 0; i < 6; i++) writeFile(src, `f${i}.txt`, prose(1_000 + i, i));
     const a = await openArchive();
     await a.store([src]);
-    expect(a.check({ quick: true })).toMatchObject({ ok: true });
+    expect(await a.check({ quick: true })).toMatchObject({ ok: true });
     const [x, y] = a.ctx.db
       .prepare<[], Buffer>('SELECT hash FROM blocks WHERE seq IN (3, 4) ORDER BY seq')
       .pluck()
       .all();
     a.ctx.db.prepare('UPDATE blocks SET hash = ? WHERE seq = 4').run(x);
-    const twins = a.check({ quick: true }).problems.filter((p) => p.detail === '2 blocks share this hash');
+    const twins = (await a.check({ quick: true })).problems.filter((p) => p.detail === '2 blocks share this hash');
     expect(twins).toEqual([expect.objectContaining({ what: 'block', id: x!.toString('hex') })]);
     a.ctx.db.prepare('UPDATE blocks SET hash = ? WHERE seq = 4').run(y);
-    expect(a.check({ quick: true })).toMatchObject({ ok: true });
+    expect(await a.check({ quick: true })).toMatchObject({ ok: true });
   });
 });

@@ -1,11 +1,10 @@
 import { closeSync, constants, fstatSync, openSync, readlinkSync, readSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import Database, { type Statement } from 'better-sqlite3';
-import { tuneConnection } from '../db/connection.js';
 import { BufferPool } from './buffer-pool.js';
 import { ChunkPipeline, GroupBuilder, type Batch } from './chunk-pipeline.js';
 import { ChunkEncoder } from './compression.js';
+import { KnownChunks } from './known-chunks.js';
 import type { FileInfo } from './types.js';
 import { serializeError, type FromWorker, type IngestWorkerData, type ToWorker } from './ingest-protocol.js';
 
@@ -79,7 +78,6 @@ function sealIfOld(): void {
   const opened = groups?.openedAt;
   if (opened !== undefined && performance.now() - opened >= MAX_GROUP_AGE_MS) sealGroup();
 }
-let knownStatement: Statement<[Buffer], number> | undefined;
 
 class AbortError extends Error {
   override readonly name = 'AbortError';
@@ -144,62 +142,7 @@ function flush(): void {
   transfers = [];
 }
 
-let knownDb: Database.Database | undefined;
-let snapshotOf = -1;
-let snapshotAt = 0;
-let releaseTimer: NodeJS.Timeout | undefined;
-let lastLookup = 0;
-const SNAPSHOT_IDLE_MS = init.snapshotIdleMs;
-
-/**
- * Whether a chunk is already stored, so its compression can be skipped. Lookups share one read
- * snapshot until the archive's commit counter moves and the snapshot is snapshotMaxAgeMs old,
- * instead of taking SQLite's locks per query — those lock syscalls were a large part of ingest's
- * system time. The snapshot is released when the worker goes idle, so it never holds back WAL
- * checkpoints.
- */
-function isKnown(): ((id: Buffer) => boolean) | undefined {
-  if (init.dbFile === undefined) return undefined;
-  if (!knownStatement) {
-    // Not openDb (database.ts): its module graph (the migrations) would load in every worker, and
-    // delay the first file (~10 ms of a ~100 ms start). The writer has migrated the file.
-    knownDb = new Database(init.dbFile, { readonly: true, fileMustExist: true });
-    tuneConnection(knownDb);
-    knownStatement = knownDb.prepare<[Buffer], number>('SELECT 1 FROM chunks WHERE id = ?').pluck();
-  }
-  const statement = knownStatement;
-  const db = knownDb!;
-  const commits = init.commits;
-  if (!commits) return (id) => statement.get(id) !== undefined;
-  const maxAge = init.snapshotMaxAgeMs;
-  return (id) => {
-    const seen = Atomics.load(commits, 0);
-    const now = performance.now();
-    if (!db.inTransaction || (seen !== snapshotOf && now - snapshotAt >= maxAge)) {
-      if (db.inTransaction) db.exec('COMMIT');
-      db.exec('BEGIN');
-      snapshotOf = seen;
-      snapshotAt = now;
-    }
-    lastLookup = now;
-    releaseTimer ??= setTimeout(release, SNAPSHOT_IDLE_MS).unref();
-    return statement.get(id) !== undefined;
-  };
-}
-
-/**
- * Ends the read snapshot once no lookup came for SNAPSHOT_IDLE_MS. One timer per snapshot, moved on
- * when it fires early, not one per lookup: re-arming a timer per chunk cost more than the lookup.
- */
-function release(): void {
-  const idle = performance.now() - lastLookup;
-  if (idle < SNAPSHOT_IDLE_MS) {
-    releaseTimer = setTimeout(release, SNAPSHOT_IDLE_MS - idle).unref();
-    return;
-  }
-  releaseTimer = undefined;
-  if (knownDb?.inTransaction) knownDb.exec('COMMIT');
-}
+const knownChunks = new KnownChunks(init);
 
 interface Reader {
   read(dest: Uint8Array): number | Promise<number>;
@@ -322,7 +265,7 @@ async function run(job: Job): Promise<void> {
   let stat: FileInfo | undefined;
   try {
     job.checkAborted();
-    const known = isKnown();
+    const known = knownChunks.lookup();
     reader = 'file' in job.source ? fileReader(job.source.file) : streamReader(job);
     const r = reader;
     const size = await pipeline.run((dest) => r.read(dest), {

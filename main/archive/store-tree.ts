@@ -53,6 +53,16 @@ export async function storePaths(
     opts.onProblem?.(p);
   };
 
+  // Files named as arguments are stored together (those between two directories named), as a walk
+  // stores a directory's files. Stored one after another, each waited out its own commit: 1,000
+  // small files named on the command line took 8.8 s, against 0.78 s as one directory.
+  let named: { path: string; st: BigIntStats }[] = [];
+  const storeNamedFiles = async (): Promise<void> => {
+    if (named.length === 0) return;
+    const these = named;
+    named = [];
+    await storeFiles(ing, these, window, emit, problem, opts.signal);
+  };
   for (const path of paths) {
     opts.signal?.throwIfAborted();
     let st: BigIntStats;
@@ -63,18 +73,67 @@ export async function storePaths(
       continue;
     }
     if (st.isDirectory()) {
+      await storeNamedFiles();
       const snap = await storeDirectory(ing, path, window, emit, problem, opts.signal);
       if (snap) emit(snap);
-    } else {
-      // One file alone: nothing else will share its commit.
-      const r = await ing.committer.hurry(storeOne(ing, path, st, opts.signal)).catch((e: unknown) => {
-        problem(path, e);
-        return undefined;
-      });
-      if (r) emit(r.result);
-    }
+    } else named.push({ path, st });
   }
+  await storeNamedFiles();
   return summary;
+}
+
+/**
+ * Stores files (and symlinks) named one by one, up to `window` being read at once, and emits their
+ * results in the order named. The last ones commit at once: nothing else will share their commit.
+ */
+async function storeFiles(
+  ing: Ingester,
+  named: readonly { path: string; st: BigIntStats }[],
+  window: number,
+  emit: (r: StoreResult) => void,
+  problem: (path: string, e: unknown) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  let ingesting = 0;
+  const slotFree: (() => void)[] = [];
+  const stored: Promise<StoreResult | undefined>[] = [];
+  let emitted = 0;
+  const settled: (StoreResult | undefined | null)[] = [];
+  const emitInOrder = (): void => {
+    for (; emitted < settled.length && settled[emitted] !== null; emitted++) {
+      const r = settled[emitted];
+      if (r) emit(r);
+    }
+  };
+  for (const [i, { path, st }] of named.entries()) {
+    signal?.throwIfAborted();
+    while (ingesting >= window) await new Promise<void>((r) => slotFree.push(r));
+    ingesting++;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      ingesting--;
+      slotFree.shift()?.();
+    };
+    settled.push(null);
+    stored.push(
+      storeOne(ing, path, st, signal, basename(path), release).then(
+        (v) => v.result,
+        (e: unknown) => {
+          problem(path, e);
+          return undefined;
+        },
+      ),
+    );
+    void stored[i]!.then((r) => {
+      release();
+      settled[i] = r;
+      emitInOrder();
+    });
+  }
+  // Each result was emitted by its own callback, registered before this wait.
+  await ing.committer.hurry(Promise.all(stored));
 }
 
 interface Stored {

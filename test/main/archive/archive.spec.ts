@@ -25,6 +25,38 @@ describe('archive: store, get, restore', () => {
     }
   });
 
+  it('stores files named one by one together, in the order named, around a directory and a bad name', async () => {
+    const src = tempDir();
+    const named = Array.from({ length: 150 }, (_, i) => {
+      const path = join(src, `n${i}.txt`);
+      writeFileSync(path, prose(200 + i, i));
+      return path;
+    });
+    const tree = tempDir();
+    makeTree(tree);
+    const missing = join(src, 'missing.txt');
+    const a = await Archive.open({ dir: tempDir(), workers: 2, commitDelayMs: 50 });
+    try {
+      const commits = a.ingester().committer.commits;
+      const before = Atomics.load(commits, 0);
+      const paths = [...named.slice(0, 100), missing, tree, ...named.slice(100)];
+      const { results, problems } = await a.store(paths);
+      expect(problems.map((p) => [p.path, p.code])).toEqual([[missing, 'ENOENT']]);
+      const files = results.filter((r) => !r.path.startsWith(tree));
+      expect(files.map((r) => r.path)).toEqual(named); // in the order named
+      // The directory's results (its snapshot last) come between the two runs of files.
+      const at = results.findIndex((r) => r.path.startsWith(tree));
+      expect(results.slice(0, at).map((r) => r.path)).toEqual(named.slice(0, 100));
+      expect(results.at(-51)!).toMatchObject({ kind: 'snapshot', path: `${tree}/` });
+      for (const [i, r] of files.entries())
+        expect((await readAll(a, r.hash)).equals(readFileSync(named[i]!))).toBe(true);
+      // Stored together, not each in a commit of its own (one after another, each committed alone).
+      expect(Atomics.load(commits, 0) - before).toBeLessThan(30);
+    } finally {
+      await a.close();
+    }
+  });
+
   it('keeps an object of hundreds of chunks, repeats included, whole and in order', async () => {
     // Tiny chunks: the chunk list goes in 64 rows per statement plus a remainder, and the content
     // root is built as ids arrive. Reading back checks both against the block (count and root).

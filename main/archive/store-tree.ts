@@ -14,6 +14,7 @@ import {
   type StoreResult,
 } from './store-ops.js';
 import { directoryCache, hasFastPathRecords, type CacheRow } from './file-cache.js';
+import { IngestSlots } from './slots.js';
 import { snapshotParts, type SnapshotEntry } from './snapshot.js';
 import { errCode } from '../util/error-code.js';
 import type { FileInfo } from '../store/types.js';
@@ -94,8 +95,7 @@ async function storeFiles(
   problem: (path: string, e: unknown) => void,
   signal?: AbortSignal,
 ): Promise<void> {
-  let ingesting = 0;
-  const slotFree: (() => void)[] = [];
+  const slots = new IngestSlots(window);
   const stored: Promise<StoreResult | undefined>[] = [];
   let emitted = 0;
   const settled: (StoreResult | undefined | null)[] = [];
@@ -107,15 +107,7 @@ async function storeFiles(
   };
   for (const [i, { path, st }] of named.entries()) {
     signal?.throwIfAborted();
-    while (ingesting >= window) await new Promise<void>((r) => slotFree.push(r));
-    ingesting++;
-    let released = false;
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      ingesting--;
-      slotFree.shift()?.();
-    };
+    const release = await slots.take();
     settled.push(null);
     stored.push(
       storeOne(ing, path, st, signal, basename(path), release).then(
@@ -223,15 +215,11 @@ async function storeDirectory(
   signal?: AbortSignal,
 ): Promise<StoreResult | undefined> {
   const entries: SnapshotEntry[] = [];
+  const slots = new IngestSlots(window);
   // Two limits: at most `window` files are being read and chunked at once (they hold workers and
   // memory); files already ingested only wait for their group commit, and many may wait, so the
-  // commit delay never throttles the walk. Results are emitted in walk order as they settle.
-  let ingesting = 0;
-  const slotFree: (() => void)[] = [];
-  const release = (): void => {
-    ingesting--;
-    slotFree.shift()?.();
-  };
+  // commit delay never throttles the walk (IngestSlots). Results are emitted in walk order as they
+  // settle.
   interface Pending {
     done: boolean;
     value?: Stored;
@@ -299,15 +287,7 @@ async function storeDirectory(
         await walk(abs, absolute, relPath);
         continue;
       }
-      while (ingesting >= window) await new Promise<void>((r) => slotFree.push(r));
-      ingesting++;
-      let released = false;
-      const once = (): void => {
-        if (!released) {
-          released = true;
-          release();
-        }
-      };
+      const once = await slots.take();
       const item: Pending = { done: false };
       item.p = (
         st

@@ -2,6 +2,7 @@ import { lstatSync, readlinkSync } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { SyncActivity } from '../../shared/sync-status.js';
+import { IngestSlots } from '../archive/slots.js';
 import { storeFile, storeSymlink, type Ingester } from '../archive/store-ops.js';
 import { ino64, mtimeMs, trackedFrom, type Plan, type Seen } from './scan.js';
 import type { Counts, RecordedChange, TrackedFile } from './sync-db.js';
@@ -50,20 +51,11 @@ export async function storeChanges(
   // once its chunks are stored it only waits for its group commit, and many may wait at once
   // (as in store-tree.ts) — otherwise the commit delay would cap a sync at a few files a commit.
   const window = Math.max(2, ing.pool.size * 16);
-  let ingesting = 0;
-  const slotFree: (() => void)[] = [];
+  const slots = new IngestSlots(window);
   const all: Promise<void>[] = [];
   for (const rel of plan.ingest) {
     const s = seen.get(rel)!;
-    while (ingesting >= window) await new Promise<void>((r) => slotFree.push(r));
-    ingesting++;
-    let released = false;
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      ingesting--;
-      slotFree.shift()?.();
-    };
+    const release = await slots.take();
     const p = ingestOne(ing, root, rel, s, release).then(
       (r) => {
         filesDone++;

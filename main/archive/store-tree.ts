@@ -14,6 +14,7 @@ import {
   type StoreResult,
 } from './store-ops.js';
 import { directoryCache, hasFastPathRecords, type CacheRow } from './file-cache.js';
+import { InOrder } from './in-order.js';
 import { IngestSlots } from './slots.js';
 import { snapshotParts, type SnapshotEntry } from './snapshot.js';
 import { errCode } from '../util/error-code.js';
@@ -96,41 +97,39 @@ async function storeFiles(
   signal?: AbortSignal,
 ): Promise<void> {
   const slots = new IngestSlots(window);
-  const stored: Promise<StoreResult | undefined>[] = [];
-  let emitted = 0;
-  const settled: (StoreResult | undefined | null)[] = [];
-  const emitInOrder = (): void => {
-    for (; emitted < settled.length && settled[emitted] !== null; emitted++) {
-      const r = settled[emitted];
-      if (r) emit(r);
-    }
-  };
-  for (const [i, { path, st }] of named.entries()) {
+  const results = new InOrder<Stored>((v) => emit(v.result));
+  for (const { path, st } of named) {
     signal?.throwIfAborted();
     const release = await slots.take();
-    settled.push(null);
-    stored.push(
-      storeOne(ing, path, st, signal, basename(path), release).then(
-        (v) => v.result,
-        (e: unknown) => {
-          problem(path, e);
-          return undefined;
-        },
-      ),
-    );
-    void stored[i]!.then((r) => {
-      release();
-      settled[i] = r;
-      emitInOrder();
-    });
+    results.add(settled(storeOne(ing, path, st, signal, basename(path), release), release, (e) => problem(path, e)));
   }
-  // Each result was emitted by its own callback, registered before this wait.
-  await ing.committer.hurry(Promise.all(stored));
+  await ing.committer.hurry(results.drain(0));
 }
 
 interface Stored {
   readonly result: StoreResult;
   readonly entry: SnapshotEntry;
+}
+
+/**
+ * `work`'s value, or undefined once `failed` was told why it failed (the rest of a store goes on);
+ * the file's ingest slot is given back either way, if its chunks did not already give it back.
+ */
+function settled<V>(work: Promise<V>, release: () => void, failed: (e: unknown) => void): Promise<V | undefined> {
+  return work.then(
+    (v) => {
+      release();
+      return v;
+    },
+    (e: unknown) => {
+      try {
+        failed(e);
+      } finally {
+        release();
+      }
+      return undefined;
+    },
+  );
 }
 
 async function storeOne(
@@ -220,28 +219,10 @@ async function storeDirectory(
   // memory); files already ingested only wait for their group commit, and many may wait, so the
   // commit delay never throttles the walk (IngestSlots). Results are emitted in walk order as they
   // settle.
-  interface Pending {
-    done: boolean;
-    value?: Stored;
-    p?: Promise<void>;
-  }
-  const pending: Pending[] = [];
-  const take = (item: Pending): void => {
-    if (item.value) {
-      emit(item.value.result);
-      entries.push(item.value.entry);
-    }
-  };
-  const emitSettled = (): void => {
-    while (pending.length > 0 && pending[0]!.done) take(pending.shift()!);
-  };
-  const drain = async (limit: number): Promise<void> => {
-    while (pending.length > limit) {
-      const item = pending.shift()!;
-      await item.p;
-      take(item);
-    }
-  };
+  const results = new InOrder<Stored>((v) => {
+    emit(v.result);
+    entries.push(v.entry);
+  });
 
   // Depth-first walk in byte order of names, so output and snapshots are deterministic. Metadata
   // calls are synchronous: a few µs each from the inode cache, where an awaited thread-pool round
@@ -287,37 +268,19 @@ async function storeDirectory(
         await walk(abs, absolute, relPath);
         continue;
       }
-      const once = await slots.take();
-      const item: Pending = { done: false };
-      item.p = (
-        st
-          ? storeOne(ing, abs, st, signal, relPath, once, absolute)
-          : storeListed(ing, abs, relPath, signal, once, absolute, dirCache)
-      ).then(
-        (v) => {
-          item.value = v;
-          once();
-          item.done = true;
-        },
-        (e: unknown) => {
-          try {
-            problem(abs, e);
-          } finally {
-            once();
-            item.done = true;
-          }
-        },
-      );
-      pending.push(item);
-      emitSettled();
+      const release = await slots.take();
+      const work = st
+        ? storeOne(ing, abs, st, signal, relPath, release, absolute)
+        : storeListed(ing, abs, relPath, signal, release, absolute, dirCache);
+      results.add(settled(work, release, (e) => problem(abs, e)));
       // Bound memory: results waiting for commit are small, but not unlimited.
-      if (pending.length > 10_000) await drain(10_000);
+      if (results.size > 10_000) await results.drain(10_000);
     }
   };
 
   await walk(normalize(root), resolve(root), '');
   // The walk is over: the files still on their way and the snapshot are all that will come.
-  await ing.committer.hurry(drain(0));
+  await ing.committer.hurry(results.drain(0));
   if (signal?.aborted) return undefined;
   const w = await ing.committer.hurry(
     storeBytes(ing, snapshotParts(entries), 'snapshot', {

@@ -44,13 +44,14 @@ export class ChunkEncoder {
   readonly #cctx: CCtx;
 
   constructor(level: number) {
-    if (!Number.isInteger(level) || level < zstd().minCLevel() || level > zstd().maxCLevel())
+    const z = zstd();
+    if (!Number.isInteger(level) || level < z.minCLevel() || level > z.maxCLevel())
       throw new RangeError(`zstd level ${level} is out of range`);
     this.level = level;
-    this.#cctx = new (zstd().CCtx)();
-    this.#cctx.setParameter(zstd().CParameter.compressionLevel, level);
+    this.#cctx = new z.CCtx();
+    this.#cctx.setParameter(z.CParameter.compressionLevel, level);
     // SHA-256 of the raw bytes already guards every read; a zstd checksum would only cost time.
-    this.#cctx.setParameter(zstd().CParameter.checksumFlag, 0);
+    this.#cctx.setParameter(z.CParameter.checksumFlag, 0);
   }
 
   /** Bytes `encodeInto` may need for a chunk of `rawLength` bytes. */

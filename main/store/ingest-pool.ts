@@ -164,7 +164,6 @@ class WorkerIngestPool implements IngestPool {
     const early = takePrestarted();
     const worker = early ?? new Worker(ingestWorkerUrl(), { workerData: this.#data });
     const slot: Slot = { worker, jobs: [], outbox: [], transfers: [], sealedUpTo: -1, waiting: new Map() };
-
     worker.on('message', (ms: FromWorker[]) => {
       for (const m of ms) this.#onMessage(slot, m);
     });

@@ -58,6 +58,8 @@ export function encodeSnapshot(entries: readonly SnapshotEntry[]): Buffer {
 /** Entries per slice of {@link encodeSnapshotAsync}'s work, between turns of the event loop. */
 const SLICE = 2048;
 
+const COMMA = 0x2c;
+
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
@@ -127,8 +129,12 @@ export async function* snapshotParts(entries: readonly SnapshotEntry[]): AsyncGe
   for (let i = 0; i < sorted.length; i += SLICE) {
     if (i > 0) await nextTurn();
     // One JSON.stringify per slice, not per entry: half the time (the same bytes, brackets dropped).
-    const json = JSON.stringify(sorted.slice(i, i + SLICE).map(canonicalEntry));
-    yield Buffer.from(`${i > 0 ? ',' : ''}${json.slice(1, -1)}`);
+    // The brackets go from the bytes, not the string: the first slice drops both, the others turn
+    // '[' into the ',' that joins them to the slice before. Cutting the string instead copied each
+    // slice (~350 KB for 2,048 entries) twice more, into fresh memory, at the end of a store.
+    const json = Buffer.from(JSON.stringify(sorted.slice(i, i + SLICE).map(canonicalEntry)));
+    if (i > 0) json[0] = COMMA;
+    yield json.subarray(i > 0 ? 0 : 1, json.length - 1);
   }
   yield Buffer.from(']}');
 }

@@ -54,9 +54,12 @@ if (init.niceness > 0 && process.platform === 'linux') {
 const encoder = new ChunkEncoder(init.zstdLevel);
 /**
  * Batches' and groups' buffers (~1 MiB each), back from the pool. A worker has at most WINDOW bytes
- * of batches unacknowledged and a group or two on their way; 6 of each size kept free is enough.
+ * of batches unacknowledged and a group or two on their way, but they come back in bursts, after the
+ * main thread wrote them: keeping 6 of each size, one take in five still found none free and made a
+ * new one, its pages faulted in anew (~12 µs a page on this VM). With 12 kept, storing the corpus
+ * faults ~8,000 pages fewer (the workers' 44,600 → 36,600).
  */
-const buffers = new BufferPool(6);
+const buffers = new BufferPool(12);
 const pipeline = new ChunkPipeline(init.params, encoder, buffers);
 const groups = init.groupBytes > 0 ? new GroupBuilder(init.groupBytes, encoder, buffers) : undefined;
 /**

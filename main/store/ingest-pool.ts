@@ -14,13 +14,10 @@ import {
   type ToWorker,
 } from './ingest-protocol.js';
 import { ingestWorkerUrl, takePrestarted } from './prestart.js';
+import { feedStream } from './stream-feed.js';
 import { IngestPoolClosedError, IngestWorkerCrashedError } from './types.js';
 import type { FileInfo, IngestPool, IngestPoolInit, IngestResult, OnIngestBatch, SealedGroup } from './types.js';
 
-/** How much stream input the pool sends ahead of what the worker has copied out. */
-const STREAM_WINDOW = 8 * 2 ** 20;
-/** Small pieces of stream input are gathered into messages of this size. */
-const STREAM_PIECE = 2 ** 20;
 /**
  * File jobs handed to one worker at once: it runs them one by one, but has the next at hand when one
  * ends instead of idling while the main thread is busy (a slice of appends, say). A small file takes
@@ -50,6 +47,10 @@ interface Slot {
   readonly waiting: Map<number, Deferred>;
   /** Why the worker's later groups will never come (it exited, or the pool closed). */
   gone?: Error;
+  /** Armed while the worker has nothing to do: then it is asked whether it may stop (#retire). */
+  retireTimer?: NodeJS.Timeout;
+  /** Stopped for having nothing to do (nothing waits on it, so its exit fails nothing). */
+  retired?: boolean;
 }
 
 /** What a chunk of a group already sealed carries. */
@@ -81,6 +82,9 @@ class WorkerIngestPool implements IngestPool {
   readonly #slots: Slot[] = [];
   readonly #queue: Job[] = [];
   readonly #onGroup: ((g: SealedGroup) => void) | undefined;
+  readonly #idleRetireMs: number;
+  /** Worker threads started and not yet exited (a stopped one counts until its thread is gone). */
+  readonly #live = new Set<Worker>();
   #nextJob = 1;
   #closed = false;
 
@@ -90,10 +94,15 @@ class WorkerIngestPool implements IngestPool {
     this.#data = workerData(init);
     this.#onGroup = init.onGroup;
     this.#max = Math.max(1, init.workers ?? availableParallelism());
+    this.#idleRetireMs = init.idleRetireMs ?? 30_000;
   }
 
   get size(): number {
     return this.#max;
+  }
+
+  get running(): number {
+    return this.#live.size;
   }
 
   ingestFile(path: string, onBatch: OnIngestBatch, signal?: AbortSignal): Promise<IngestResult> {
@@ -111,6 +120,7 @@ class WorkerIngestPool implements IngestPool {
     for (const slot of this.#slots) for (const job of [...slot.jobs]) this.#fail(job, err);
     for (const slot of this.#slots) this.#loseGroups(slot, err);
     const slots = this.#slots.splice(0);
+    for (const slot of slots) clearTimeout(slot.retireTimer);
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
@@ -168,7 +178,11 @@ class WorkerIngestPool implements IngestPool {
       for (const m of ms) this.#onMessage(slot, m);
     });
     worker.on('error', (e) => (slot.lastError = e));
-    worker.on('exit', (code) => this.#onExit(slot, code));
+    this.#live.add(worker);
+    worker.on('exit', (code) => {
+      this.#live.delete(worker);
+      this.#onExit(slot, code);
+    });
     // An idle pool must not keep the process alive; a busy worker is ref'ed while it works.
     worker.unref();
     this.#slots.push(slot);
@@ -178,6 +192,8 @@ class WorkerIngestPool implements IngestPool {
   }
 
   #start(slot: Slot, job: Job): void {
+    clearTimeout(slot.retireTimer);
+    slot.retireTimer = undefined;
     slot.jobs.push(job);
     job.slot = slot;
     slot.worker.ref();
@@ -186,7 +202,13 @@ class WorkerIngestPool implements IngestPool {
       this.#post(slot, { t: 'file', job: job.id, path: input.file });
     } else {
       this.#post(slot, { t: 'stream', job: job.id });
-      void this.#feed(slot, job, input.stream);
+      void feedStream(
+        job,
+        input.stream,
+        (buf, length) => this.#post(slot, { t: 'data', job: job.id, buf, length }, [buf]),
+        () => this.#post(slot, { t: 'end', job: job.id }),
+        (e) => this.#fail(job, e),
+      );
     }
   }
 
@@ -242,7 +264,35 @@ class WorkerIngestPool implements IngestPool {
       slot.sealedUpTo = m.token;
       d?.reject(e);
     }
-    if (slot.jobs.length === 0 && slot.waiting.size === 0) slot.worker.unref();
+    this.#idle(slot);
+  }
+
+  /**
+   * When the worker has nothing left to do, it no longer keeps the process alive, and if it stays
+   * so for idleRetireMs it is asked whether it may stop (it may still hold an open group).
+   */
+  #idle(slot: Slot): void {
+    if (slot.jobs.length > 0 || slot.waiting.size > 0) return;
+    slot.worker.unref();
+    if (this.#idleRetireMs > 0 && !slot.retireTimer && !this.#closed)
+      slot.retireTimer = setTimeout(() => this.#post(slot, { t: 'idle?' }), this.#idleRetireMs).unref();
+  }
+
+  /**
+   * The worker's answer to `idle?`. Idle, and still without a job here (one may have been handed
+   * to it since it answered), it is stopped: it leaves the pool first, so nothing more goes to it.
+   */
+  #retire(slot: Slot, idle: boolean): void {
+    slot.retireTimer = undefined;
+    if (!idle || slot.jobs.length > 0 || slot.waiting.size > 0) {
+      this.#idle(slot);
+      return;
+    }
+    const i = this.#slots.indexOf(slot);
+    if (i < 0) return;
+    this.#slots.splice(i, 1);
+    slot.retired = true;
+    void slot.worker.terminate();
   }
 
   /** The worker's open groups will never come: fail every chunk waiting on them. */
@@ -255,6 +305,10 @@ class WorkerIngestPool implements IngestPool {
   #onMessage(slot: Slot, m: FromWorker): void {
     if (m.t === 'group') {
       this.#takeGroup(slot, m);
+      return;
+    }
+    if (m.t === 'idle') {
+      this.#retire(slot, m.idle);
       return;
     }
     const job = slot.jobs.find((j) => j.id === m.job);
@@ -314,9 +368,11 @@ class WorkerIngestPool implements IngestPool {
   }
 
   #onExit(slot: Slot, code: number): void {
+    clearTimeout(slot.retireTimer);
     const i = this.#slots.indexOf(slot);
     if (i >= 0) this.#slots.splice(i, 1);
-    const why = slot.lastError ? `: ${slot.lastError.message}` : '';
+    // One stopped for being idle has nothing waiting on it; should anything be, it fails, not hangs.
+    const why = slot.retired ? ' (stopped while idle)' : slot.lastError ? `: ${slot.lastError.message}` : '';
     const crashed = new IngestWorkerCrashedError(`ingest worker exited with code ${code}${why}`, {
       cause: slot.lastError,
     });
@@ -331,7 +387,7 @@ class WorkerIngestPool implements IngestPool {
     const i = slot.jobs.indexOf(job);
     if (i < 0) return;
     slot.jobs.splice(i, 1);
-    if (slot.jobs.length === 0 && slot.waiting.size === 0) slot.worker.unref();
+    this.#idle(slot);
     this.#dispatch();
   }
 
@@ -352,45 +408,6 @@ class WorkerIngestPool implements IngestPool {
     const q = this.#queue.indexOf(job);
     if (q >= 0) this.#queue.splice(q, 1);
     else if (job.slot?.jobs.includes(job)) this.#post(job.slot, { t: 'abort', job: job.id });
-  }
-
-  /** Pushes stream input to the worker, at most STREAM_WINDOW bytes ahead of what it consumed. */
-  async #feed(slot: Slot, job: Job, source: AsyncIterable<Uint8Array>): Promise<void> {
-    let piece = new Uint8Array(STREAM_PIECE);
-    let used = 0;
-    const send = async (bytes: Uint8Array): Promise<boolean> => {
-      while (!job.settled && job.inflight > 0 && job.inflight + bytes.length > STREAM_WINDOW)
-        await new Promise<void>((resolve) => (job.wakeFeeder = resolve));
-      if (job.settled) return false;
-      job.inflight += bytes.length;
-      this.#post(slot, { t: 'data', job: job.id, buf: bytes.buffer as ArrayBuffer, length: bytes.length }, [
-        bytes.buffer as ArrayBuffer,
-      ]);
-      return true;
-    };
-    const sendPiece = async (): Promise<boolean> => {
-      const full = piece.subarray(0, used);
-      piece = new Uint8Array(STREAM_PIECE);
-      used = 0;
-      return send(full);
-    };
-    try {
-      for await (const bytes of source) {
-        if (job.settled) return;
-        if (used > 0 && used + bytes.length > STREAM_PIECE && !(await sendPiece())) return;
-        if (bytes.length >= STREAM_PIECE) {
-          // A copy we own and can transfer (not `slice`, which is a view for a Buffer).
-          if (!(await send(new Uint8Array(bytes)))) return;
-        } else {
-          piece.set(bytes, used);
-          used += bytes.length;
-        }
-      }
-      if (used > 0 && !(await sendPiece())) return;
-      if (!job.settled) this.#post(slot, { t: 'end', job: job.id });
-    } catch (e) {
-      this.#fail(job, e);
-    }
   }
 }
 

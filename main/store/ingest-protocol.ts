@@ -34,6 +34,7 @@ export function workerData(init: IngestPoolInit): IngestWorkerData {
   for (const [name, ms] of [
     ['snapshotMaxAgeMs', snapshotMaxAgeMs],
     ['snapshotIdleMs', snapshotIdleMs],
+    ['idleRetireMs', init.idleRetireMs ?? 0], // the pool's own setting, checked with the others
   ] as const)
     if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`${name} ${ms} must be a finite number of ms, 0 or more`);
   return {
@@ -61,6 +62,8 @@ export type ToWorker =
   /** A batch's or a group's buffer, transferred back once its bytes are written: for reuse (BufferPool). */
   | { readonly t: 'give-back'; readonly buf: ArrayBuffer }
   | { readonly t: 'abort'; readonly job: number }
+  /** The pool would stop the worker if it has nothing left to do (see IngestPoolInit.idleRetireMs). */
+  | { readonly t: 'idle?' }
   /** Test hook: the worker exits at once, as a crash would. */
   | { readonly t: 'crash' };
 
@@ -107,7 +110,12 @@ export type FromWorker =
   /** The worker copied out `bytes` of stream input: the pool may send that much more. */
   | { readonly t: 'consumed'; readonly job: number; readonly bytes: number }
   | { readonly t: 'done'; readonly job: number; readonly size: number; readonly stat?: FileInfo }
-  | { readonly t: 'error'; readonly job: number; readonly error: SerializedError };
+  | { readonly t: 'error'; readonly job: number; readonly error: SerializedError }
+  /**
+   * The answer to `idle?`: whether the worker has no job and no open group. Every group it sealed
+   * was posted before this answer, so the pool has them all when it reads `idle: true`.
+   */
+  | { readonly t: 'idle'; readonly idle: boolean };
 
 export const META_FIELDS = 4;
 export const NO_CODEC = -1;

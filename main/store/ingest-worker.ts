@@ -336,6 +336,11 @@ for (const m of early.splice(0)) handle(m);
 function handle(m: ToWorker): void {
   if (m.t === 'crash') process.exit(70);
   if (m.t === 'init') return; // settings come once, first (see settings)
+  if (m.t === 'idle?') {
+    post({ t: 'idle', idle: !running && queue.length === 0 && groups?.openedAt === undefined });
+    flush();
+    return;
+  }
   if (m.t === 'give-back') {
     buffers.give(m.buf);
     return;

@@ -213,11 +213,12 @@ describe('ingest pool', () => {
     store.close();
   });
 
-  it('refuses a negative or non-finite snapshot age or idle delay, naming it', () => {
+  it('refuses a negative or non-finite snapshot age, idle delay or retirement delay, naming it', () => {
     for (const [key, ms] of [
       ['snapshotMaxAgeMs', -1],
       ['snapshotIdleMs', Number.NaN],
       ['snapshotMaxAgeMs', Infinity],
+      ['idleRetireMs', -5],
     ] as const)
       expect(() => createIngestPool({ params: P, zstdLevel: 3, [key]: ms })).toThrow(
         expect.objectContaining({ name: 'RangeError', message: expect.stringContaining(`${key} ${ms}`) }),
@@ -494,6 +495,71 @@ describe('ingest pool', () => {
     const low = pool({ workers: 1 });
     await low.ingestFile(bigFile, () => {});
     expect(niceThreads()).toBe(before + 1);
+  });
+
+  /** Resolves once `cond` holds, checking every 10 ms; fails the test after `ms`. */
+  async function until(cond: () => boolean, ms = 5_000): Promise<void> {
+    for (const end = Date.now() + ms; !cond();) {
+      if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  it('stops a worker left without work for idleRetireMs, and starts another for the next input', async () => {
+    const p = pool({ workers: 2, idleRetireMs: 100 });
+    expect(p.running).toBe(0);
+    await p.ingestFile(bigFile, () => {});
+    expect(p.running).toBe(1);
+    await until(() => p.running === 0);
+    const r = await collect((cb) => p.ingestFile(bigFile, cb));
+    expectChunksOf(big, r.chunks);
+    expect(p.running).toBe(1);
+    // The default keeps it for 30 s.
+    const q = pool({ workers: 1 });
+    await q.ingestFile(bigFile, () => {});
+    await new Promise((r) => setTimeout(r, 300));
+    expect(q.running).toBe(1);
+  });
+
+  it('stops a worker holding groups only once every chunk waiting on them has its group', async () => {
+    const groups: number[] = [];
+    const p = pool({
+      workers: 1,
+      idleRetireMs: 1,
+      groupBytes: 256 * 1024,
+      onGroup: (g) => groups.push(g.members.length),
+    });
+    for (let round = 0; round < 3; round++) {
+      // Small files: each one chunk, grouped; the group is sealed once the worker has been idle.
+      const chunks: IngestedChunk[] = [];
+      await Promise.all(
+        [0, 1, 2, 3].map((i) =>
+          p.ingestFile(file(`small-${round}-${i}.txt`, textBytes(3000 + i, 100 * round + i)), (b) => {
+            chunks.push(...b);
+          }),
+        ),
+      );
+      expect(chunks.every((c) => c.grouped)).toBe(true);
+      await Promise.all(chunks.map((c) => c.grouped));
+      await until(() => p.running === 0);
+    }
+    expect(groups.reduce((a, b) => a + b, 0)).toBe(12);
+  });
+
+  it('never stops a worker that has a job, however long the job takes', async () => {
+    const p = pool({ workers: 1, idleRetireMs: 20 });
+    await p.ingestFile(bigFile, () => {});
+    await new Promise((r) => setTimeout(r, 10));
+    // A stream fed slowly, right after the worker sat idle: it waits for input far longer than 20 ms.
+    async function* slowly() {
+      for (let i = 0; i < 6; i++) {
+        await new Promise((r) => setTimeout(r, 60));
+        yield big.subarray(i * 2 ** 20, (i + 1) * 2 ** 20);
+      }
+    }
+    const r = await collect((cb) => p.ingestStream(slowly(), cb));
+    expect(r.size).toBe(big.length);
+    expectChunksOf(big, r.chunks);
   });
 
   it('rejects work after close', async () => {

@@ -277,12 +277,6 @@ export interface IngestPoolInit {
   readonly idleRetireMs?: number;
 }
 
-/**
- * Chunks, hashes and compresses bytes in worker threads, one input per worker at a time (more wait
- * in a queue), so the main thread only stores what comes back. Each input's batches arrive in order
- * and the worker never runs more than a few MiB ahead of the acknowledged ones, so memory stays
- * bounded whatever the input's size.
- */
 /** A file's stat fields the archive records or compares (as fs.BigIntStats has them). */
 export interface FileInfo {
   readonly size: bigint;
@@ -301,6 +295,12 @@ export interface IngestResult {
   readonly stat?: FileInfo;
 }
 
+/**
+ * Chunks, hashes and compresses bytes in worker threads, one input per worker at a time (more wait
+ * in a queue), so the main thread only stores what comes back. Each input's batches arrive in order
+ * and the worker never runs more than a few MiB ahead of the acknowledged ones, so memory stays
+ * bounded whatever the input's size.
+ */
 export interface IngestPool {
   /** How many inputs it ingests at once (its worker count). */
   readonly size: number;

@@ -90,6 +90,7 @@ describe('pakit sync (CLI)', () => {
     const root = tempDir('pakit-sync-');
     put(root, 'first.txt', 'first');
     const child = pakitAsync(['--data', data, 'sync', root, '--settle', '200']);
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
     let out = '';
     child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
     try {
@@ -106,7 +107,7 @@ describe('pakit sync (CLI)', () => {
     } finally {
       child.kill('SIGTERM');
     }
-    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    const code = await exited;
     expect(code).toBe(0);
     // Stopping signed a checkpoint over what it synced: the newest version is provable.
     const line = pakit(['--data', data, 'versions', join(root, 'second.txt')]).stdout.trim();
@@ -130,9 +131,12 @@ describe('pakit sync (CLI)', () => {
       // Change some files between rounds so each round has work to do.
       for (let i = round; i < 600; i += 7) put(root, `d${i % 12}/f${i}.txt`, `round ${round} file ${i}`, 2_000);
       const child = pakitAsync(['--data', data, 'sync', root, '--once']);
+      // Listened for from the start: a round with little to do may end before the kill, and a
+      // listener added after the exit would wait forever (the test once hit its timeout so).
+      const exited = new Promise((r) => child.once('exit', r));
       await new Promise((r) => setTimeout(r, 150 + rand() * full * 0.8));
       child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+      await exited;
       const again = pakit(['--data', data, 'sync', root, '--once']);
       expect(again.stderr).toBe('');
       expect(again.code).toBe(0);

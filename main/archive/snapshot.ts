@@ -55,7 +55,7 @@ export function encodeSnapshot(entries: readonly SnapshotEntry[]): Buffer {
   return Buffer.from(JSON.stringify(manifest));
 }
 
-/** Entries per slice of {@link encodeSnapshotAsync}'s work, between turns of the event loop. */
+/** Entries per slice of {@link snapshotParts}'s work, between turns of the event loop. */
 const SLICE = 2048;
 
 const COMMA = 0x2c;
@@ -100,27 +100,10 @@ async function sortAsync(keys: readonly string[]): Promise<string[]> {
 }
 
 /**
- * The same bytes as {@link encodeSnapshot}, built piece by piece with the event loop free in
- * between: a sync folder's tree can hold tens of thousands of entries.
- */
-export async function encodeSnapshotAsync(entries: readonly SnapshotEntry[]): Promise<Buffer> {
-  return Buffer.concat(await encodeSnapshotParts(entries));
-}
-
-/**
- * {@link encodeSnapshotAsync}'s bytes in parts of a few hundred KB, for `storeBytes`: the manifest of
- * the 35,000-file corpus is 6 MB of JSON, and making it one string, or one Buffer, held the main
- * thread for 25–40 ms on a loaded machine.
- */
-export async function encodeSnapshotParts(entries: readonly SnapshotEntry[]): Promise<Buffer[]> {
-  const parts: Buffer[] = [];
-  for await (const part of snapshotParts(entries)) parts.push(part);
-  return parts;
-}
-
-/**
- * The same parts, each made when asked for, one per turn of the event loop: a store hands them to
- * an ingest worker as they come, which chunks and compresses the first while the next are encoded
+ * The bytes of {@link encodeSnapshot} in parts of a few hundred KB, each made when asked for, one
+ * per turn of the event loop: the manifest of the 35,000-file corpus is 6 MB of JSON, and making it
+ * at once held the main thread for 25–40 ms on a loaded machine. A store hands the parts to an
+ * ingest worker as they come, which chunks and compresses the first while the next are encoded
  * (the corpus's manifest took ~100 ms to encode, then ~50 ms more to store).
  */
 export async function* snapshotParts(entries: readonly SnapshotEntry[]): AsyncGenerator<Buffer> {

@@ -47,9 +47,6 @@ export interface Ingester {
 }
 
 const codecName = (level: number): string => `zstd-${level}`;
-/** Pieces `storeBytes` hands to the ingest pool. */
-const BYTES_PIECE = 2 ** 20;
-
 /** A stat's mtime in whole milliseconds, as blocks and snapshots record it. */
 export const mtimeMs = (st: { readonly mtimeNs: bigint }): number => Number(st.mtimeNs / 1_000_000n);
 
@@ -256,24 +253,19 @@ export async function storeSymlink(
 }
 
 /**
- * Stores bytes held in memory (e.g. a snapshot manifest), chunked in a worker like any file. Given
- * as parts (or one buffer, cut into 1 MiB parts), handed to the pool one per turn of the event loop:
- * the pool copies what it sends, and a whole tree's manifest is megabytes. Parts made as they are
- * asked for (an async iterable) are taken as they come; their maker yields the event loop itself.
+ * Stores bytes made in memory (a snapshot manifest), chunked in a worker like any file. The parts
+ * are taken as they are made; their maker yields the event loop between them (snapshotParts), as a
+ * whole tree's manifest is megabytes.
  */
 export async function storeBytes(
   ing: Ingester,
-  bytes: Uint8Array | readonly Uint8Array[] | AsyncIterable<Uint8Array>,
+  parts: AsyncIterable<Uint8Array>,
   kind: 'file' | 'snapshot',
   meta: Record<string, string>,
   signal?: AbortSignal,
 ): Promise<WrittenBlock> {
   const chunks = new ObjectChunks(ing.ctx);
-  const { size } = await ing.pool.ingestStream(
-    Symbol.asyncIterator in bytes ? bytes : oneAtATurn(bytes),
-    chunks.add,
-    signal,
-  );
+  const { size } = await ing.pool.ingestStream(parts, chunks.add, signal);
   await chunks.settled();
   return ing.committer.submit(
     {
@@ -287,17 +279,6 @@ export async function storeBytes(
     },
     chunks.ids,
   );
-}
-
-async function* oneAtATurn(bytes: Uint8Array | readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  if (bytes instanceof Uint8Array) {
-    for (let at = 0; at < bytes.length; at += BYTES_PIECE) parts.push(bytes.subarray(at, at + BYTES_PIECE));
-  } else parts.push(...bytes);
-  for (let i = 0; i < parts.length; i++) {
-    if (i > 0) await new Promise<void>((r) => setImmediate(r));
-    yield parts[i]!;
-  }
 }
 
 function result(w: WrittenBlock, path: string, kind: StoreResult['kind']): StoreResult {

@@ -29,7 +29,9 @@ async function storeManifest(a: Archive, manifest: object): Promise<string> {
   try {
     const w = await storeBytes(
       { ctx: a.ctx, pool, committer: new Committer(a.ctx) },
-      Buffer.from(JSON.stringify(manifest)),
+      (async function* () {
+        yield Buffer.from(JSON.stringify(manifest));
+      })(),
       'snapshot',
       { name: 'evil' },
     );

@@ -17,6 +17,7 @@ import { machineSection } from './machine.js';
 import { progress, round } from './measure.js';
 import { pakitSection } from './pakit-cli.js';
 import { ingestPairsSection } from './ingest-pairs.js';
+import { floorSection } from './floor.js';
 import { summarySection } from './summary.js';
 import { dagMillionSection } from './dag-million.js';
 import { eventLoopSection, largeFileSection } from './large-file.js';
@@ -40,6 +41,11 @@ const SECTIONS: Record<string, Registered> = {
     run: ingestPairsSection,
     byDefault: true,
     describe: 'first store vs borg create, alternating pairs (PAKIT_BENCH_PAIRS, default 3): median ratio',
+  },
+  floor: {
+    run: floorSection,
+    byDefault: true,
+    describe: 'the work alone on one thread (read, chunk, hash, compress the corpus): what a store costs beyond it',
   },
   dag: { run: dagMillionSection, byDefault: true, describe: '1,000,000 metadata blocks: append rate, lookups, proofs' },
   'large-file': { run: largeFileSection, byDefault: true, describe: '2 GiB file: peak RSS, event-loop delay' },

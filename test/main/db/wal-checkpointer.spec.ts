@@ -55,15 +55,23 @@ describe('WalCheckpointer', () => {
       // every 10 ms (every tick sees a moved WAL). Ticking alone, it would grow about 12 times.
       const sizes = new Set<number>([statSync(file).size]);
       const end = Date.now() + 1_200;
+      // A gap between two commits longer than a tick (this loop held back by a loaded machine) lets
+      // the worker see the WAL at rest, and copy: that copy is allowed, and counted here.
+      let stalls = 0;
+      let last = Date.now();
       while (Date.now() < end) {
         db.transaction(() => {
           for (let i = 0; i < 8; i++) insert.run(randomBytes(4096));
         })();
+        const now = Date.now();
+        if (now - last >= 90) stalls++;
+        last = now;
         sizes.add(statSync(file).size);
         await new Promise((r) => setTimeout(r, 10));
       }
-      // At most one checkpoint in the window (the first tick may find the interval already passed).
-      expect(sizes.size).toBeLessThanOrEqual(2);
+      // At most one checkpoint in the window (the first tick may find the interval already passed),
+      // plus one per stall.
+      expect(sizes.size).toBeLessThanOrEqual(2 + stalls);
       const n = db.prepare('SELECT count(*) FROM t').pluck().get() as number;
       expect(n).toBeGreaterThan(100);
       // The writer stopped: the next ticks see the WAL at rest and copy everything over, until the

@@ -2,7 +2,7 @@
 // Every file is opened, fstat'ed, read whole and closed; cut by our GearChunker with the default
 // parameters; every chunk hashed; chunks under GROUP_CHUNK_MAX compressed in groups of
 // DEFAULT_GROUP_BYTES and the others alone, at the default zstd level — what the ingest workers do,
-// without the DAG, the index, the pack files, the messages between threads, or any commit. A second
+// without the DAG, the index, the pack files, the messages between threads, or any commit. A first
 // pass does only the file syscalls. Pakit's store minus this is what its bookkeeping costs.
 import { closeSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';

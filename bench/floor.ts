@@ -4,8 +4,7 @@
 // DEFAULT_GROUP_BYTES and the others alone, at the default zstd level — what the ingest workers do,
 // without the DAG, the index, the pack files, the messages between threads, or any commit. A first
 // pass does only the file syscalls. Pakit's store minus this is what its bookkeeping costs.
-import { closeSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ChunkEncoder } from '../main/store/compression.js';
 import { GearChunker } from '../main/store/gear-chunker.js';
 import { DEFAULT_CHUNKER, DEFAULT_ZSTD_LEVEL } from '../main/store/index.js';
@@ -13,17 +12,7 @@ import { DEFAULT_GROUP_BYTES, GROUP_CHUNK_MAX } from '../main/store/types.js';
 import { sha256Digest } from '../main/util/sha256.js';
 import type { Section } from './context.js';
 import { progress, round } from './measure.js';
-
-/** Every regular file under `dir`, depth first in name order (the order a store walks). */
-function filesUnder(dir: string, out: string[] = []): string[] {
-  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
-  for (const e of entries) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) filesUnder(p, out);
-    else if (e.isFile()) out.push(p);
-  }
-  return out;
-}
+import { regularFilesUnder } from './page-cache.js';
 
 interface Pass {
   readonly seconds: number;
@@ -43,7 +32,7 @@ function timed(fn: () => void): Pass {
 
 export const floorSection: Section = async (ctx) => {
   const corpus = await ctx.corpus();
-  const files = filesUnder(corpus.dir);
+  const files = regularFilesUnder(corpus.dir);
   let buf = Buffer.allocUnsafe(8 << 20);
   /** Reads the whole file into `buf` (grown when needed); returns its length. */
   const readWhole = (file: string): number => {

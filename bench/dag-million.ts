@@ -16,6 +16,7 @@ import { nodeSha256 } from '../main/util/sha256.js';
 import { envNumber, type Section } from './context.js';
 import { progress, round } from './measure.js';
 import { latency, timeEach } from './percentiles.js';
+import { measurePauses } from './cpu-pauses.js';
 
 const BATCH = 10_000;
 
@@ -110,6 +111,8 @@ export const dagMillionSection: Section = async (ctx) => {
     // Each figure twice: a first pass while the index pages are still faulting in (cold), then a
     // second pass over a fresh sample (warm: the steady state of a node answering lookups).
     const index = archive.ctx.index;
+    // The pauses every lookup may run into, measured just before them (see cpu-pauses.ts).
+    const pauses = measurePauses();
     const lookupSeqCold = latency(timeEach(sample(hashes, 100_000), (h) => index.seqOf(h)));
     const lookupSeq = latency(timeEach(sample(hashes, 100_000), (h) => index.seqOf(h)));
     const lookupBlock = latency(timeEach(sample(hashes, 20_000), (h) => index.get(h)));
@@ -173,6 +176,9 @@ export const dagMillionSection: Section = async (ctx) => {
       blocksPerSecond: Math.round(total / seconds),
       blocksPerSecondNearEnd: rates.at(-1)?.blocksPerSecond,
       rates,
+      cpuPausesBeforeLookups: pauses,
+      // Share of warm lookups a pause should hit, % (p50 × pauses a second): over 1, the p99 is a pause.
+      lookupsHitByPausePercent: round((lookupSeq.p50us * pauses.pausesPerSecond) / 1e4, 2),
       lookupSeqByHashCold: lookupSeqCold,
       lookupSeqByHash: lookupSeq,
       lookupBlockByHash: lookupBlock,

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, release, totalmem } from 'node:os';
 import type { Section } from './context.js';
+import { measurePauses } from './cpu-pauses.js';
 import { gnuTimeAvailable, round, runQuiet, which } from './measure.js';
 
 async function version(cmd: string, args: string[]): Promise<string | null> {
@@ -48,6 +49,8 @@ export const machineSection: Section = async (ctx) => {
     freeRamGBAtStart: round(freemem() / 1e9, 1),
     // Others share this machine; a high load average explains noisy timings.
     loadAverageAtStart: loadavg().map((l) => round(l, 2)),
+    // How often a thread loses the CPU for a moment (cpu-pauses.ts): it sets a floor under every p99.
+    cpuPausesAtStart: measurePauses(),
     kernel: release(),
     os: osRelease(),
     node: process.version,

@@ -143,7 +143,7 @@ export class Archive {
     writable: boolean,
     key?: ArchiveKey,
   ): ArchiveContext {
-    const index = new BlockIndex(db);
+    const index = new BlockIndex(db, dbFile);
     const genesis = index.bySeq(0);
     if (!genesis) throw new ArchiveNotFoundError(`the archive in ${dir} has no genesis block`);
     const kind =
@@ -277,6 +277,7 @@ export class Archive {
     await this.#pool?.close();
     await this.#checkpointer?.close();
     this.ctx.chunks.close();
+    this.ctx.index.close();
     this.ctx.db.close();
     this.#lock?.release();
   }

@@ -1,6 +1,8 @@
+import type { Statement } from 'better-sqlite3';
 import { inSnapshot, type Db } from '../db/database.js';
 import type { BlockHeader } from '../../shared/block-header.js';
 import { BLOCK_COLUMNS, BY_HASH, decodeRow, parentHashes, type BlockRow } from './stored-header.js';
+import { TaskSnapshot } from './task-snapshot.js';
 
 export interface BlockRecord {
   readonly seq: number;
@@ -31,9 +33,14 @@ export class BlockIndex {
   readonly #parents;
 
   readonly #db: Db;
+  /** Lookups by hash share a read snapshot per task (see TaskSnapshot); absent without a file. */
+  readonly #task: TaskSnapshot | undefined;
+  #taskSeqByHash: Statement | undefined;
 
-  constructor(db: Db) {
+  /** `file`: the database's path, for the lookups' own read-only connection. */
+  constructor(db: Db, file?: string) {
     this.#db = db;
+    this.#task = file === undefined ? undefined : new TaskSnapshot(db, file);
     this.#parents = parentHashes(db);
     this.#byHash = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM blocks WHERE ${BY_HASH}`);
     this.#seqByHash = db.prepare(`SELECT seq FROM blocks WHERE ${BY_HASH}`).pluck();
@@ -75,9 +82,26 @@ export class BlockIndex {
     return inSnapshot(this.#db, fn);
   }
 
-  /** The block's seq (its log leaf index) without decoding the header: the hot lookup. */
+  /**
+   * The block's seq (its log leaf index) without decoding the header: the hot lookup. Lookups in
+   * one task share a read snapshot (TaskSnapshot); inside the writer's transaction they read
+   * through it, and see what it has written.
+   */
   seqOf(hash: Uint8Array): number | undefined {
-    return this.#seqByHash.get(hash, hash) as number | undefined;
+    const reader = this.#task?.enter();
+    if (!reader) return this.#seqByHash.get(hash, hash) as number | undefined;
+    this.#taskSeqByHash ??= reader.prepare(`SELECT seq FROM blocks WHERE ${BY_HASH}`).pluck();
+    return this.#taskSeqByHash.get(hash, hash) as number | undefined;
+  }
+
+  /** Whether this task's lookup snapshot is open (for tests). */
+  get taskSnapshotOpen(): boolean {
+    return this.#task?.open ?? false;
+  }
+
+  /** Closes the lookups' own connection; call before closing the database. */
+  close(): void {
+    this.#task?.close();
   }
 
   /** Number of blocks (genesis included); the newest has seq size() - 1. */

@@ -11,6 +11,7 @@ export interface BlockRecord {
 }
 
 type Row = BlockRow;
+const SEQ_BY_HASH = `SELECT seq FROM blocks WHERE ${BY_HASH}`;
 const COLS = BLOCK_COLUMNS.split(', ')
   .map((c) => `b.${c}`)
   .join(', ');
@@ -43,7 +44,7 @@ export class BlockIndex {
     this.#task = file === undefined ? undefined : new TaskSnapshot(db, file);
     this.#parents = parentHashes(db);
     this.#byHash = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM blocks WHERE ${BY_HASH}`);
-    this.#seqByHash = db.prepare(`SELECT seq FROM blocks WHERE ${BY_HASH}`).pluck();
+    this.#seqByHash = db.prepare(SEQ_BY_HASH).pluck();
     this.#bySeq = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM blocks WHERE seq = ?`);
     this.#range = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM blocks WHERE seq BETWEEN ? AND ? ORDER BY seq LIMIT ?`);
     this.#depthAt = db.prepare('SELECT depth FROM blocks WHERE seq = ?').pluck();
@@ -90,7 +91,7 @@ export class BlockIndex {
   seqOf(hash: Uint8Array): number | undefined {
     const reader = this.#task?.enter();
     if (!reader) return this.#seqByHash.get(hash, hash) as number | undefined;
-    this.#taskSeqByHash ??= reader.prepare(`SELECT seq FROM blocks WHERE ${BY_HASH}`).pluck();
+    this.#taskSeqByHash ??= reader.prepare(SEQ_BY_HASH).pluck();
     return this.#taskSeqByHash.get(hash, hash) as number | undefined;
   }
 

@@ -1,6 +1,5 @@
-import Database from 'better-sqlite3';
-import { tuneConnection } from '../db/connection.js';
-import type { Db } from '../db/database.js';
+import type Database from 'better-sqlite3';
+import { openDb, type Db } from '../db/database.js';
 
 /**
  * One read snapshot for all the hash lookups of the current task, on a read-only connection of its
@@ -76,8 +75,7 @@ export class TaskSnapshot {
   }
 
   #openReader(): Db {
-    const reader = new Database(this.#file, { readonly: true, fileMustExist: true });
-    tuneConnection(reader);
+    const reader = openDb(this.#file, { readonly: true });
     this.#begin = reader.prepare('BEGIN');
     this.#commit = reader.prepare('COMMIT');
     return reader;

@@ -143,7 +143,7 @@ export class Archive {
     writable: boolean,
     key?: ArchiveKey,
   ): ArchiveContext {
-    const index = new BlockIndex(db, dbFile);
+    const index = new BlockIndex(db, dbFile, { soleWriter: writable });
     const genesis = index.bySeq(0);
     if (!genesis) throw new ArchiveNotFoundError(`the archive in ${dir} has no genesis block`);
     const kind =

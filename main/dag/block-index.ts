@@ -2,7 +2,7 @@ import type { Statement } from 'better-sqlite3';
 import { inSnapshot, type Db } from '../db/database.js';
 import type { BlockHeader } from '../../shared/block-header.js';
 import { BLOCK_COLUMNS, BY_HASH, decodeRow, parentHashes, type BlockRow } from './stored-header.js';
-import { TaskSnapshot } from './task-snapshot.js';
+import { TaskSnapshot, type TaskSnapshotOptions } from './task-snapshot.js';
 
 export interface BlockRecord {
   readonly seq: number;
@@ -34,14 +34,17 @@ export class BlockIndex {
   readonly #parents;
 
   readonly #db: Db;
-  /** Lookups by hash share a read snapshot per task (see TaskSnapshot); absent without a file. */
+  /** Lookups by hash share a read snapshot (see TaskSnapshot); absent without a file. */
   readonly #task: TaskSnapshot | undefined;
   #taskSeqByHash: Statement | undefined;
 
-  /** `file`: the database's path, for the lookups' own read-only connection. */
-  constructor(db: Db, file?: string) {
+  /**
+   * `file`: the database's path, for the lookups' own read-only connection; `snapshots.soleWriter`:
+   * this process holds the writer lock, so lookup snapshots may outlast a task (see TaskSnapshot).
+   */
+  constructor(db: Db, file?: string, snapshots?: TaskSnapshotOptions) {
     this.#db = db;
-    this.#task = file === undefined ? undefined : new TaskSnapshot(db, file);
+    this.#task = file === undefined ? undefined : new TaskSnapshot(db, file, snapshots);
     this.#parents = parentHashes(db);
     this.#byHash = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM blocks WHERE ${BY_HASH}`);
     this.#seqByHash = db.prepare(SEQ_BY_HASH).pluck();
@@ -84,9 +87,9 @@ export class BlockIndex {
   }
 
   /**
-   * The block's seq (its log leaf index) without decoding the header: the hot lookup. Lookups in
-   * one task share a read snapshot (TaskSnapshot); inside the writer's transaction they read
-   * through it, and see what it has written.
+   * The block's seq (its log leaf index) without decoding the header: the hot lookup. Lookups share
+   * a read snapshot (TaskSnapshot: those of one task, or in the writer's process those close
+   * together); inside the writer's transaction they read through it, and see what it has written.
    */
   seqOf(hash: Uint8Array): number | undefined {
     const reader = this.#task?.enter();
@@ -95,7 +98,7 @@ export class BlockIndex {
     return this.#taskSeqByHash.get(hash, hash) as number | undefined;
   }
 
-  /** Whether this task's lookup snapshot is open (for tests). */
+  /** Whether a lookup snapshot is open (for tests). */
   get taskSnapshotOpen(): boolean {
     return this.#task?.open ?? false;
   }

@@ -1,4 +1,4 @@
-import Database, { type Statement } from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import { tuneConnection } from '../db/connection.js';
 import type { IngestWorkerData } from './ingest-protocol.js';
 
@@ -12,7 +12,7 @@ import type { IngestWorkerData } from './ingest-protocol.js';
 export class KnownChunks {
   readonly #init: IngestWorkerData;
   #db: Database.Database | undefined;
-  #statement: Statement<[Buffer], number> | undefined;
+  #lookup: ((id: Buffer) => boolean) | undefined;
   #snapshotOf = -1;
   #snapshotAt = 0;
   #releaseTimer: NodeJS.Timeout | undefined;
@@ -22,19 +22,25 @@ export class KnownChunks {
     this.#init = init;
   }
 
-  /** The lookup for one input; undefined when the worker has no archive to ask. */
+  /**
+   * The lookup for one input; undefined when the worker has no archive to ask. The same function
+   * every time: a new closure per input, stored in the pipeline's options, made V8 build new
+   * object shapes per file and turned the pipeline's property loads megamorphic (see
+   * ingest-worker.ts, run).
+   */
   lookup(): ((id: Buffer) => boolean) | undefined {
+    if (this.#init.dbFile === undefined) return undefined;
+    return (this.#lookup ??= this.#makeLookup(this.#init.dbFile));
+  }
+
+  #makeLookup(dbFile: string): (id: Buffer) => boolean {
     const init = this.#init;
-    if (init.dbFile === undefined) return undefined;
-    if (!this.#statement) {
-      // Not openDb (database.ts): its module graph (the migrations) would load in every worker, and
-      // delay the first file (~10 ms of a ~100 ms start). The writer has migrated the file.
-      this.#db = new Database(init.dbFile, { readonly: true, fileMustExist: true });
-      tuneConnection(this.#db);
-      this.#statement = this.#db.prepare<[Buffer], number>('SELECT 1 FROM chunks WHERE id = ?').pluck();
-    }
-    const statement = this.#statement;
-    const db = this.#db!;
+    // Not openDb (database.ts): its module graph (the migrations) would load in every worker, and
+    // delay the first file (~10 ms of a ~100 ms start). The writer has migrated the file.
+    const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+    tuneConnection(db);
+    this.#db = db;
+    const statement = db.prepare<[Buffer], number>('SELECT 1 FROM chunks WHERE id = ?').pluck();
     const commits = init.commits;
     if (!commits) return (id) => statement.get(id) !== undefined;
     const maxAge = init.snapshotMaxAgeMs;

@@ -1,5 +1,5 @@
 import { lstatSync } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readlink } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { basename, normalize, resolve } from 'node:path';
 import {
@@ -14,6 +14,7 @@ import {
   type StoreResult,
 } from './store-ops.js';
 import { directoryCache, hasFastPathRecords, type CacheRow } from './file-cache.js';
+import { DirLister } from './dir-lister.js';
 import { InOrder } from './in-order.js';
 import { IngestSlots } from './slots.js';
 import { snapshotParts, type SnapshotEntry } from './snapshot.js';
@@ -159,15 +160,14 @@ const NO_RECORDS: ReadonlyMap<bigint, CacheRow> = new Map();
 const SURROGATE = /[\uD800-\uDFFF]/;
 
 /**
- * A directory's names in byte order of their UTF-8, and whether each is a regular file. Listed by
- * the thread pool: a synchronous read held the main thread while the directory came from disk
- * (1.2 s of the corpus store with the page cache cold, 0.15–0.3 s warm). For names within the
+ * A directory's names in byte order of their UTF-8, and whether each is a regular file, listed by
+ * `lister` (in place while listings are fast, see DirLister). For names within the
  * Basic Multilingual Plane, UTF-16 order (JavaScript's `<`) is UTF-8 byte order; a name beyond it
  * (a surrogate pair, which sorts before U+E000–U+FFFF in UTF-16 but after in UTF-8) makes the
  * whole list compare as bytes, through latin1 strings (one character per byte).
  */
-async function sortedNames(dir: string): Promise<{ name: string; file: boolean }[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
+async function sortedNames(dir: string, lister: DirLister): Promise<{ name: string; file: boolean }[]> {
+  const entries = await lister.list(dir);
   const out = entries.map((e) => ({ name: e.name, file: e.isFile() }));
   if (!out.some((e) => SURROGATE.test(e.name)))
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -231,6 +231,7 @@ async function storeDirectory(
   // of 256 entries in that same task put the event loop's p99 at 44–58 ms.
   let sinceYield = 0;
   const anyRecords = hasFastPathRecords(ing.ctx);
+  const lister = new DirLister();
   // `dir` as the caller wrote it (normalised: results show these paths) and `absDir` resolved, both
   // extended by plain concatenation, which for a directory entry's name is what join() would give.
   const child = (parent: string, name: string): string =>
@@ -238,7 +239,7 @@ async function storeDirectory(
   const walk = async (dir: string, absDir: string, rel: string): Promise<void> => {
     let names: { name: string; file: boolean }[];
     try {
-      names = await sortedNames(dir);
+      names = await sortedNames(dir, lister);
     } catch (e) {
       problem(dir, e);
       return;

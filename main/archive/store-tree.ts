@@ -161,10 +161,10 @@ const SURROGATE = /[\uD800-\uDFFF]/;
 
 /**
  * A directory's names in byte order of their UTF-8, and whether each is a regular file, listed by
- * `lister` (in place while listings are fast, see DirLister). For names within the
- * Basic Multilingual Plane, UTF-16 order (JavaScript's `<`) is UTF-8 byte order; a name beyond it
- * (a surrogate pair, which sorts before U+E000–U+FFFF in UTF-16 but after in UTF-8) makes the
- * whole list compare as bytes, through latin1 strings (one character per byte).
+ * `lister` (in place while listings are fast, see DirLister). For names within the Basic
+ * Multilingual Plane, UTF-16 order (JavaScript's `<`) is UTF-8 byte order; a name beyond it (a
+ * surrogate pair, which sorts before U+E000–U+FFFF in UTF-16 but after in UTF-8) makes the whole
+ * list compare as bytes, through latin1 strings (one character per byte).
  */
 async function sortedNames(dir: string, lister: DirLister): Promise<{ name: string; file: boolean }[]> {
   const entries = await lister.list(dir);

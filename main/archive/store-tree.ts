@@ -39,8 +39,8 @@ export async function storePaths(
 ): Promise<StoreSummary> {
   const summary: StoreSummary = { results: [], problems: [] };
   // Files being read and chunked at once: enough to keep every worker's queue full (WORKER_DEPTH in
-  // ingest-pool.ts) with as many again waiting here.
-  const window = Math.max(2, ing.pool.size * 64);
+  // ingest-pool.ts, 96) with a third as many again waiting here.
+  const window = Math.max(2, ing.pool.size * 128);
   let files = 0;
   let bytes = 0;
   const emit = (r: StoreResult): void => {

@@ -27,11 +27,14 @@ import type { FileInfo, IngestPool, IngestPoolInit, IngestResult, OnIngestBatch,
  * results at a time (ingest-worker.ts) and the walk yields more often (store-tree.ts), 16 left each
  * worker waiting for jobs for ~30 % of the store. 48 took 3–13 % less time than 16 in five
  * interleaved pairs, at the same peak RSS and, with the walk's yield every 32 entries, an event-loop
- * p99 of 36–40 ms against 33–34. 96 gained a few % more but took 25–60 MB more memory.
+ * p99 of 36–40 ms against 33–34. 96 gained a few % more but took 25–60 MB more memory then; on
+ * the store path of 2026-12 (fixed-shape pipeline options, listings in place) it took 2–3 % less
+ * time than 48 for ~10 MB more (in-process, five alternating runs: 4.63–4.65 s against 4.72–5.03 s,
+ * event-loop p99 33–38 ms against 27–34; the CLI, three pairs: 4.94–5.05 s against 5.09–5.21 s).
  * Stream jobs only go to idle workers: a queued stream would hold its window of bytes in the worker
  * meanwhile.
  */
-const WORKER_DEPTH = 48;
+const WORKER_DEPTH = 96;
 
 interface Slot {
   readonly worker: Worker;

@@ -60,6 +60,7 @@ export const machineSection: Section = async (ctx) => {
     peakRssSource: gnuTimeAvailable() ? 'GNU time -v (wait4 rusage)' : '/proc/<pid>/status VmHWM polling',
     // borg drops what it reads from the page cache, and this VM's DAMON pages out what nobody touched
     // for about a minute: every first backup is preceded by a read of the whole corpus (page-cache.ts).
-    pageCache: 'warm: the whole corpus is read just before every first backup (pageCacheWarmed in each result)',
+    pageCache:
+      'warm and clean: the whole corpus is read, then sync, just before every first backup (pageCacheWarmed in each result)',
   };
 };

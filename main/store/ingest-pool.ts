@@ -21,16 +21,10 @@ import type { FileInfo, IngestPool, IngestPoolInit, IngestResult, OnIngestBatch,
 /**
  * File jobs handed to one worker at once: it runs them one by one, but has the next at hand when one
  * ends instead of idling while the main thread is busy (a slice of appends, say). A small file takes
- * a worker ~0.1 ms, so 4 ran dry within any main-thread task: 16 stored the 500 MB corpus 8 % faster
- * in-process (9.2–9.4 s against 9.9–10.6 s, interleaved) for an event-loop p99 of 33–36 ms instead
- * of 29–31; 32 was faster again but put the p99 at 40–52 ms. Since workers post a dozen files'
- * results at a time (ingest-worker.ts) and the walk yields more often (store-tree.ts), 16 left each
- * worker waiting for jobs for ~30 % of the store. 48 took 3–13 % less time than 16 in five
- * interleaved pairs, at the same peak RSS and, with the walk's yield every 32 entries, an event-loop
- * p99 of 36–40 ms against 33–34. 96 gained a few % more but took 25–60 MB more memory then; on
- * the store path of 2026-12 (fixed-shape pipeline options, listings in place) it took 2–3 % less
- * time than 48 for ~10 MB more (in-process, five alternating runs: 4.63–4.65 s against 4.72–5.03 s,
- * event-loop p99 33–38 ms against 27–34; the CLI, three pairs: 4.94–5.05 s against 5.09–5.21 s).
+ * a worker ~0.1 ms: 4 ran dry within any main-thread task, 16 left workers waiting ~30 % of a store,
+ * 48 was 3–13 % faster than 16, and 96 is 2–3 % faster than 48 for ~10 MB more (the corpus
+ * in-process, five alternating runs: 4.63–4.65 s against 4.72–5.03 s; event-loop p99 33–38 ms
+ * against 27–34; the measurements of each step are in git history and docs/BENCHMARKS.md).
  * Stream jobs only go to idle workers: a queued stream would hold its window of bytes in the worker
  * meanwhile.
  */

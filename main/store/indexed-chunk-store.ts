@@ -1,7 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import { inSnapshot, type Db } from '../db/database.js';
 import { FrameCache, frameShares, newMembers } from './groups.js';
-import { loadVerified, type StoredChunk } from './verified-read.js';
+import { framePlace, loadVerified, storedChunk, type StoredChunk } from './verified-read.js';
 import {
   ChunkMissingError,
   ChunkStoreConflictError,
@@ -36,19 +36,19 @@ const CHECK_PAGE = 1000;
  */
 const RECENT = 16_384;
 
-const toChunk = (r: Row): StoredChunk => ({
-  rid: r.rid,
-  id: r.id,
-  rawLength: r.raw_len,
-  storedLength: r.stored_len,
-  codec: r.codec as Codec,
-  pack: r.pack,
-  offset: r.offset,
-  frame:
+const toChunk = (r: Row): StoredChunk =>
+  storedChunk(
+    r.rid,
+    r.id,
+    r.raw_len,
+    r.stored_len,
+    r.codec as Codec,
+    r.pack,
+    r.offset,
     r.frame_len === null || r.frame_raw === null || r.frame_at === null
       ? null
-      : { len: r.frame_len, raw: r.frame_raw, at: r.frame_at },
-});
+      : framePlace(r.frame_len, r.frame_raw, r.frame_at),
+  );
 
 /**
  * What both chunk stores share: the `chunks` index in SQLite, the chunks put by this process but not
@@ -169,15 +169,16 @@ export abstract class IndexedChunkStore implements ChunkStore {
     if (known) return known;
     const rid = this.#nextRid++;
     const where = this.writeBytes(rid, data);
-    const stored: StoredChunk = {
+    const stored = storedChunk(
       rid,
-      id: Buffer.from(chunk.id),
-      rawLength: chunk.rawLength,
-      storedLength: data.length,
+      Buffer.from(chunk.id),
+      chunk.rawLength,
+      data.length,
       codec,
-      ...where,
-      frame: null,
-    };
+      where.pack,
+      where.offset,
+      null,
+    );
     this.#add(stored);
     return stored;
   }
@@ -191,22 +192,24 @@ export abstract class IndexedChunkStore implements ChunkStore {
     const members = inSnapshot(this.db, () => newMembers(group, (id) => this.#find(id) !== undefined));
     if (members.length === 0) return; // every member is stored already: the frame is not needed
     const frame = group.frame;
-    const where = this.writeBytes(this.#nextRid, frame);
-    const place = { len: frame.length, raw: group.rawLength };
+    const { pack, offset } = this.writeBytes(this.#nextRid, frame);
     const shares = frameShares(
       frame.length,
       members.map((m) => m.rawLength),
     );
     members.forEach((m, i) =>
-      this.#add({
-        rid: this.#nextRid++,
-        id: Buffer.from(m.id),
-        rawLength: m.rawLength,
-        storedLength: shares[i]!,
-        codec: Codec.Grouped,
-        ...where,
-        frame: { ...place, at: m.at },
-      }),
+      this.#add(
+        storedChunk(
+          this.#nextRid++,
+          Buffer.from(m.id),
+          m.rawLength,
+          shares[i]!,
+          Codec.Grouped,
+          pack,
+          offset,
+          framePlace(frame.length, group.rawLength, m.at),
+        ),
+      ),
     );
   }
 

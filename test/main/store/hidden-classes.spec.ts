@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { describe, expect, it } from 'vitest';
+import { ChunkEncoder, createChunkStore, type ChunkInfo, type SealedGroup } from '../../../main/store/index.js';
+import type { StoredChunk } from '../../../main/store/verified-read.js';
+import { chunkOf, newEnv } from './chunk-store-compliance.js';
+import { textBytes } from './fixtures.js';
+
+// V8's own test of hidden classes (maps), compiled after the flag is set: two objects with the same
+// map share the fast paths of every property read; objects made by spreading got a map each.
+setFlagsFromString('--allow-natives-syntax');
+const sameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (a: object, b: object) => boolean;
+
+const sha = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest();
+
+function groupOf(raws: readonly Buffer[]): SealedGroup {
+  const all = Buffer.concat(raws);
+  const scratch = Buffer.alloc(ChunkEncoder.bound(all.length));
+  const n = new ChunkEncoder(3).frameInto(all, scratch);
+  let at = 0;
+  const members = raws.map((r) => {
+    const m = { id: sha(r), rawLength: r.length, at };
+    at += r.length;
+    return m;
+  });
+  return { frame: Buffer.from(scratch.subarray(0, n)), rawLength: all.length, members };
+}
+
+describe('chunk records in memory', () => {
+  it('share one hidden class, whether put alone, put in a group, or read back from the index', () => {
+    const env = newEnv();
+    const store = createChunkStore('pack', { db: env.db, dir: env.dir });
+    const alone = [textBytes(50_000, 1), textBytes(60_000, 2)];
+    const small = Array.from({ length: 6 }, (_, i) => textBytes(900 + 31 * i, 10 + i));
+    const put = alone.map((raw) => store.put(chunkOf(raw)) as StoredChunk);
+    store.putGroup(groupOf(small.slice(0, 3)));
+    store.putGroup(groupOf(small.slice(3)));
+    const grouped = small.map((raw) => store.lookup(sha(raw)) as StoredChunk);
+    expect(grouped.every((c) => c.frame !== null)).toBe(true);
+
+    const all: ChunkInfo[] = [...put, ...grouped];
+    for (const c of all) expect(sameMap(c, put[0]!), `chunk ${c.rid}`).toBe(true);
+    // Members of two groups: their frame places share a class too.
+    for (const c of grouped) expect(sameMap(c.frame!, grouped[0]!.frame!)).toBe(true);
+
+    // Committed and read back through the index (a fresh store on the same database).
+    store.sync();
+    env.db.transaction(() => store.persist())();
+    store.settle();
+    store.close();
+    const again = createChunkStore('pack', { db: env.db, dir: env.dir });
+    const read = [...alone, ...small].map((raw) => again.lookup(sha(raw)) as StoredChunk);
+    for (const c of read) expect(sameMap(c, put[0]!)).toBe(true);
+    expect(sameMap(read.at(-1)!.frame!, grouped[0]!.frame!)).toBe(true);
+    again.close();
+    env.db.close();
+  });
+});

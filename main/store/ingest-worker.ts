@@ -8,6 +8,7 @@ import { KnownChunks } from './known-chunks.js';
 import type { FileInfo } from './types.js';
 import {
   serializeError,
+  type BatchMessage,
   type FromWorker,
   type GroupMessage,
   type IngestWorkerData,
@@ -256,20 +257,34 @@ async function emit(job: Job, batch: Batch): Promise<void> {
   }
   job.checkAborted();
   job.unacked += held.rawBytes;
-  post({ t: 'batch', job: job.id, ...held }, transferable(held));
+  postBatch(job, held, undefined, undefined);
 }
 
-function transferable(b: Batch): ArrayBuffer[] {
-  return b.data ? [b.head, b.data] : [b.head];
+/**
+ * Every batch message has the same fields in the same order (absent ones undefined): spread from
+ * the batch and the stat, each message object got a hidden class of its own, and the pool's reads
+ * of them on the main thread saw several shapes (deoptimisations, megamorphic loads).
+ */
+function postBatch(job: Job, b: Batch, end: number | undefined, stat: FileInfo | undefined): void {
+  const m: BatchMessage = {
+    t: 'batch',
+    job: job.id,
+    head: b.head,
+    data: b.data,
+    count: b.count,
+    rawBytes: b.rawBytes,
+    end,
+    stat,
+  };
+  post(m, b.data ? [b.head, b.data] : [b.head]);
 }
 
 /** The job's outcome: its last batch with the input size, or a bare done. */
 function finish(job: Job, size: number, stat: FileInfo | undefined): void {
   const last = job.held;
   job.held = undefined;
-  const end = stat ? { stat } : {};
-  if (last) post({ t: 'batch', job: job.id, ...last, end: size, ...end }, transferable(last));
-  else post({ t: 'done', job: job.id, size, ...end });
+  if (last) postBatch(job, last, size, stat);
+  else post({ t: 'done', job: job.id, size, stat });
 }
 
 async function run(job: Job): Promise<void> {

@@ -27,24 +27,10 @@ import {
   type SealedGroup,
 } from '../../../main/store/index.js';
 import { chunkOf, newEnv } from './chunk-store-compliance.js';
-import { randomBytesSeeded, textBytes } from './fixtures.js';
+import { groupOf, randomBytesSeeded, textBytes } from './fixtures.js';
 
 const sha = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest();
 const encoder = new ChunkEncoder(3);
-
-/** A group as a worker would seal it: the members' bytes side by side in one zstd frame. */
-function groupOf(raws: readonly Buffer[]): SealedGroup {
-  const all = Buffer.concat(raws);
-  const scratch = Buffer.alloc(ChunkEncoder.bound(all.length));
-  const n = encoder.frameInto(all, scratch);
-  let at = 0;
-  const members = raws.map((r) => {
-    const m = { id: sha(r), rawLength: r.length, at };
-    at += r.length;
-    return m;
-  });
-  return { frame: Buffer.from(scratch.subarray(0, n)), rawLength: all.length, members };
-}
 
 type Located = { pack: number; offset: number; frame: { len: number } | null };
 

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { ChunkEncoder, createChunkStore, type ChunkInfo, type SealedGroup } from '../../../main/store/index.js';
+import { createChunkStore, type ChunkInfo } from '../../../main/store/index.js';
 import type { StoredChunk } from '../../../main/store/verified-read.js';
 import { chunkOf, newEnv } from './chunk-store-compliance.js';
-import { textBytes } from './fixtures.js';
+import { groupOf, textBytes } from './fixtures.js';
 
 // V8's own test of hidden classes (maps), compiled after the flag is set: two objects with the same
 // map share the fast paths of every property read; objects made by spreading got a map each.
@@ -12,19 +12,6 @@ setFlagsFromString('--allow-natives-syntax');
 const sameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (a: object, b: object) => boolean;
 
 const sha = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest();
-
-function groupOf(raws: readonly Buffer[]): SealedGroup {
-  const all = Buffer.concat(raws);
-  const scratch = Buffer.alloc(ChunkEncoder.bound(all.length));
-  const n = new ChunkEncoder(3).frameInto(all, scratch);
-  let at = 0;
-  const members = raws.map((r) => {
-    const m = { id: sha(r), rawLength: r.length, at };
-    at += r.length;
-    return m;
-  });
-  return { frame: Buffer.from(scratch.subarray(0, n)), rawLength: all.length, members };
-}
 
 describe('chunk records in memory', () => {
   it('share one hidden class, whether put alone, put in a group, or read back from the index', () => {

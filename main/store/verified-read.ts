@@ -23,8 +23,8 @@ export interface StoredChunk extends ChunkInfo {
 
 /**
  * A StoredChunk, its fields always in this order. Built by spreading (`{ ...where, frame }`), each
- * object got a hidden class of its own in V8 (Node 20): storing the bench corpus made ~60,000 of
- * them, and every read of a chunk's fields went through the slow, megamorphic path.
+ * object got a hidden class of its own in V8 (Node 20): 16,825 of them 3.6 s into a store of the
+ * bench corpus, and every read of a chunk's fields went through the slow, megamorphic path.
  */
 export function storedChunk(
   rid: number,

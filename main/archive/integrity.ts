@@ -145,6 +145,15 @@ function checkOf(ctx: ArchiveContext, opts: CheckOptions): IntegrityReport {
     )
     .all() as { hash: Buffer; n: number }[];
   for (const t of twins) add('block', toHex(t.hash), `${t.n} blocks share this hash`);
+  // Nor chunk ids (schema 13).
+  const chunkTwins = db
+    .prepare(
+      `SELECT id, count(*) AS n FROM chunks WHERE substr(id, 1, 8) IN
+         (SELECT substr(id, 1, 8) FROM chunks GROUP BY substr(id, 1, 8) HAVING count(*) > 1)
+       GROUP BY id HAVING count(*) > 1`,
+    )
+    .all() as { id: Buffer; n: number }[];
+  for (const t of chunkTwins) add('chunk', toHex(t.id), `${t.n} chunk rows share this id`);
 
   const edgeRows = db.prepare('SELECT count(*) FROM edges').pluck().get() as number;
   if (edgeRows !== headerEdges) add('edge', 'edges', `${edgeRows} edge rows, the headers name ${headerEdges}`);

@@ -10,6 +10,7 @@ import {
   type ChunkProblem,
   type ChunkStore,
   type ChunkTotals,
+  CHUNK_BY_ID,
   Codec,
   type NewChunk,
   type SealedGroup,
@@ -78,7 +79,7 @@ export abstract class IndexedChunkStore implements ChunkStore {
   readonly #recent = new Map<string, StoredChunk>();
   readonly #byRid = new Map<number, StoredChunk>();
   #nextRid = 0;
-  readonly #selectById: Statement<[Buffer], Row>;
+  readonly #selectById: Statement<[Buffer, Buffer], Row>;
   readonly #selectByRid: Statement<[number], Row>;
   readonly #selectPage: Statement<[number, number], Row>;
   readonly #countRange: Statement<[number, number], number>;
@@ -111,7 +112,7 @@ export abstract class IndexedChunkStore implements ChunkStore {
   constructor(db: Db, readonly: boolean) {
     this.db = db;
     this.readonly = readonly;
-    this.#selectById = db.prepare(`SELECT ${COLUMNS} FROM chunks WHERE id = ?`);
+    this.#selectById = db.prepare(`SELECT ${COLUMNS} FROM chunks WHERE ${CHUNK_BY_ID}`);
     this.#selectByRid = db.prepare(`SELECT ${COLUMNS} FROM chunks WHERE rid = ?`);
     this.#selectPage = db.prepare(`SELECT ${COLUMNS} FROM chunks WHERE rid > ? ORDER BY rid LIMIT ?`);
     this.#countRange = db
@@ -242,7 +243,7 @@ export abstract class IndexedChunkStore implements ChunkStore {
         const f = c.frame;
         const args = [c.rid, c.id, c.rawLength, c.storedLength, c.codec, c.pack, c.offset] as const;
         if (insert.run(...args, f?.len ?? null, f?.raw ?? null, f?.at ?? null).changes === 1) continue;
-        const row = this.#selectById.get(c.id);
+        const row = this.#selectById.get(c.id, c.id);
         if (!row || row.rid !== c.rid)
           throw new ChunkStoreConflictError(
             `chunk ${c.id.toString('hex')} (row ${c.rid}) collides with row ${row?.rid ?? c.rid}: another writer?`,
@@ -332,7 +333,7 @@ export abstract class IndexedChunkStore implements ChunkStore {
       const mine = this.#byId.get(k) ?? this.#recent.get(k);
       if (mine) return mine;
     }
-    const r = this.#selectById.get(id);
+    const r = this.#selectById.get(id, id);
     return r ? toChunk(r) : undefined;
   }
 

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { tuneConnection } from '../db/connection.js';
 import type { IngestWorkerData } from './ingest-protocol.js';
+import { CHUNK_BY_ID } from './types.js';
 
 /**
  * An ingest worker's question to the archive: is this chunk stored already (so its compression can
@@ -40,9 +41,9 @@ export class KnownChunks {
     const db = new Database(dbFile, { readonly: true, fileMustExist: true });
     tuneConnection(db);
     this.#db = db;
-    const statement = db.prepare<[Buffer], number>('SELECT 1 FROM chunks WHERE id = ?').pluck();
+    const statement = db.prepare<[Buffer, Buffer], number>(`SELECT 1 FROM chunks WHERE ${CHUNK_BY_ID}`).pluck();
     const commits = init.commits;
-    if (!commits) return (id) => statement.get(id) !== undefined;
+    if (!commits) return (id) => statement.get(id, id) !== undefined;
     const maxAge = init.snapshotMaxAgeMs;
     return (id) => {
       const seen = Atomics.load(commits, 0);
@@ -55,7 +56,7 @@ export class KnownChunks {
       }
       this.#lastLookup = now;
       this.#releaseTimer ??= setTimeout(this.#release, init.snapshotIdleMs).unref();
-      return statement.get(id) !== undefined;
+      return statement.get(id, id) !== undefined;
     };
   }
 

@@ -23,6 +23,12 @@ export enum Codec {
 }
 
 /**
+ * The condition that finds a chunk by id through its 8-byte prefix index (schema 13); bind the id
+ * twice.
+ */
+export const CHUNK_BY_ID = 'substr(id, 1, 8) = substr(?, 1, 8) AND id = ?';
+
+/**
  * Small chunks compress poorly one by one (a 6 KB man page at zstd-3 has no history to draw on), so
  * ingest workers gather new chunks under `GROUP_CHUNK_MAX` bytes and compress them together, about
  * `DEFAULT_GROUP_BYTES` of raw bytes per zstd frame. On the corpus of docs/BENCHMARKS.md this stores

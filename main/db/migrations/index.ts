@@ -10,6 +10,7 @@ import * as m009 from './009-content-prefix.js';
 import * as m010 from './010-block-hash-prefix.js';
 import * as m011 from './011-file-cache-locality.js';
 import * as m012 from './012-identity-index.js';
+import * as m013 from './013-chunk-id-prefix.js';
 
 export interface Migration {
   readonly version: number;
@@ -30,4 +31,5 @@ export const migrations: readonly Migration[] = [
   m010,
   m011,
   m012,
+  m013,
 ];

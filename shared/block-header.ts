@@ -132,6 +132,11 @@ export function validateHeader(h: BlockHeader): void {
  * fixed order. Two different headers never share an encoding.
  */
 export function encodeHeader(h: BlockHeader): Uint8Array {
+  return headerFields(h).finish();
+}
+
+/** A writer holding {@link encodeHeader}'s bytes (validated first). */
+function headerFields(h: BlockHeader): FieldWriter {
   validateHeader(h);
   const w = new FieldWriter()
     .string(BLOCK_DOMAIN)
@@ -145,7 +150,7 @@ export function encodeHeader(h: BlockHeader): Uint8Array {
     .u64(h.storedSize)
     .u64(h.chunkCount)
     .string(h.codec);
-  return writeMetaFields(w, h.meta).finish();
+  return writeMetaFields(w, h.meta);
 }
 
 /** The metadata as the canonical encoding ends: its count, then each key and value, keys sorted. */
@@ -205,8 +210,9 @@ export function decodeHeader(buf: Uint8Array): BlockHeader {
   }
 }
 
+/** The block hash: `hash` over the canonical encoding, read where it was written (no copy). */
 export function hashHeader(h: BlockHeader, hash: Sha256 = defaultSha256): Uint8Array {
-  return hash(encodeHeader(h));
+  return headerFields(h).finishWith(hash);
 }
 
 export function headerToJson(h: BlockHeader): BlockHeaderJson {

@@ -168,7 +168,16 @@ export class FieldWriter {
 
   /** The bytes written, as a new array. The writer must not be used afterwards. */
   finish(): Uint8Array {
-    const out = this.#buf.slice(0, this.#pos);
+    return this.finishWith((written) => written.slice());
+  }
+
+  /**
+   * Passes a view of the bytes written to `use` and returns its result, without copying them: for
+   * a caller that only reads them (a hash over a block header: the copy was the largest part of
+   * encoding one). The view is valid only during the call. The writer must not be used afterwards.
+   */
+  finishWith<T>(use: (written: Uint8Array) => T): T {
+    const out = use(this.#buf.subarray(0, this.#pos));
     if (this.#buf.length <= 4096) FieldWriter.#spare = { buf: this.#buf, view: this.#view };
     // Should the writer be used again anyway, it starts over in a buffer of its own.
     this.#buf = NO_BYTES;

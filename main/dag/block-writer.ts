@@ -1,6 +1,12 @@
 import { inReadSnapshot, MULTI_ROW_INSERT, type Db } from '../db/database.js';
 import { compareBytes, sortSmall } from '../../shared/bytes.js';
-import { BLOCK_VERSION, encodeHeader, type BlockHeader, type BlockKind } from '../../shared/block-header.js';
+import {
+  BLOCK_VERSION,
+  encodeHeader,
+  hashHeader,
+  type BlockHeader,
+  type BlockKind,
+} from '../../shared/block-header.js';
 import { MerkleLog } from '../log/merkle-log.js';
 import { asBuffer, nodeSha256 } from '../util/sha256.js';
 import { ParentSelector, type ParentRuleInit } from './parent-selector.js';
@@ -183,8 +189,10 @@ export class BlockWriter {
   #write(header: BlockHeader, parentSeqs: number[]): WrittenBlock {
     // Readers in a snapshot cache the block rows they read as committed for good (stored-header.ts).
     if (inReadSnapshot(this.#db)) throw new Error('internal: a block is never written inside a read snapshot');
-    const encoded = encodeHeader(header);
-    const hash = asBuffer(nodeSha256(encoded));
+    // Genesis keeps its canonical bytes (it has no parents to point at, and is read at every open);
+    // other blocks store the compact form, and their canonical bytes are only hashed.
+    const encoded = parentSeqs.length === 0 ? asBuffer(encodeHeader(header)) : undefined;
+    const hash = asBuffer(encoded ? nodeSha256(encoded) : hashHeader(header, nodeSha256));
     const seq = this.log.size;
     this.#insertBlock.run(
       seq,
@@ -195,8 +203,7 @@ export class BlockWriter {
       header.size,
       header.storedSize,
       header.contentRoot,
-      // Genesis keeps its canonical bytes (it has no parents to point at, and is read at every open).
-      parentSeqs.length === 0 ? asBuffer(encoded) : encodeCompact(header, parentSeqs),
+      encoded ?? encodeCompact(header, parentSeqs),
     );
     if (parentSeqs.length > 0) {
       const args: number[] = [];

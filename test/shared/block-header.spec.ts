@@ -105,6 +105,32 @@ describe('encoding', () => {
     expect(toHex(new FieldWriter().string('x').finish())).toBe('0000000178');
   });
 
+  it('hashHeader hashes the encoding where it is written: the same bytes, and the buffer is lent on', () => {
+    const seen: string[] = [];
+    const spy = (b: Uint8Array): Uint8Array => {
+      seen.push(toHex(b));
+      return nodeSha(b);
+    };
+    // One header that fits the lent buffer, one that outgrows it (a long name), one after both.
+    const big = { ...sample(), meta: { name: 'n'.repeat(5000) } };
+    for (const h of [sample(), big, sample()]) {
+      expect(toHex(hashHeader(h, spy))).toBe(toHex(nodeSha(encodeHeader(h))));
+      const bytes = seen.pop()!;
+      expect(bytes).toBe(toHex(encodeHeader(h)));
+      // The whole encoding, not a part: it decodes back to the header.
+      expect(headerToJson(decodeHeader(fromHex(bytes)!))).toEqual(headerToJson(h));
+    }
+    // The view handed to `use` is the writer's own buffer: the next writer writes over it.
+    let view: Uint8Array | undefined;
+    const first = new FieldWriter().string('first').finishWith((b) => {
+      view = b;
+      return toHex(b);
+    });
+    expect(first).toBe('000000056669727374');
+    expect(toHex(new FieldWriter().string('other').finish())).toBe('000000056f74686572');
+    expect(toHex(view!)).toBe('000000056f74686572');
+  });
+
   it('sorts metadata keys by UTF-8 bytes, not UTF-16 code units', () => {
     const keys = Object.keys(headerToJson(sample()).meta);
     // U+FF46 is EF BD 86 in UTF-8, the emoji F0 9F 98 80; in UTF-16 the emoji's surrogate (D83D) comes first.

@@ -136,24 +136,9 @@ function checkOf(ctx: ArchiveContext, opts: CheckOptions): IntegrityReport {
     }
   }
 
-  // No UNIQUE constraint holds block hashes apart (schema 10): blocks sharing a prefix are compared.
-  const twins = db
-    .prepare(
-      `SELECT hash, count(*) AS n FROM blocks WHERE substr(hash, 1, 8) IN
-         (SELECT substr(hash, 1, 8) FROM blocks GROUP BY substr(hash, 1, 8) HAVING count(*) > 1)
-       GROUP BY hash HAVING count(*) > 1`,
-    )
-    .all() as { hash: Buffer; n: number }[];
-  for (const t of twins) add('block', toHex(t.hash), `${t.n} blocks share this hash`);
-  // Nor chunk ids (schema 13).
-  const chunkTwins = db
-    .prepare(
-      `SELECT id, count(*) AS n FROM chunks WHERE substr(id, 1, 8) IN
-         (SELECT substr(id, 1, 8) FROM chunks GROUP BY substr(id, 1, 8) HAVING count(*) > 1)
-       GROUP BY id HAVING count(*) > 1`,
-    )
-    .all() as { id: Buffer; n: number }[];
-  for (const t of chunkTwins) add('chunk', toHex(t.id), `${t.n} chunk rows share this id`);
+  // No UNIQUE constraint holds block hashes (schema 10) nor chunk ids (schema 13) apart.
+  for (const t of shared(db, 'blocks', 'hash')) add('block', toHex(t.value), `${t.n} blocks share this hash`);
+  for (const t of shared(db, 'chunks', 'id')) add('chunk', toHex(t.value), `${t.n} chunk rows share this id`);
 
   const edgeRows = db.prepare('SELECT count(*) FROM edges').pluck().get() as number;
   if (edgeRows !== headerEdges) add('edge', 'edges', `${edgeRows} edge rows, the headers name ${headerEdges}`);
@@ -180,6 +165,25 @@ function checkOf(ctx: ArchiveContext, opts: CheckOptions): IntegrityReport {
   }
   chunks = ctx.chunks.totals().chunks;
   return { ok: problems.length === 0, blocks: total, chunks, checkpoints: checkpoints.length, problems };
+}
+
+/**
+ * Values of `column` held by more than one row of `table`, and how many: only rows sharing the
+ * value's 8-byte prefix (the index they are found by) are compared.
+ */
+function shared(
+  db: ArchiveContext['db'],
+  table: 'blocks' | 'chunks',
+  column: 'hash' | 'id',
+): { value: Buffer; n: number }[] {
+  const prefix = `substr(${column}, 1, 8)`;
+  return db
+    .prepare(
+      `SELECT ${column} AS value, count(*) AS n FROM ${table} WHERE ${prefix} IN
+         (SELECT ${prefix} FROM ${table} GROUP BY ${prefix} HAVING count(*) > 1)
+       GROUP BY ${column} HAVING count(*) > 1`,
+    )
+    .all() as { value: Buffer; n: number }[];
 }
 
 /** Recomputes every interior node of the log from the level below and compares. */

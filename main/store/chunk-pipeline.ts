@@ -223,20 +223,22 @@ export class ChunkPipeline {
       await batch.add(id, raw, isKnown?.(id) ?? false);
       start = end;
     };
-    for (;;) {
+    // One loop over the cuts, for those found in a read and the last one alike: a file smaller than
+    // the minimum chunk (most files) has only the last, and with a loop of its own, the first
+    // larger file ran code the optimising compiler had never seen run (a deoptimisation, then a
+    // recompile, in every worker).
+    for (let n = -1; n !== 0;) {
       checkAborted();
       if (buf.length - fill < READ_SIZE) {
         buf.copyWithin(0, start - base, fill);
         fill -= start - base;
         base = start;
       }
-      const n = await read(buf.subarray(fill, fill + READ_SIZE));
-      if (n === 0) break;
-      const cuts = chunker.push(buf.subarray(fill, fill + n));
+      n = await read(buf.subarray(fill, fill + READ_SIZE));
+      const cuts = n === 0 ? chunker.finish() : chunker.push(buf.subarray(fill, fill + n));
       fill += n;
-      for (const end of cuts) await emit(end);
+      for (let i = 0; i < cuts.length; i++) await emit(cuts[i]!);
     }
-    for (const end of chunker.finish()) await emit(end);
     checkAborted();
     await batch.flush();
     return start;

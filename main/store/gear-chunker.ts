@@ -144,6 +144,28 @@ export class GearChunker {
   }
 }
 
+/**
+ * Runs every path of `push` once — bytes skipped across a push, the hash loops before and after
+ * `avg`, a cut by hash, a cut at `max` — over a few KiB with small parameters (the same code, the
+ * same kinds of values). A worker calls it at start: its first files are mostly smaller than the
+ * minimum chunk, so V8 optimised `push` having seen only the skip, then threw the code away at the
+ * first larger file, and again at each path met for the first time (8–10 recompiles a store).
+ */
+export function primeGearChunker(): void {
+  const chunker = new GearChunker({ min: 64, avg: 256, max: 1024 });
+  // A Buffer, as workers chunk (a plain Uint8Array has another hidden class).
+  const data = Buffer.alloc(16_384);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < data.length; i++) {
+    x = (x ^ (x << 13) ^ (x >>> 17) ^ (x << 5)) >>> 0;
+    data[i] = x & 0xff;
+  }
+  // A run of zeros: its hash never matches, so a chunk reaches `max`.
+  data.fill(0, 4096, 8192);
+  for (let at = 0; at < data.length; at += 700) chunker.push(data.subarray(at, Math.min(at + 700, data.length)));
+  chunker.finish();
+}
+
 /** One-shot chunking: the exclusive end offset of every chunk of `data` (empty input → []). */
 export function chunkBoundaries(data: Uint8Array, params: ChunkerParams): number[] {
   const chunker = new GearChunker(params);

@@ -5,6 +5,7 @@ import { BufferPool } from './buffer-pool.js';
 import { ChunkPipeline, GroupBuilder, type Batch } from './chunk-pipeline.js';
 import { ChunkEncoder } from './compression.js';
 import { fileReader, type Reader } from './file-reader.js';
+import { primeGearChunker } from './gear-chunker.js';
 import { KnownChunks } from './known-chunks.js';
 import type { FileInfo } from './types.js';
 import {
@@ -69,6 +70,7 @@ const encoder = new ChunkEncoder(init.zstdLevel);
  */
 const buffers = new BufferPool(12);
 const pipeline = new ChunkPipeline(init.params, encoder, buffers);
+primeGearChunker();
 const groups = init.groupBytes > 0 ? new GroupBuilder(init.groupBytes, encoder, buffers) : undefined;
 /**
  * A group is sealed when full, when this worker has had nothing to do for IDLE_SEAL_MS (so a lone

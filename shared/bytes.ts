@@ -218,7 +218,10 @@ export class FieldReader {
     const v = new DataView(b.buffer, b.byteOffset, 8);
     const hi = v.getUint32(0, false);
     if (hi >= 2 ** 21) throw new RangeError(`${what} exceeds 2^53`);
-    return hi * 2 ** 32 + v.getUint32(4, false);
+    const lo = v.getUint32(4, false);
+    // Not hi * 2^32 + lo when hi is 0: that is a heap number even for 1, and objects holding it
+    // (a decoded header's counts) got a hidden class apart from those holding small integers.
+    return hi === 0 ? lo : hi * 2 ** 32 + lo;
   }
 
   list(what: string, max: number): Uint8Array[] {

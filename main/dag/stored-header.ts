@@ -165,7 +165,12 @@ export function parentHashes(db: Db): ParentHashes {
 /** What a compact header holds after its parents: chunk count, codec and metadata, to its end. */
 function readTail(b: Buffer, from: number): { chunkCount: number; codec: string; meta: Record<string, string> } {
   let at = from;
-  const chunkCount = b.readUIntBE(at, 6);
+  // In two reads: readUIntBE(at, 6) makes a heap number even of 1, and a header decoded here then
+  // changed how V8 stores chunkCount in every header (small integers until then), which threw out
+  // the compiled code of everything that makes or reads headers, mid-store, to be compiled again.
+  const high = b.readUInt16BE(at);
+  const low = b.readUInt32BE(at + 2);
+  const chunkCount = high === 0 ? low : high * 2 ** 32 + low;
   at += 6;
   const codecLength = b.readUInt8(at++);
   const codec = b.toString('utf8', at, (at += codecLength));

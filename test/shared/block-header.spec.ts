@@ -4,6 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import {
   type BlockHeader,
@@ -14,7 +15,7 @@ import {
   headerFromJson,
   headerToJson,
 } from '../../shared/block-header.js';
-import { FieldWriter, compareBytes, fromHex, toHex } from '../../shared/bytes.js';
+import { FieldReader, FieldWriter, compareBytes, fromHex, toHex } from '../../shared/bytes.js';
 import { sha256 } from '../../shared/hash.js';
 
 const nodeSha = (b: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(b).digest());
@@ -88,6 +89,23 @@ describe('encoding', () => {
     // Meta key order in the object does not matter; the encoding sorts by UTF-8 bytes.
     const shuffled = { ...h, meta: Object.fromEntries(Object.entries(h.meta).reverse()) };
     expect(toHex(encodeHeader(shuffled))).toBe(toHex(enc));
+  });
+
+  it('reads 8-byte integers below 2^32 as small integers, larger ones exactly', () => {
+    // V8 keeps a small integer in an object's field as it is, a heap number boxed: decoded headers
+    // holding heap numbers (even 0) gave every header another hidden class.
+    setFlagsFromString('--allow-natives-syntax');
+    const isSmi = new Function('n', 'return %IsSmi(n)') as (n: number) => boolean;
+    const values = [0, 7, 2 ** 31 - 1, 2 ** 32 + 1, 2 ** 53 - 1];
+    const w = new FieldWriter();
+    for (const v of values) w.u64(v);
+    const bytes = w.finish();
+    const r = new FieldReader(bytes);
+    // Each value checked as read (an array holding a larger one would box them all).
+    const smi = values.map((_, i) => isSmi(r.u64(`v${i}`)));
+    expect(smi).toEqual([true, true, true, false, false]);
+    const again = new FieldReader(bytes);
+    expect(values.map((_, i) => again.u64(`v${i}`))).toEqual(values);
   });
 
   it('field writers share one buffer in turn without mixing their bytes', () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { openArchive } from '../../helpers/archive.js';
 import { openDb } from '../../../main/db/database.js';
@@ -16,6 +17,11 @@ import {
 import { encodeHeader, hashHeader, type BlockHeader } from '../../../shared/block-header.js';
 import { prose, writeFile } from '../../helpers/files.js';
 import { seeded, tempDir } from '../../helpers/tmp.js';
+
+// V8's own test of hidden classes (see test/main/store/hidden-classes.spec.ts).
+setFlagsFromString('--allow-natives-syntax');
+const sameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (a: object, b: object) => boolean;
+const isSmi = new Function('n', 'return %IsSmi(n)') as (n: number) => boolean;
 
 describe('compact stored headers', () => {
   const db = openDb(join(tempDir(), 'a.db'));
@@ -74,6 +80,38 @@ describe('compact stored headers', () => {
       expect(compact).toEqual(encodeCompact(h, seqs).subarray(-8));
       expect(canonical).toEqual(Buffer.from(encodeHeader(h).subarray(-8)));
     }
+  });
+
+  it('decodes into headers of the hidden class written headers have, chunk counts of any size', () => {
+    // Written headers hold chunkCount as a small integer; a decoded one holding it as a heap number
+    // moved every header to another class, and the compiled code of whatever makes or reads them
+    // was thrown away mid-store.
+    const written = writer.append({
+      kind: 'file',
+      contentRoot: randomBytes(32),
+      size: 1,
+      storedSize: 1,
+      chunkCount: 3,
+      codec: 'zstd-3',
+      meta: { name: 'a' },
+    }).header;
+    const row = (seq: number): BlockRow =>
+      db
+        .prepare<[number], BlockRow>(
+          'SELECT seq, hash, kind, depth, ts, size, stored_size, content_root, header FROM blocks WHERE seq = ?',
+        )
+        .get(seq)!;
+    const decoded = rows.slice(1, 50).map((r) => decodeRow(r, hashBySeq));
+    for (const h of decoded) {
+      expect(isSmi(h.chunkCount)).toBe(true);
+      expect(sameMap(h, written)).toBe(true);
+    }
+    expect(decoded.map((h) => h.chunkCount)).toEqual(rows.slice(1, 50).map((r) => r.seq));
+    // Six bytes of count: above 2^32 the high part counts too.
+    const huge = 2 ** 40 + 5;
+    const big = writer.append({ ...written, kind: 'file', contentRoot: randomBytes(32), chunkCount: huge });
+    const parents = Object.assign((seqs: readonly number[]) => seqs.map((q) => row(q).hash), { remember: () => {} });
+    expect(decodeRow(row(big.seq), parents).chunkCount).toBe(huge);
   });
 
   it("reads a stored block's metadata without looking up its parents", () => {

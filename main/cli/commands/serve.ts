@@ -4,11 +4,20 @@ import { parseArgs, UsageError } from '../args.js';
 import { SIGNER_FLAGS, callFromFlags, endpointFromFlags, signerFromFlags } from './anchor.js';
 import { EXIT, untilStopped, type Io } from '../io.js';
 import { existsSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The built renderer: dist/renderer beside dist/main (npm install builds it). */
+/**
+ * The built renderer, dist/renderer (npm install builds it), found from where this module runs:
+ * dist/main/cli/commands/ compiled, dist/cli/ bundled; from its source (tests), the renderer's.
+ */
 function rendererDir(): string | undefined {
-  const dir = fileURLToPath(new URL('../../../renderer', import.meta.url));
+  const here = fileURLToPath(import.meta.url);
+  const dist = here.lastIndexOf(`${sep}dist${sep}`);
+  const dir =
+    dist >= 0
+      ? join(here.slice(0, dist), 'dist', 'renderer')
+      : fileURLToPath(new URL('../../../renderer', import.meta.url));
   return existsSync(dir) ? dir : undefined;
 }
 

@@ -30,7 +30,7 @@ export function workerData(init: IngestPoolInit): IngestWorkerData {
     throw new RangeError(`groupBytes ${groupBytes} must be an integer from 0 to 64 MiB`);
   if (groupBytes > 0 && !init.onGroup) throw new TypeError('groupBytes needs an onGroup to take the groups');
   const snapshotMaxAgeMs = init.snapshotMaxAgeMs ?? 1_000;
-  const snapshotIdleMs = init.snapshotIdleMs ?? 200;
+  const snapshotIdleMs = init.snapshotIdleMs ?? 20;
   for (const [name, ms] of [
     ['snapshotMaxAgeMs', snapshotMaxAgeMs],
     ['snapshotIdleMs', snapshotIdleMs],

@@ -255,7 +255,8 @@ describe('ingest pool', () => {
     const env = newEnv();
     const store = createChunkStore('pack', { db: env.db, dir: env.dir });
     const commits = new Int32Array(new SharedArrayBuffer(4));
-    const p = pool({ dbFile: env.dbFile, workers: 1, commits });
+    // Released 300 ms after the last lookup (20 by default): long enough for the commit below.
+    const p = pool({ dbFile: env.dbFile, workers: 1, commits, snapshotIdleMs: 300 });
     // The worker's lookups during this ingest take a snapshot of the archive as it is now.
     const a = await collect((cb) => p.ingestFile(file('snap-a.bin', big.subarray(0, 2 ** 20)), cb));
     for (const c of a.chunks) store.put(c as NewChunk);
@@ -264,7 +265,7 @@ describe('ingest pool', () => {
     // Frames committed after the worker's snapshot cannot be checkpointed while it lasts...
     const [held] = env.db.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
     expect(held!.checkpointed).toBeLessThan(held!.log);
-    // ...and can once the worker has been idle for its release delay (200 ms). Polled, with a
+    // ...and can once the worker has been idle for its release delay. Polled, with a
     // deadline far beyond it, so a loaded machine cannot fail the test; a snapshot never released
     // would keep the last frames back for good.
     let freed = held!;

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Archive } from '../../../main/archive/archive.js';
+import Database from 'better-sqlite3';
 import { KnownChunks } from '../../../main/store/known-chunks.js';
+import { workerData } from '../../../main/store/ingest-protocol.js';
 import type { IngestWorkerData } from '../../../main/store/ingest-protocol.js';
 import { DEFAULT_CHUNKER } from '../../../main/store/index.js';
 import { tempDir } from '../../helpers/tmp.js';
@@ -34,6 +36,34 @@ describe('KnownChunks (an ingest worker asks whether a chunk is stored)', () => 
     expect(first).toBeTypeOf('function');
     expect(known.lookup()).toBe(first);
     expect(first!(randomBytes(32))).toBe(false);
+  });
+
+  it('by default ends its read snapshot within tens of ms of its last lookup, so the WAL can be copied', async () => {
+    const dir = tempDir();
+    const archive = await Archive.open({ dir });
+    archives.push(archive);
+    const db = new Database(join(dir, 'archive.db'));
+    const commits = new Int32Array(new SharedArrayBuffer(8));
+    const known = new KnownChunks(
+      workerData({ params: DEFAULT_CHUNKER, zstdLevel: 3, dbFile: join(dir, 'archive.db'), commits }),
+    );
+    expect(known.lookup()!(randomBytes(32))).toBe(false); // takes a snapshot of the archive as it is
+    const at = performance.now();
+    archive.appendBlocks([
+      { kind: 'file', contentRoot: randomBytes(32), size: 1, storedSize: 1, chunkCount: 1, codec: 'zstd-3', meta: {} },
+    ]);
+    const copied = (): boolean => {
+      const [r] = db.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
+      return r!.checkpointed === r!.log;
+    };
+    // The new frames wait for the snapshot to end (it could still need the pages they replace)...
+    expect(copied()).toBe(false);
+    // ...which the default does 20 ms after the last lookup (it was 200 ms: an end-of-store
+    // checkpoint then found the workers' snapshots still held).
+    while (!copied() && performance.now() - at < 2_000) await new Promise((r) => setTimeout(r, 5));
+    expect(copied()).toBe(true);
+    expect(performance.now() - at).toBeLessThan(150);
+    db.close();
   });
 
   it('has no lookup without an archive to ask', () => {

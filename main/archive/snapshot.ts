@@ -34,7 +34,7 @@ export class SnapshotFormatError extends Error {
   readonly code = 'ERR_SNAPSHOT_FORMAT';
 }
 
-function canonicalEntry(e: SnapshotEntry): SnapshotEntry {
+export function canonicalEntry(e: SnapshotEntry): SnapshotEntry {
   switch (e.type) {
     case 'file':
       return { path: e.path, type: e.type, mode: e.mode, mtime: e.mtime, size: e.size, hash: e.hash };
@@ -55,10 +55,8 @@ export function encodeSnapshot(entries: readonly SnapshotEntry[]): Buffer {
   return Buffer.from(JSON.stringify(manifest));
 }
 
-/** Entries per slice of {@link snapshotParts}'s work, between turns of the event loop. */
+/** Entries per slice of sorting work, between turns of the event loop. */
 const SLICE = 2048;
-
-const COMMA = 0x2c;
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -100,51 +98,28 @@ async function sortAsync(keys: readonly string[]): Promise<string[]> {
 }
 
 /**
- * The bytes of {@link encodeSnapshot} in parts of a few hundred KB, each made when asked for, one
- * per turn of the event loop: the manifest of the 35,000-file corpus is 6 MB of JSON, and making it
- * at once held the main thread for 25–40 ms on a loaded machine. A store hands the parts to an
- * ingest worker as they come, which chunks and compresses the first while the next are encoded
- * (the corpus's manifest took ~100 ms to encode, then ~50 ms more to store).
- */
-export async function* snapshotParts(entries: readonly SnapshotEntry[]): AsyncGenerator<Buffer> {
-  const sorted = await sortedByPath(entries);
-  yield Buffer.from('{"format":"pakit-snapshot","version":1,"entries":[');
-  for (let i = 0; i < sorted.length; i += SLICE) {
-    if (i > 0) await nextTurn();
-    // One JSON.stringify per slice, not per entry: half the time (the same bytes, brackets dropped).
-    // The brackets go from the bytes, not the string: the first slice drops both, the others turn
-    // '[' into the ',' that joins them to the slice before. Cutting the string instead copied each
-    // slice (~350 KB for 2,048 entries) twice more, into fresh memory, at the end of a store.
-    const json = Buffer.from(JSON.stringify(sorted.slice(i, i + SLICE).map(canonicalEntry)));
-    if (i > 0) json[0] = COMMA;
-    yield json.subarray(i > 0 ? 0 : 1, json.length - 1);
-  }
-  yield Buffer.from(']}');
-}
-
-/**
  * The entries in path order (UTF-16 code units, as `<`), one per path: the last given wins. A
  * walk's entries come nearly sorted (its order differs only where a name sorts before "/", as
  * "a.txt" before "a/x"), and for such input one native sort is cheap — 4 ms for the bench corpus's
  * 37,820 entries, where the sliced merge sort below took 60–150 ms, mostly as yet unoptimised code
  * at the end of a store. Input in no particular order still goes through the sliced sort.
  */
-async function sortedByPath(entries: readonly SnapshotEntry[]): Promise<SnapshotEntry[]> {
+export async function sortedByPath<T extends { readonly path: string }>(entries: readonly T[]): Promise<T[]> {
   let descents = 0;
   for (let i = 1; i < entries.length; i++) if (entries[i]!.path < entries[i - 1]!.path) descents++;
-  let sorted: SnapshotEntry[];
+  let sorted: T[];
   if (descents <= entries.length / 64) {
     // Stable: of entries sharing a path, the last given stays last.
     sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   } else {
-    const byPath = new Map<string, SnapshotEntry>();
+    const byPath = new Map<string, T>();
     for (let i = 0; i < entries.length; i++) {
       if (i > 0 && i % (4 * SLICE) === 0) await nextTurn();
       byPath.set(entries[i]!.path, entries[i]!);
     }
     sorted = (await sortAsync([...byPath.keys()])).map((p) => byPath.get(p)!);
   }
-  const unique: SnapshotEntry[] = [];
+  const unique: T[] = [];
   for (let i = 0; i < sorted.length; i++)
     if (i + 1 === sorted.length || sorted[i + 1]!.path !== sorted[i]!.path) unique.push(sorted[i]!);
   return unique;

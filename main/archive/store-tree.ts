@@ -17,7 +17,8 @@ import { directoryCache, hasFastPathRecords, type CacheRow } from './file-cache.
 import { DirLister } from './dir-lister.js';
 import { InOrder } from './in-order.js';
 import { IngestSlots } from './slots.js';
-import { snapshotParts, type SnapshotEntry } from './snapshot.js';
+import type { SnapshotEntry } from './snapshot.js';
+import { ManifestWriter } from './manifest-writer.js';
 import { errCode } from '../util/error-code.js';
 import type { FileInfo } from '../store/types.js';
 
@@ -213,7 +214,8 @@ async function storeDirectory(
   problem: (path: string, e: unknown) => void,
   signal?: AbortSignal,
 ): Promise<StoreResult | undefined> {
-  const entries: SnapshotEntry[] = [];
+  // The snapshot's manifest, written entry by entry as results come (ManifestWriter).
+  const manifest = new ManifestWriter();
   const slots = new IngestSlots(window);
   // Two limits: at most `window` files are being read and chunked at once (they hold workers and
   // memory); files already ingested only wait for their group commit, and many may wait, so the
@@ -221,7 +223,7 @@ async function storeDirectory(
   // settle.
   const results = new InOrder<Stored>((v) => {
     emit(v.result);
-    entries.push(v.entry);
+    manifest.add(v.entry);
   });
 
   // Depth-first walk in byte order of names, so output and snapshots are deterministic. Metadata
@@ -265,7 +267,7 @@ async function storeDirectory(
         }
       }
       if (st?.isDirectory()) {
-        entries.push({ path: relPath, type: 'dir', mode: Number(st.mode) & 0o7777, mtime: mtimeMs(st) });
+        manifest.add({ path: relPath, type: 'dir', mode: Number(st.mode) & 0o7777, mtime: mtimeMs(st) });
         await walk(abs, absolute, relPath);
         continue;
       }
@@ -284,8 +286,8 @@ async function storeDirectory(
   await ing.committer.hurry(results.drain(0));
   if (signal?.aborted) return undefined;
   const w = await ing.committer.hurry(
-    storeBytes(ing, snapshotParts(entries), 'snapshot', {
-      entries: String(entries.length),
+    storeBytes(ing, manifest.parts(), 'snapshot', {
+      entries: String(manifest.count),
       name: basename(root.replace(/\/+$/, '')) || '/',
     }),
   );

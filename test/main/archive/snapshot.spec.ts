@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeSnapshot, encodeSnapshot, snapshotParts, type SnapshotEntry } from '../../../main/archive/snapshot.js';
+import { decodeSnapshot, encodeSnapshot, type SnapshotEntry } from '../../../main/archive/snapshot.js';
+import { snapshotParts } from '../../../main/archive/manifest-writer.js';
 import { seeded } from '../../helpers/tmp.js';
 
 /** The parts snapshotParts makes, joined. */
@@ -28,6 +29,48 @@ describe('snapshot manifests', () => {
       expect((await encodeParts(entries)).equals(sync)).toBe(true);
       expect(decodeSnapshot(sync).entries).toHaveLength(n);
     }
+  });
+
+  it('writes every string and number as JSON.stringify does: escapes, lone surrogates, odd numbers', async () => {
+    // Each of these must be escaped (quote, backslash, control characters, unpaired surrogates) or
+    // must not be (DEL, U+2028, a pair, accents): the manifest writer escapes only what
+    // JSON.stringify does, and hands what it does not write itself to JSON.stringify.
+    const pieces = [
+      '"',
+      '\\',
+      '\u0000',
+      '\n',
+      '\t',
+      '\u001f',
+      '\ud800',
+      '\udfff',
+      '\udc00\ud800',
+      '😀',
+      '\u007f',
+      '\u2028',
+      'é',
+      '/',
+      'x',
+    ];
+    const rand = seeded(5);
+    const pick = (n: number): string =>
+      Array.from({ length: n }, () => pieces[Math.floor(rand() * pieces.length)]).join('');
+    const numbers = [0, -0, 1, -1, 0o644, 2 ** 53 - 1, -(2 ** 40), 1e21, 1.5];
+    const num = (): number => numbers[Math.floor(rand() * numbers.length)]!;
+    const entries: SnapshotEntry[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const path = `p${i}/${pick(1 + (i % 6))}`;
+      const hash = i % 50 === 0 ? pick(3) : i.toString(16).padStart(64, '0');
+      if (i % 3 === 0) entries.push({ path, type: 'symlink', mtime: num(), target: pick(1 + (i % 4)), hash });
+      else if (i % 3 === 1) entries.push({ path, type: 'file', mode: num(), mtime: num(), size: num(), hash });
+      else entries.push({ path, type: 'dir', mode: num(), mtime: num() });
+    }
+    // Not made by a walk, but what the format says for them is what JSON.stringify says.
+    entries.push({ path: 'nan', type: 'file', mode: Number.NaN, mtime: Infinity, size: 1, hash: 'h' });
+    entries.push({ path: 'missing', type: 'dir', mtime: 5 } as unknown as SnapshotEntry);
+    const got = await encodeParts(entries);
+    expect(got.toString('utf8')).toBe(encodeSnapshot(entries).toString('utf8'));
+    expect(got.equals(encodeSnapshot(entries))).toBe(true);
   });
 
   it('sorts a walk’s nearly ordered entries and shuffled ones alike, one entry per path, the last given winning', async () => {

@@ -4,6 +4,7 @@ import type { ChunkInfo } from '../store/types.js';
 import { HeaderFormatError } from '../../shared/block-header.js';
 import type { ArchiveContext } from './context.js';
 import { requireWriter } from './context.js';
+import { nextTurn } from '../util/next-turn.js';
 
 /** The fast-path record of a stored file: unchanged size, mtime, inode and mode mean unchanged content. */
 export interface FileCacheEntry {
@@ -55,8 +56,6 @@ const RESOLVE_PER_TURN = 64;
 
 /** Rows of an object's chunk list per INSERT (3 parameters each; SQLite allows 32,766). */
 const CHUNK_ROWS = 64;
-
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Group commit. Objects whose chunks are written are appended to one open SQLite transaction, a

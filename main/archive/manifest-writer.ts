@@ -1,4 +1,5 @@
 import { canonicalEntry, sortedByPath, type SnapshotEntry } from './snapshot.js';
+import { nextTurn } from '../util/next-turn.js';
 
 /** Characters JSON.stringify writes otherwise than as themselves (surrogates: when unpaired). */
 const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
@@ -7,8 +8,6 @@ const HEAD = '{"format":"pakit-snapshot","version":1,"entries":[';
 const PART_BYTES = 256 * 1024;
 const COMMA = 0x2c;
 const QUOTE = 0x22;
-
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Where an entry's JSON is in the writer's buffer. */
 interface Written {

@@ -1,5 +1,6 @@
 import { isHash32Hex } from '../../shared/bytes.js';
 import { checkRelativePath } from '../util/safe-path.js';
+import { nextTurn } from '../util/next-turn.js';
 
 /**
  * A snapshot block's content: the folder tree at one moment, as canonical JSON (entries sorted by
@@ -57,8 +58,6 @@ export function encodeSnapshot(entries: readonly SnapshotEntry[]): Buffer {
 
 /** Entries per slice of sorting work, between turns of the event loop. */
 const SLICE = 2048;
-
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Sorts strings by UTF-16 code units, as `<` and the default sort do, in slices: runs of SLICE

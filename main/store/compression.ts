@@ -38,6 +38,18 @@ export interface EncodedChunk {
   readonly data: Buffer;
 }
 
+/**
+ * Table sizes (log2 entries) for levels whose own suit inputs of any length: what a worker
+ * compresses is at most a group of ~1 MiB or one chunk (1 MiB by default), and level 3's tables
+ * (2^17 hash and 2^16 chain entries, 768 KiB, cleared before every frame) were sized for longer.
+ * Over the bench corpus cut as the workers cut it, 2^16 and 2^14 took 10 % less zstd time for
+ * 0.4 % more bytes (184.82 → 185.57 MB); both workers storing the corpus, 3–4 % less CPU in all
+ * (docs/BENCHMARKS.md, run AD). Other levels keep zstd's own tables.
+ */
+export const ZSTD_TABLES: Readonly<Partial<Record<number, { readonly hashLog: number; readonly chainLog: number }>>> = {
+  3: { hashLog: 16, chainLog: 14 },
+};
+
 /** Compresses chunks at one zstd level, reusing one native context (not thread-safe: one per thread). */
 export class ChunkEncoder {
   readonly level: number;
@@ -52,6 +64,11 @@ export class ChunkEncoder {
     this.#cctx.setParameter(z.CParameter.compressionLevel, level);
     // SHA-256 of the raw bytes already guards every read; a zstd checksum would only cost time.
     this.#cctx.setParameter(z.CParameter.checksumFlag, 0);
+    const tables = ZSTD_TABLES[level];
+    if (tables) {
+      this.#cctx.setParameter(z.CParameter.hashLog, tables.hashLog);
+      this.#cctx.setParameter(z.CParameter.chainLog, tables.chainLog);
+    }
   }
 
   /** Bytes `encodeInto` may need for a chunk of `rawLength` bytes. */

@@ -39,12 +39,12 @@ export interface EncodedChunk {
 }
 
 /**
- * Table sizes (log2 entries) for levels whose own suit inputs of any length: what a worker
- * compresses is at most a group of ~1 MiB or one chunk (1 MiB by default), and level 3's tables
- * (2^17 hash and 2^16 chain entries, 768 KiB, cleared before every frame) were sized for longer.
- * Over the bench corpus cut as the workers cut it, 2^16 and 2^14 took 10 % less zstd time for
- * 0.4 % more bytes (184.82 → 185.57 MB); both workers storing the corpus, 3–4 % less CPU in all
- * (docs/BENCHMARKS.md, run AD). Other levels keep zstd's own tables.
+ * zstd table sizes (log2 of entries) for levels whose own are sized for longer inputs than a worker
+ * compresses — at most a group of ~1 MiB or one chunk (1 MiB by default). Over the bench corpus,
+ * cut as the workers cut it, 2^16 hash and 2^14 chain entries took 10 % less zstd time than level
+ * 3's own (2^17 and 2^16, 768 KiB, cleared before every frame) for 0.4 % more bytes (184.82 →
+ * 185.57 MB); two builds storing the corpus at once, 2–4 % less CPU per store
+ * (docs/BENCHMARKS.md, run AD). Levels not listed keep zstd's own tables.
  */
 export const ZSTD_TABLES: Readonly<Partial<Record<number, { readonly hashLog: number; readonly chainLog: number }>>> = {
   3: { hashLog: 16, chainLog: 14 },

@@ -16,12 +16,21 @@ export interface FileCacheEntry {
   readonly mode: number;
 }
 
+/**
+ * Told how one submitted object ended: committed (its block as written) or failed. Neither may
+ * throw. A store in flight holds hundreds of objects; one sink object each (rather than a promise,
+ * its reactions and their closures) keeps what the main thread's young generation must copy small.
+ */
+export interface CommitSink {
+  committed(w: WrittenBlock): void;
+  failed(e: unknown): void;
+}
+
 interface Pending {
   readonly spec: BlockSpec;
   readonly chunkIds: readonly Buffer[];
-  readonly fileCache?: FileCacheEntry;
-  resolve(w: WrittenBlock): void;
-  reject(e: unknown): void;
+  readonly fileCache: FileCacheEntry | undefined;
+  readonly sink: CommitSink;
   /** Set once appended in the open transaction. */
   written?: WrittenBlock;
 }
@@ -51,7 +60,7 @@ export interface CommitterInit {
   readonly onHurry?: () => void;
 }
 
-/** Committed objects whose promises resolve in one turn of the event loop. */
+/** Committed objects told in one turn of the event loop. */
 const RESOLVE_PER_TURN = 64;
 
 /** Rows of an object's chunk list per INSERT (3 parameters each; SQLite allows 32,766). */
@@ -123,14 +132,22 @@ export class Committer {
   }
 
   submit(spec: BlockSpec, chunkIds: readonly Buffer[], fileCache?: FileCacheEntry): Promise<WrittenBlock> {
-    return new Promise((resolve, reject) => {
-      if (this.#failed) {
-        reject(new Error(`an earlier commit failed (${String(this.#failed)}); reopen the archive`));
-        return;
-      }
-      this.#queue.push({ spec, chunkIds, fileCache, resolve, reject });
-      this.#start();
-    });
+    return new Promise((committed, failed) => this.submitTo(spec, chunkIds, fileCache, { committed, failed }));
+  }
+
+  /** As {@link submit}, told through `sink` instead of a promise (a refusal may come before this returns). */
+  submitTo(
+    spec: BlockSpec,
+    chunkIds: readonly Buffer[],
+    fileCache: FileCacheEntry | undefined,
+    sink: CommitSink,
+  ): void {
+    if (this.#failed) {
+      sink.failed(new Error(`an earlier commit failed (${String(this.#failed)}); reopen the archive`));
+      return;
+    }
+    this.#queue.push({ spec, chunkIds, fileCache, sink });
+    this.#start();
   }
 
   /** Commits whatever waits or is open, and resolves once that (and any commit under way) is done. */
@@ -196,7 +213,7 @@ export class Committer {
       if (this.#committed.length > 0) {
         // Committed objects are told a few at a time, a turn apart: each resolution runs its
         // caller's continuation (a store's result, the next file's bookkeeping), all in one turn.
-        for (const p of this.#committed.splice(0, RESOLVE_PER_TURN)) p.resolve(p.written!);
+        for (const p of this.#committed.splice(0, RESOLVE_PER_TURN)) p.sink.committed(p.written!);
         await nextTurn();
         continue;
       }
@@ -257,7 +274,7 @@ export class Committer {
             taken.push(p);
             throw e;
           }
-          p.reject(e);
+          p.sink.failed(e);
           continue;
         }
         taken.push(p);
@@ -315,7 +332,7 @@ export class Committer {
     if (ctx.db.inTransaction) ctx.db.exec('ROLLBACK');
     requireWriter(ctx).reload();
     ctx.chunks.settle();
-    for (const p of [...open, ...failed, ...this.#queue.splice(0)]) p.reject(e);
+    for (const p of [...open, ...failed, ...this.#queue.splice(0)]) p.sink.failed(e);
   }
 
   /**

@@ -1,14 +1,20 @@
-import { lstatSync } from 'node:fs';
 import { lstat, readlink } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { MerkleFrontier, merkleRoot } from '../../shared/merkle.js';
 import { toHex } from '../../shared/bytes.js';
-import type { WrittenBlock } from '../dag/block-writer.js';
-import { Codec, type ChunkInfo, type FileInfo, type IngestedChunk } from '../store/types.js';
+import type { BlockSpec, WrittenBlock } from '../dag/block-writer.js';
+import {
+  Codec,
+  type ChunkInfo,
+  type FileInfo,
+  type IngestedChunk,
+  type IngestJob,
+  type IngestSink,
+} from '../store/types.js';
 import type { IngestPool } from '../store/index.js';
 import { nodeSha256 } from '../util/sha256.js';
-import type { Committer, FileCacheEntry } from './committer.js';
+import type { CommitSink, Committer, FileCacheEntry } from './committer.js';
 import type { ArchiveContext } from './context.js';
 import { cacheRecord, pathKey, trustworthy, type CacheRow } from './file-cache.js';
 
@@ -64,7 +70,7 @@ class ObjectChunks {
 
   constructor(private readonly ctx: ArchiveContext) {}
 
-  add = (batch: readonly IngestedChunk[]): void => {
+  add(batch: readonly IngestedChunk[]): void {
     for (const c of batch) {
       this.ids.push(c.id);
       this.#root.push(c.id);
@@ -79,7 +85,7 @@ class ObjectChunks {
         c.id,
       );
     }
-  };
+  }
 
   /** Whether `id`, just added, is the first of its kind in this object. */
   #isNew(id: Buffer): boolean {
@@ -96,18 +102,22 @@ class ObjectChunks {
   }
 
   /**
-   * Once every group holding one of the object's chunks is stored, counts those chunks. Returns
-   * undefined when there is nothing to wait for (no promise made), else a promise of that.
+   * Settles once every group holding one of the object's new chunks is stored (undefined: there
+   * is nothing to wait for); then call {@link countGrouped}.
    */
-  settled(): Promise<void> | undefined {
+  groupsStored(): Promise<unknown> | undefined {
     const groups = this.#groups;
     if (!groups) return undefined;
     const [first] = groups;
-    return (groups.size === 1 ? first! : Promise.all(groups)).then(() => {
-      for (const id of this.#grouped!) this.#count(this.ctx.chunks.lookup(id), id);
-      this.#groups = undefined;
-      this.#grouped = undefined;
-    });
+    return groups.size === 1 ? first! : Promise.all(groups);
+  }
+
+  /** Counts the chunks of the object's groups, once groupsStored() has settled. */
+  countGrouped(): void {
+    if (!this.#grouped) return;
+    for (const id of this.#grouped) this.#count(this.ctx.chunks.lookup(id), id);
+    this.#groups = undefined;
+    this.#grouped = undefined;
   }
 
   #count(info: ChunkInfo | undefined, id: Buffer): void {
@@ -121,7 +131,7 @@ function fileMeta(name: string, st: FileInfo): Record<string, string> {
 }
 
 /** The stored file's result when its cache row says it is unchanged (size, mtime, inode, mode). */
-function fastHit(cached: CacheRow | undefined, st: FileInfo, path: string): StoreResult | undefined {
+export function fastHit(cached: CacheRow | undefined, st: FileInfo, path: string): StoreResult | undefined {
   if (
     !cached ||
     cached.kind !== 'file' ||
@@ -157,32 +167,166 @@ export async function storeFile(
 }
 
 /**
- * Stores what the walk's directory entry says is a regular file, without a stat here when the
- * fast-path cache has no record of its path (a file never stored from there, as in a first store):
- * the ingest worker's fstat of the file it opened gives its size, mtime, inode and mode, and the
- * main thread saves an lstat per file. With a record, the file is stat'ed for the fast path; if it
- * is no longer a regular file, its stat is returned (`other`) and nothing is stored. `dirCache`:
- * the records of the file's directory, read beforehand (directoryCache).
+ * One file's way through a store, as one object: handed to an ingest worker, its chunks counted as
+ * they come (IngestSink), then — once any group holding its new chunks is stored — its block
+ * submitted to the group commit (CommitSink), and at last its result told to the subclass. A store
+ * has hundreds of files in flight, each waiting on a worker or a commit for tens of milliseconds:
+ * held as promise chains (an async function per step, each with its reactions, closures and
+ * contexts) they made most of what the main thread's young generation copied and promoted.
  */
-export async function storeListedFile(
-  ing: Ingester,
-  path: string,
-  dirCache: ReadonlyMap<bigint, CacheRow>,
-  signal?: AbortSignal,
-  onIngested?: () => void,
-  abs = resolve(path),
-): Promise<{ result: StoreResult; st: FileInfo } | { other: BigIntStats }> {
-  const key = pathKey(abs);
-  const cached = dirCache.get(key);
-  if (!cached) return ingestFile(ing, path, abs, key, undefined, signal, onIngested);
-  const st = lstatSync(abs, { bigint: true });
-  if (!st.isFile()) return { other: st };
-  const hit = fastHit(cached, st, path);
-  return hit ? { result: hit, st } : ingestFile(ing, path, abs, key, st, signal, onIngested);
+export abstract class FileIngest implements IngestSink, CommitSink {
+  readonly #ing: Ingester;
+  readonly #chunks: ObjectChunks;
+  readonly #key: bigint;
+  /** The file's stat before reading (undefined: the worker's, as it opened it). */
+  readonly #st: FileInfo | undefined;
+  #began = 0n;
+  #size = 0;
+  #opened: FileInfo | undefined;
+  #job: IngestJob | undefined;
+  /** Whether read() is still to be called, and whether the file's end was told. */
+  #reading = true;
+  #over = false;
+
+  /** `path` as the caller named it (the result's path), `abs` resolved (read, and keyed, by it). */
+  constructor(
+    ing: Ingester,
+    readonly path: string,
+    readonly abs: string,
+    key: bigint,
+    st: FileInfo | undefined,
+  ) {
+    this.#ing = ing;
+    this.#chunks = new ObjectChunks(ing.ctx);
+    this.#key = key;
+    this.#st = st;
+  }
+
+  /** Hands the file to the ingest pool. */
+  start(): void {
+    this.#began = BigInt(Date.now()) * 1_000_000n;
+    this.#job = this.#ing.pool.startFile(this.abs, this);
+  }
+
+  /** Stops the file's ingest if it is still under way; it then fails with `reason`. */
+  cancel(reason: unknown): void {
+    if (this.#job) this.#ing.pool.cancel(this.#job, reason);
+  }
+
+  /** The file's chunks are stored, or it failed before they were: the next file may start. */
+  protected abstract read(): void;
+  /** The file's block is committed. `st`: its stat as stored (the caller's, or the worker's). */
+  protected abstract stored(result: StoreResult, st: FileInfo): void;
+  /** The file could not be stored. */
+  protected abstract lost(e: unknown): void;
+
+  onBatch(batch: IngestedChunk[]): void {
+    this.#chunks.add(batch);
+  }
+
+  ingested(size: number, stat: FileInfo | undefined): void {
+    this.#size = size;
+    this.#doneReading();
+    if (stat) {
+      this.#opened = stat;
+      this.#afterRead();
+      return;
+    }
+    lstat(this.abs, { bigint: true }).then(
+      (opened) => {
+        this.#opened = opened;
+        this.#afterRead();
+      },
+      (e: unknown) => this.failed(e),
+    );
+  }
+
+  #afterRead(): void {
+    const grouped = this.#chunks.groupsStored();
+    if (!grouped) this.#submit();
+    else
+      grouped.then(
+        () => this.#submit(),
+        (e: unknown) => this.failed(e),
+      );
+  }
+
+  #submit(): void {
+    const ctx = this.#ing.ctx;
+    const chunks = this.#chunks;
+    const opened = this.#opened!;
+    const seen = this.#st ?? opened;
+    const size = this.#size;
+    try {
+      chunks.countGrouped();
+      const fileCache: FileCacheEntry | undefined = trustworthy(seen, opened, size, this.#began)
+        ? { key: this.#key, size, mtimeNs: seen.mtimeNs, ino: seen.ino, mode: Number(seen.mode) }
+        : undefined;
+      const spec: BlockSpec = {
+        kind: 'file',
+        contentRoot: chunks.contentRoot,
+        size,
+        storedSize: chunks.storedSize,
+        chunkCount: chunks.ids.length,
+        codec: codecName(ctx.zstdLevel),
+        meta: fileMeta(basename(this.abs), seen),
+      };
+      this.#ing.committer.submitTo(spec, chunks.ids, fileCache, this);
+    } catch (e) {
+      this.failed(e);
+    }
+  }
+
+  committed(w: WrittenBlock): void {
+    if (this.#over) return;
+    this.#over = true;
+    this.stored(result(w, this.path, 'file'), this.#st ?? this.#opened!);
+  }
+
+  failed(e: unknown): void {
+    if (this.#over) return;
+    this.#over = true;
+    this.#doneReading();
+    this.lost(e);
+  }
+
+  #doneReading(): void {
+    if (!this.#reading) return;
+    this.#reading = false;
+    this.read();
+  }
+}
+
+/** A FileIngest told through a promise, for callers that store one file at a time. */
+class PromisedFile extends FileIngest {
+  constructor(
+    ing: Ingester,
+    path: string,
+    abs: string,
+    key: bigint,
+    st: FileInfo | undefined,
+    private readonly onIngested: (() => void) | undefined,
+    private readonly resolve: (v: { result: StoreResult; st: FileInfo }) => void,
+    private readonly reject: (e: unknown) => void,
+  ) {
+    super(ing, path, abs, key, st);
+  }
+
+  protected read(): void {
+    this.onIngested?.();
+  }
+
+  protected stored(result: StoreResult, st: FileInfo): void {
+    this.resolve({ result, st });
+  }
+
+  protected lost(e: unknown): void {
+    this.reject(e);
+  }
 }
 
 /** Ingests and commits one file; `st` is its stat before reading (undefined: the worker's, as opened). */
-async function ingestFile(
+function ingestFile(
   ing: Ingester,
   path: string,
   abs: string,
@@ -191,39 +335,29 @@ async function ingestFile(
   signal?: AbortSignal,
   onIngested?: () => void,
 ): Promise<{ result: StoreResult; st: FileInfo }> {
-  const { ctx } = ing;
-  const chunks = new ObjectChunks(ctx);
-  const began = BigInt(Date.now()) * 1_000_000n;
-  let size: number;
-  let opened: FileInfo;
-  try {
-    const r = await ing.pool.ingestFile(abs, chunks.add, signal);
-    size = r.size;
-    opened = r.stat ?? (await lstat(abs, { bigint: true }));
-  } finally {
-    // The chunks are stored: the caller may start the next file while this one waits to commit.
-    onIngested?.();
-  }
-  const seen: FileInfo = st ?? opened;
-  const grouped = chunks.settled();
-  if (grouped) await grouped;
-  const fileCache: FileCacheEntry | undefined = trustworthy(seen, opened, size, began)
-    ? { key, size, mtimeNs: seen.mtimeNs, ino: seen.ino, mode: Number(seen.mode) }
-    : undefined;
-  const w = await ing.committer.submit(
-    {
-      kind: 'file',
-      contentRoot: chunks.contentRoot,
-      size,
-      storedSize: chunks.storedSize,
-      chunkCount: chunks.ids.length,
-      codec: codecName(ctx.zstdLevel),
-      meta: fileMeta(basename(abs), seen),
-    },
-    chunks.ids,
-    fileCache,
-  );
-  return { result: result(w, path, 'file'), st: seen };
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => file.cancel(signal!.reason);
+    const done = (): void => signal?.removeEventListener('abort', onAbort);
+    const file = new PromisedFile(
+      ing,
+      path,
+      abs,
+      key,
+      st,
+      onIngested,
+      (v) => {
+        done();
+        resolve(v);
+      },
+      (e) => {
+        done();
+        reject(e);
+      },
+    );
+    signal?.addEventListener('abort', onAbort, { once: true });
+    file.start();
+  });
 }
 
 /** Stores a symbolic link as a link (its target), never following it. */
@@ -265,8 +399,9 @@ export async function storeBytes(
   signal?: AbortSignal,
 ): Promise<WrittenBlock> {
   const chunks = new ObjectChunks(ing.ctx);
-  const { size } = await ing.pool.ingestStream(parts, chunks.add, signal);
-  await chunks.settled();
+  const { size } = await ing.pool.ingestStream(parts, (b) => chunks.add(b), signal);
+  await chunks.groupsStored();
+  chunks.countGrouped();
   return ing.committer.submit(
     {
       kind,

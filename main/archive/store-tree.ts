@@ -3,19 +3,19 @@ import { lstat, readlink } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { basename, normalize, resolve } from 'node:path';
 import {
+  FileIngest,
+  fastHit,
   storeBytes,
-  storeFile,
   storeResult,
   storeSymlink,
-  storeListedFile,
   mtimeMs,
   type Ingester,
   type StoreOptions,
   type StoreResult,
 } from './store-ops.js';
-import { directoryCache, hasFastPathRecords, type CacheRow } from './file-cache.js';
+import { cacheRecord, directoryCache, hasFastPathRecords, pathKey, type CacheRow } from './file-cache.js';
 import { DirLister } from './dir-lister.js';
-import { InOrder } from './in-order.js';
+import { InOrder, type Ordered } from './in-order.js';
 import { IngestSlots } from './slots.js';
 import type { SnapshotEntry } from './snapshot.js';
 import { ManifestWriter } from './manifest-writer.js';
@@ -82,7 +82,7 @@ export async function storePaths(
     if (st.isDirectory()) {
       await storeNamedFiles();
       const snap = await storeDirectory(ing, path, window, emit, problem, opts.signal);
-      if (snap) emit(snap);
+      emit(snap);
     } else named.push({ path, st });
   }
   await storeNamedFiles();
@@ -101,14 +101,17 @@ async function storeFiles(
   problem: (path: string, e: unknown) => void,
   signal?: AbortSignal,
 ): Promise<void> {
-  const slots = new IngestSlots(window);
-  const results = new InOrder<Stored>((v) => emit(v.result));
-  for (const { path, st } of named) {
+  const run = new TreeRun(ing, window, (v) => emit(v.result), problem);
+  await run.during(signal, async () => {
+    for (const { path, st } of named) {
+      signal?.throwIfAborted();
+      await run.slot();
+      const absolute = resolve(path);
+      run.known(path, absolute, basename(path), st, cacheRecord(ing.ctx, pathKey(absolute)));
+    }
+    await ing.committer.hurry(run.order.drain(0));
     signal?.throwIfAborted();
-    const release = await slots.take();
-    results.add(settled(storeOne(ing, path, st, signal, basename(path), release), release, (e) => problem(path, e)));
-  }
-  await ing.committer.hurry(results.drain(0));
+  });
 }
 
 interface Stored {
@@ -117,45 +120,174 @@ interface Stored {
 }
 
 /**
- * `work`'s value, or undefined once `failed` was told why it failed (the rest of a store goes on);
- * the file's ingest slot is given back either way, if its chunks did not already give it back.
+ * What the files of one store share: the ingest slots they hold while read, the walk order their
+ * results are taken in, and where problems go. Regular files go through the store as TreeFiles (one
+ * object each, see FileIngest); a file found unchanged is taken at once; the rare others (symlinks,
+ * files that became something else) as promises.
  */
-function settled<V>(work: Promise<V>, release: () => void, failed: (e: unknown) => void): Promise<V | undefined> {
-  return work.then(
-    (v) => {
-      release();
-      return v;
-    },
-    (e: unknown) => {
-      try {
-        failed(e);
-      } finally {
-        release();
-      }
-      return undefined;
-    },
-  );
+class TreeRun {
+  readonly slots: IngestSlots;
+  readonly order: InOrder<Stored>;
+  #stopped = false;
+
+  constructor(
+    readonly ing: Ingester,
+    window: number,
+    take: (v: Stored) => void,
+    private readonly onProblem: (path: string, e: unknown) => void,
+  ) {
+    this.slots = new IngestSlots(window);
+    this.order = new InOrder(take);
+  }
+
+  /**
+   * Runs `work` with `signal` stopping the files still being read (each then fails, as a problem):
+   * one listener for the whole store rather than one per file. If `work` fails (aborted, say),
+   * nothing more is told: files still committing commit, but the store has returned.
+   */
+  async during<T>(signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+    const cancel = (): void =>
+      this.order.forEachPending((item) => {
+        if (item instanceof TreeFile) item.cancel(signal!.reason);
+      });
+    signal?.addEventListener('abort', cancel, { once: true });
+    try {
+      return await work();
+    } catch (e) {
+      this.#stopped = true;
+      this.order.fail(e);
+      throw e;
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+    }
+  }
+
+  /** Takes an ingest slot, waiting for one if none is free. */
+  slot(): Promise<void> | undefined {
+    return this.slots.takeNow() ? undefined : this.slots.takeWhenFree();
+  }
+
+  problem(path: string, e: unknown): void {
+    if (this.#stopped) return;
+    try {
+      this.onProblem(path, e);
+    } catch (thrown) {
+      this.order.fail(thrown); // the store fails with it, as with a result's taker
+    }
+  }
+
+  /**
+   * A regular file the walk listed (its slot taken), without a stat when the fast-path cache has
+   * no record of its path (a file never stored from there, as in a first store): the ingest
+   * worker's fstat of the file it opened gives its size, mtime, inode and mode, and the main thread
+   * saves an lstat per file. With a record, it is stat'ed for the fast path.
+   */
+  listed(path: string, absolute: string, rel: string, dirCache: ReadonlyMap<bigint, CacheRow>): void {
+    const key = pathKey(absolute);
+    const cached = dirCache.get(key);
+    if (!cached) {
+      this.#ingest(path, absolute, rel, key, undefined);
+      return;
+    }
+    let st: BigIntStats;
+    try {
+      st = lstatSync(path, { bigint: true });
+    } catch (e) {
+      this.slots.give();
+      this.problem(path, e);
+      return;
+    }
+    this.known(path, absolute, rel, st, cached, key);
+  }
+
+  /** A file (its slot taken) by its stat, and its fast-path record if any. */
+  known(
+    path: string,
+    absolute: string,
+    rel: string,
+    st: BigIntStats,
+    cached: CacheRow | undefined,
+    key?: bigint,
+  ): void {
+    if (!st.isFile()) {
+      this.#other(path, rel, st);
+      return;
+    }
+    const hit = fastHit(cached, st, path);
+    if (hit) {
+      this.slots.give();
+      this.order.add({ done: true, value: { result: hit, entry: fileEntry(rel, st, hit) } });
+      return;
+    }
+    this.#ingest(path, absolute, rel, key ?? pathKey(absolute), st);
+  }
+
+  #ingest(path: string, absolute: string, rel: string, key: bigint, st: BigIntStats | undefined): void {
+    const file = new TreeFile(this, path, absolute, key, st, rel);
+    this.order.add(file);
+    file.start();
+  }
+
+  /** A symlink, or what is neither file nor directory (refused, as a problem). */
+  #other(path: string, rel: string, st: BigIntStats): void {
+    const item: Ordered<Stored> = { done: false, value: undefined };
+    this.order.add(item);
+    storeOther(this.ing, path, st, rel).then(
+      (v) => {
+        this.slots.give();
+        this.order.settle(item, v);
+      },
+      (e: unknown) => {
+        this.slots.give();
+        this.problem(path, e);
+        this.order.settle(item, undefined);
+      },
+    );
+  }
 }
 
-async function storeOne(
-  ing: Ingester,
-  abs: string,
-  st: BigIntStats,
-  signal?: AbortSignal,
-  rel = basename(abs),
-  onIngested?: () => void,
-  absolute?: string,
-): Promise<Stored> {
+/** A regular file of a store, its own entry in the walk order. */
+class TreeFile extends FileIngest implements Ordered<Stored>, Stored {
+  done = false;
+  value: Stored | undefined = undefined;
+  result!: StoreResult;
+  entry!: SnapshotEntry;
+
+  constructor(
+    private readonly run: TreeRun,
+    path: string,
+    abs: string,
+    key: bigint,
+    st: FileInfo | undefined,
+    private readonly rel: string,
+  ) {
+    super(run.ing, path, abs, key, st);
+  }
+
+  protected read(): void {
+    this.run.slots.give();
+  }
+
+  protected stored(result: StoreResult, st: FileInfo): void {
+    this.result = result;
+    this.entry = fileEntry(this.rel, st, result);
+    this.run.order.settle(this, this);
+  }
+
+  protected lost(e: unknown): void {
+    this.run.problem(this.path, e);
+    this.run.order.settle(this, undefined);
+  }
+}
+
+/** A symlink, stored as a link; anything else that is not a regular file is refused. */
+async function storeOther(ing: Ingester, abs: string, st: BigIntStats, rel: string): Promise<Stored> {
   if (st.isSymbolicLink()) {
     const target = await readlink(abs);
     const result = await storeSymlink(ing, abs, st, target);
     return { result, entry: { path: rel, type: 'symlink', mtime: mtimeMs(st), target, hash: result.hash } };
   }
-  if (!st.isFile()) {
-    throw Object.assign(new Error(`${abs} is not a regular file, directory or symlink; skipped`), { code: 'ESPECIAL' });
-  }
-  const result = await storeFile(ing, abs, st, signal, onIngested, absolute);
-  return { result, entry: fileEntry(rel, st, result) };
+  throw Object.assign(new Error(`${abs} is not a regular file, directory or symlink; skipped`), { code: 'ESPECIAL' });
 }
 
 const NO_RECORDS: ReadonlyMap<bigint, CacheRow> = new Map();
@@ -183,21 +315,6 @@ async function sortedNames(dir: string, lister: DirLister): Promise<{ name: stri
   });
 }
 
-/** A regular file by its directory entry (see storeListedFile), or what it turned out to be. */
-async function storeListed(
-  ing: Ingester,
-  abs: string,
-  rel: string,
-  signal: AbortSignal | undefined,
-  onIngested: () => void,
-  absolute: string,
-  dirCache: ReadonlyMap<bigint, CacheRow>,
-): Promise<Stored> {
-  const r = await storeListedFile(ing, abs, dirCache, signal, onIngested, absolute);
-  if ('other' in r) return storeOne(ing, abs, r.other, signal, rel, onIngested, absolute);
-  return { result: r.result, entry: fileEntry(rel, r.st, r.result) };
-}
-
 function fileEntry(rel: string, st: FileInfo, result: StoreResult): SnapshotEntry {
   return {
     path: rel,
@@ -216,18 +333,23 @@ async function storeDirectory(
   emit: (r: StoreResult) => void,
   problem: (path: string, e: unknown) => void,
   signal?: AbortSignal,
-): Promise<StoreResult | undefined> {
+): Promise<StoreResult> {
   // The snapshot's manifest, written entry by entry as results come (ManifestWriter).
   const manifest = new ManifestWriter();
-  const slots = new IngestSlots(window);
   // Two limits: at most `window` files are being read and chunked at once (they hold workers and
   // memory); files already ingested only wait for their group commit, and many may wait, so the
   // commit delay never throttles the walk (IngestSlots). Results are emitted in walk order as they
   // settle.
-  const results = new InOrder<Stored>((v) => {
-    emit(v.result);
-    manifest.add(v.entry);
-  });
+  const run = new TreeRun(
+    ing,
+    window,
+    (v) => {
+      emit(v.result);
+      manifest.add(v.entry);
+    },
+    problem,
+  );
+  const results = run.order;
 
   // Depth-first walk in byte order of names, so output and snapshots are deterministic. Metadata
   // calls are synchronous: a few µs each from the inode cache, where an awaited thread-pool round
@@ -274,20 +396,20 @@ async function storeDirectory(
         await walk(abs, absolute, relPath);
         continue;
       }
-      const release = await slots.take();
-      const work = st
-        ? storeOne(ing, abs, st, signal, relPath, release, absolute)
-        : storeListed(ing, abs, relPath, signal, release, absolute, dirCache);
-      results.add(settled(work, release, (e) => problem(abs, e)));
+      await run.slot();
+      if (st) run.known(abs, absolute, relPath, st, dirCache.get(pathKey(absolute)));
+      else run.listed(abs, absolute, relPath, dirCache);
       // Bound memory: results waiting for commit are small, but not unlimited.
       if (results.size > 10_000) await results.drain(10_000);
     }
   };
 
-  await walk(normalize(root), resolve(root), '');
-  // The walk is over: the files still on their way and the snapshot are all that will come.
-  await ing.committer.hurry(results.drain(0));
-  if (signal?.aborted) return undefined;
+  await run.during(signal, async () => {
+    await walk(normalize(root), resolve(root), '');
+    // The walk is over: the files still on their way and the snapshot are all that will come.
+    await ing.committer.hurry(results.drain(0));
+    signal?.throwIfAborted();
+  });
   const w = await ing.committer.hurry(
     storeBytes(ing, manifest.parts(), 'snapshot', {
       entries: String(manifest.count),

@@ -16,7 +16,16 @@ import {
 import { ingestWorkerUrl, takePrestarted } from './prestart.js';
 import { feedStream } from './stream-feed.js';
 import { IngestPoolClosedError, IngestWorkerCrashedError } from './types.js';
-import type { FileInfo, IngestPool, IngestPoolInit, IngestResult, OnIngestBatch, SealedGroup } from './types.js';
+import type {
+  FileInfo,
+  IngestJob,
+  IngestPool,
+  IngestPoolInit,
+  IngestResult,
+  IngestSink,
+  OnIngestBatch,
+  SealedGroup,
+} from './types.js';
 
 /**
  * File jobs handed to one worker at once: it runs them one by one, but has the next at hand when one
@@ -53,13 +62,11 @@ interface Slot {
 /** What a chunk of a group already sealed carries. */
 const SETTLED = Promise.resolve();
 
-interface Job {
-  readonly id: number;
+interface Job extends IngestJob {
   readonly input: { readonly file: string } | { readonly stream: AsyncIterable<Uint8Array> };
-  readonly onBatch: OnIngestBatch;
-  readonly resolve: (r: IngestResult) => void;
-  readonly reject: (e: unknown) => void;
-  readonly cleanup: () => void;
+  readonly sink: IngestSink;
+  /** Undoes what a caller's AbortSignal was given (its listener), once the job ends. */
+  cleanup: (() => void) | undefined;
   settled: boolean;
   /**
    * Batch handling still under way, when an onBatch returned a promise: each batch waits for the
@@ -71,6 +78,19 @@ interface Job {
   /** Stream bytes sent and not yet consumed by the worker; the feeder waits on `wakeFeeder`. */
   inflight: number;
   wakeFeeder?: () => void;
+}
+
+/** An IngestSink for the promise-returning calls: a batch goes to `onBatch`, the end settles the promise. */
+class PromiseSink implements IngestSink {
+  constructor(
+    readonly onBatch: OnIngestBatch,
+    readonly resolve: (r: IngestResult) => void,
+    readonly failed: (e: unknown) => void,
+  ) {}
+
+  ingested(size: number, stat: FileInfo | undefined): void {
+    this.resolve(stat ? { size, stat } : { size });
+  }
 }
 
 class WorkerIngestPool implements IngestPool {
@@ -110,6 +130,21 @@ class WorkerIngestPool implements IngestPool {
     return this.#submit({ stream: source }, onBatch, signal);
   }
 
+  startFile(path: string, sink: IngestSink): IngestJob {
+    const job = this.#job({ file: path }, sink);
+    if (this.#closed) {
+      queueMicrotask(() => this.#fail(job, new IngestPoolClosedError('the ingest pool was closed')));
+      return job;
+    }
+    this.#queue.push(job);
+    this.#dispatch();
+    return job;
+  }
+
+  cancel(job: IngestJob, reason: unknown): void {
+    this.#fail(job as Job, reason);
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     const err = new IngestPoolClosedError('the ingest pool was closed');
@@ -127,23 +162,28 @@ class WorkerIngestPool implements IngestPool {
     slot?.worker.postMessage([{ t: 'crash' }] satisfies ToWorker[]);
   }
 
-  #submit(input: Job['input'], onBatch: OnIngestBatch, signal?: AbortSignal): Promise<{ size: number }> {
+  #job(input: Job['input'], sink: IngestSink): Job {
+    return {
+      id: this.#nextJob++,
+      input,
+      sink,
+      cleanup: undefined,
+      settled: false,
+      chain: undefined,
+      inflight: 0,
+    };
+  }
+
+  #submit(input: Job['input'], onBatch: OnIngestBatch, signal?: AbortSignal): Promise<IngestResult> {
     if (this.#closed) return Promise.reject(new IngestPoolClosedError('the ingest pool was closed'));
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-      const onAbort = (): void => this.#fail(job, signal!.reason);
-      const job: Job = {
-        id: this.#nextJob++,
-        input,
-        onBatch,
-        resolve,
-        reject,
-        cleanup: () => signal?.removeEventListener('abort', onAbort),
-        settled: false,
-        chain: undefined,
-        inflight: 0,
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const job = this.#job(input, new PromiseSink(onBatch, resolve, reject));
+      if (signal) {
+        const onAbort = (): void => this.#fail(job, signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+        job.cleanup = () => signal.removeEventListener('abort', onAbort);
+      }
       this.#queue.push(job);
       this.#dispatch();
     });
@@ -355,7 +395,7 @@ class WorkerIngestPool implements IngestPool {
     };
     let r: void | Promise<void>;
     try {
-      r = job.onBatch(decodeBatch(m, (token) => this.#sealed(slot, token)));
+      r = job.sink.onBatch(decodeBatch(m, (token) => this.#sealed(slot, token)));
     } catch (e) {
       this.#fail(job, e);
       return;
@@ -391,16 +431,16 @@ class WorkerIngestPool implements IngestPool {
   #succeed(job: Job, size: number, stat: FileInfo | undefined): void {
     if (job.settled) return;
     job.settled = true;
-    job.cleanup();
-    job.resolve(stat ? { size, stat } : { size });
+    job.cleanup?.();
+    job.sink.ingested(size, stat);
   }
 
   /** Rejects a job; a running one is told to stop, and its worker is released when it confirms. */
   #fail(job: Job, err: unknown): void {
     if (job.settled) return;
     job.settled = true;
-    job.cleanup();
-    job.reject(err);
+    job.cleanup?.();
+    job.sink.failed(err);
     job.wakeFeeder?.();
     const q = this.#queue.indexOf(job);
     if (q >= 0) this.#queue.splice(q, 1);

@@ -228,6 +228,26 @@ export class ChunkStoreConflictError extends Error {
  */
 export type OnIngestBatch = (chunks: IngestedChunk[]) => void | Promise<void>;
 
+/**
+ * Told about one input's ingest, in order: its batches, then how it ended (exactly one of
+ * `ingested` and `failed`). What `ingestFile` does with a promise and closures, one object does here:
+ * a store has hundreds of files in flight, and what each holds is what the main thread's garbage
+ * collector copies while it waits.
+ */
+export interface IngestSink {
+  /** As an OnIngestBatch: a returned promise holds the next batch (and the end) until it settles. */
+  onBatch(chunks: IngestedChunk[]): void | Promise<void>;
+  /** Every batch is handled: `size` bytes were read; `stat` as for IngestResult. */
+  ingested(size: number, stat: FileInfo | undefined): void;
+  /** The ingest failed (the file's fs error, a batch's handler threw, cancelled, the pool closed). */
+  failed(e: unknown): void;
+}
+
+/** A file handed to the pool with {@link IngestPool.startFile}, to cancel it by. */
+export interface IngestJob {
+  readonly id: number;
+}
+
 /** Options of `createIngestPool`. */
 export interface IngestPoolInit {
   /** The archive's chunking parameters. */
@@ -321,6 +341,10 @@ export interface IngestPool {
   readonly running: number;
   /** Reads and ingests a file in a worker; rejects with the fs error (its `code` kept) if it cannot. */
   ingestFile(path: string, onBatch: OnIngestBatch, signal?: AbortSignal): Promise<IngestResult>;
+  /** As ingestFile, told through `sink` (never during this call); cancelled by {@link cancel}. */
+  startFile(path: string, sink: IngestSink): IngestJob;
+  /** Fails `job` with `reason` (its sink's `failed`) unless it has already ended; stops its worker's work on it. */
+  cancel(job: IngestJob, reason: unknown): void;
   /** Ingests bytes pushed from this thread (bounded: the source is pulled as the worker consumes). */
   ingestStream(source: AsyncIterable<Uint8Array>, onBatch: OnIngestBatch, signal?: AbortSignal): Promise<IngestResult>;
   /** Rejects what is queued or running and terminates the workers. */

@@ -1,4 +1,5 @@
 import { chmodSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { getEventListeners } from 'node:events';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildConsistency, buildMultiProof } from '../../../main/archive/proofs.js';
@@ -55,6 +56,61 @@ describe('archive: store, get, restore', () => {
     } finally {
       await a.close();
     }
+  });
+
+  it('a store given an AbortSignal holds one listener on it, whatever the files in flight, and none after', async () => {
+    const src = tempDir();
+    for (let i = 0; i < 1200; i++) writeFile(src, `d${i % 7}/f${i}.txt`, prose(300 + i, i));
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): number => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const a = await openArchive();
+      const ac = new AbortController();
+      let most = 0;
+      const { results, problems } = await a.store([src], {
+        signal: ac.signal,
+        onResult: () => (most = Math.max(most, getEventListeners(ac.signal, 'abort').length)),
+      });
+      expect(problems).toEqual([]);
+      expect(results.length).toBe(1200 + 1);
+      expect(most).toBe(1);
+      expect(getEventListeners(ac.signal, 'abort')).toEqual([]);
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('aborted mid-store: rejects, tells the files cut off as problems, and keeps every file it reported', async () => {
+    const src = tempDir();
+    const files = new Map<string, Buffer>();
+    for (let i = 0; i < 2000; i++) {
+      const data = Buffer.from(prose(2000 + i, i));
+      files.set(writeFile(src, `f${String(i).padStart(4, '0')}.txt`, data), data);
+    }
+    const a = await openArchive();
+    const ac = new AbortController();
+    const reported: { path: string; hash: string }[] = [];
+    const problems: { path: string; code: string }[] = [];
+    const store = a.store([src], {
+      signal: ac.signal,
+      onResult: (r) => {
+        reported.push(r);
+        if (reported.length === 1) ac.abort();
+      },
+      onProblem: (p) => problems.push(p),
+    });
+    await expect(store).rejects.toMatchObject({ name: 'AbortError' });
+    const told = [reported.length, problems.length];
+    await a.ingester().committer.flush();
+    expect([reported.length, problems.length]).toEqual(told); // nothing told after the store returned
+    expect(reported.length).toBeLessThan(2000);
+    expect(problems.length).toBeGreaterThan(0); // files still being read when it was aborted
+    expect(new Set(problems.map((p) => p.code))).toEqual(new Set(['AbortError']));
+    for (const r of reported) expect((await readAll(a, r.hash)).equals(files.get(r.path)!)).toBe(true);
+    expect((await a.check()).ok).toBe(true);
   });
 
   it('keeps an object of hundreds of chunks, repeats included, whole and in order', async () => {

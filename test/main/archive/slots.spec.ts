@@ -25,4 +25,19 @@ describe('ingest slots', () => {
     await new Promise((r) => setImmediate(r));
     expect(fourth).toBe(true);
   });
+
+  it('takeNow takes a free slot at once or reports none; takeWhenFree waits for a give', async () => {
+    const slots = new IngestSlots(1);
+    expect(slots.takeNow()).toBe(true);
+    expect(slots.takeNow()).toBe(false);
+    let taken = false;
+    const waiting = slots.takeWhenFree().then(() => (taken = true));
+    await new Promise((r) => setImmediate(r));
+    expect(taken).toBe(false);
+    slots.give();
+    await waiting;
+    expect(slots.takeNow()).toBe(false); // the waiter has it
+    slots.give();
+    expect(slots.takeNow()).toBe(true);
+  });
 });

@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
   Codec,
   chunkBoundaries,
@@ -24,6 +24,7 @@ import {
   type ChunkerParams,
   type IngestedChunk,
   type IngestPool,
+  type IngestSink,
   type NewChunk,
 } from '../../../main/store/index.js';
 import { ingestWorkerUrl, prestartIngestWorker, takePrestarted } from '../../../main/store/prestart.js';
@@ -391,6 +392,45 @@ describe('ingest pool', () => {
     expect(a.size).toBe(24 * 2 ** 20);
     expectChunksOf(big, c.chunks);
     expect(secondCalls).toBe(0);
+  });
+
+  it('tells a sink, not a promise: its batches, then one end; a cancelled file fails with the reason given', async () => {
+    const p = pool({ workers: 1 });
+    type Told = { chunks: IngestedChunk[]; ends: string[]; size?: number; stat?: unknown; error?: unknown };
+    const sink = (): Told & IngestSink => {
+      const t: Told = { chunks: [], ends: [] };
+      return Object.assign(t, {
+        onBatch: (b: IngestedChunk[]) => void t.chunks.push(...kept(b)),
+        ingested: (size: number, stat: unknown) => {
+          t.ends.push('ingested');
+          Object.assign(t, { size, stat });
+        },
+        failed: (e: unknown) => {
+          t.ends.push('failed');
+          t.error = e;
+        },
+      });
+    };
+    const [first, second, third] = [sink(), sink(), sink()];
+    p.startFile(largeFile, first); // holds the only worker
+    const job = p.startFile(bigFile, second); // waits behind it
+    p.startFile(join(dir, 'no-such-file'), third);
+    expect([first.ends, second.ends, third.ends]).toEqual([[], [], []]); // never during the call
+    p.cancel(job, new Error('stopped by the caller'));
+    expect(second.ends).toEqual(['failed']);
+    expect((second.error as Error).message).toBe('stopped by the caller');
+    await vi.waitFor(() => expect(third.ends).toEqual(['failed']), { timeout: 10_000 });
+    expect(third.error).toMatchObject({ code: 'ENOENT' });
+    expect(first.ends).toEqual(['ingested']);
+    expect(first.size).toBe(24 * 2 ** 20);
+    expect(first.stat).toMatchObject({ size: BigInt(24 * 2 ** 20), ino: lstatSync(largeFile, { bigint: true }).ino });
+    p.cancel(job, new Error('again')); // ended: nothing more is told
+    expect(second.ends).toEqual(['failed']);
+    const fourth = sink();
+    p.startFile(bigFile, fourth);
+    await vi.waitFor(() => expect(fourth.ends).toEqual(['ingested']), { timeout: 10_000 });
+    expectChunksOf(big, fourth.chunks);
+    expect(second.chunks).toEqual([]);
   });
 
   it('hands batches over in order when some onBatch calls wait and others do not, and ends after the last', async () => {

@@ -176,11 +176,13 @@ export async function storeFile(
  */
 export abstract class FileIngest implements IngestSink, CommitSink {
   readonly #ing: Ingester;
-  readonly #chunks: ObjectChunks;
+  /** Made with the first batch: a file waiting for a worker holds as little as it can. */
+  #chunks: ObjectChunks | undefined;
   readonly #key: bigint;
   /** The file's stat before reading (undefined: the worker's, as it opened it). */
   readonly #st: FileInfo | undefined;
-  #began = 0n;
+  /** When it was handed to the pool (ms since the epoch). */
+  #began = 0;
   #size = 0;
   #opened: FileInfo | undefined;
   #job: IngestJob | undefined;
@@ -197,14 +199,13 @@ export abstract class FileIngest implements IngestSink, CommitSink {
     st: FileInfo | undefined,
   ) {
     this.#ing = ing;
-    this.#chunks = new ObjectChunks(ing.ctx);
     this.#key = key;
     this.#st = st;
   }
 
   /** Hands the file to the ingest pool. */
   start(): void {
-    this.#began = BigInt(Date.now()) * 1_000_000n;
+    this.#began = Date.now();
     this.#job = this.#ing.pool.startFile(this.abs, this);
   }
 
@@ -221,7 +222,7 @@ export abstract class FileIngest implements IngestSink, CommitSink {
   protected abstract lost(e: unknown): void;
 
   onBatch(batch: IngestedChunk[]): void {
-    this.#chunks.add(batch);
+    (this.#chunks ??= new ObjectChunks(this.#ing.ctx)).add(batch);
   }
 
   ingested(size: number, stat: FileInfo | undefined): void {
@@ -242,7 +243,7 @@ export abstract class FileIngest implements IngestSink, CommitSink {
   }
 
   #afterRead(): void {
-    const grouped = this.#chunks.groupsStored();
+    const grouped = this.#chunks?.groupsStored();
     if (!grouped) this.#submit();
     else
       grouped.then(
@@ -253,13 +254,13 @@ export abstract class FileIngest implements IngestSink, CommitSink {
 
   #submit(): void {
     const ctx = this.#ing.ctx;
-    const chunks = this.#chunks;
+    const chunks = (this.#chunks ??= new ObjectChunks(ctx));
     const opened = this.#opened!;
     const seen = this.#st ?? opened;
     const size = this.#size;
     try {
       chunks.countGrouped();
-      const fileCache: FileCacheEntry | undefined = trustworthy(seen, opened, size, this.#began)
+      const fileCache: FileCacheEntry | undefined = trustworthy(seen, opened, size, BigInt(this.#began) * 1_000_000n)
         ? { key: this.#key, size, mtimeNs: seen.mtimeNs, ino: seen.ino, mode: Number(seen.mode) }
         : undefined;
       const spec: BlockSpec = {

@@ -63,7 +63,8 @@ interface Slot {
 const SETTLED = Promise.resolve();
 
 interface Job extends IngestJob {
-  readonly input: { readonly file: string } | { readonly stream: AsyncIterable<Uint8Array> };
+  /** A file's path, or the stream of bytes to ingest. */
+  readonly input: string | AsyncIterable<Uint8Array>;
   readonly sink: IngestSink;
   /** Undoes what a caller's AbortSignal was given (its listener), once the job ends. */
   cleanup: (() => void) | undefined;
@@ -123,15 +124,15 @@ class WorkerIngestPool implements IngestPool {
   }
 
   ingestFile(path: string, onBatch: OnIngestBatch, signal?: AbortSignal): Promise<IngestResult> {
-    return this.#submit({ file: path }, onBatch, signal);
+    return this.#submit(path, onBatch, signal);
   }
 
   ingestStream(source: AsyncIterable<Uint8Array>, onBatch: OnIngestBatch, signal?: AbortSignal): Promise<IngestResult> {
-    return this.#submit({ stream: source }, onBatch, signal);
+    return this.#submit(source, onBatch, signal);
   }
 
   startFile(path: string, sink: IngestSink): IngestJob {
-    const job = this.#job({ file: path }, sink);
+    const job = this.#job(path, sink);
     if (this.#closed) {
       queueMicrotask(() => this.#fail(job, new IngestPoolClosedError('the ingest pool was closed')));
       return job;
@@ -192,7 +193,7 @@ class WorkerIngestPool implements IngestPool {
   #dispatch(): void {
     while (this.#queue.length > 0 && !this.#closed) {
       const job = this.#queue[0]!;
-      const depth = 'file' in job.input ? WORKER_DEPTH : 1;
+      const depth = typeof job.input === 'string' ? WORKER_DEPTH : 1;
       // An idle worker first, then a new one, and only then the least busy one.
       const slot =
         this.#slots.find((s) => s.jobs.length === 0) ??
@@ -235,13 +236,13 @@ class WorkerIngestPool implements IngestPool {
     job.slot = slot;
     slot.worker.ref();
     const input = job.input;
-    if ('file' in input) {
-      this.#post(slot, { t: 'file', job: job.id, path: input.file });
+    if (typeof input === 'string') {
+      this.#post(slot, { t: 'file', job: job.id, path: input });
     } else {
       this.#post(slot, { t: 'stream', job: job.id });
       void feedStream(
         job,
-        input.stream,
+        input,
         (buf, length) => this.#post(slot, { t: 'data', job: job.id, buf, length }, [buf]),
         () => this.#post(slot, { t: 'end', job: job.id }),
         (e) => this.#fail(job, e),

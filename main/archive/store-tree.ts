@@ -105,9 +105,10 @@ async function storeFiles(
   await run.during(signal, async () => {
     for (const { path, st } of named) {
       signal?.throwIfAborted();
-      await run.slot();
+      if (!run.slots.takeNow()) await run.slots.takeWhenFree();
       const absolute = resolve(path);
-      run.known(path, absolute, basename(path), st, cacheRecord(ing.ctx, pathKey(absolute)));
+      const key = pathKey(absolute);
+      run.known(path, absolute, basename(path), st, cacheRecord(ing.ctx, key), key);
     }
     await ing.committer.hurry(run.order.drain(0));
     signal?.throwIfAborted();
@@ -162,11 +163,6 @@ class TreeRun {
     }
   }
 
-  /** Takes an ingest slot, waiting for one if none is free. */
-  slot(): Promise<void> | undefined {
-    return this.slots.takeNow() ? undefined : this.slots.takeWhenFree();
-  }
-
   problem(path: string, e: unknown): void {
     if (this.#stopped) return;
     try {
@@ -182,8 +178,7 @@ class TreeRun {
    * worker's fstat of the file it opened gives its size, mtime, inode and mode, and the main thread
    * saves an lstat per file. With a record, it is stat'ed for the fast path.
    */
-  listed(path: string, absolute: string, rel: string, dirCache: ReadonlyMap<bigint, CacheRow>): void {
-    const key = pathKey(absolute);
+  listed(path: string, absolute: string, rel: string, key: bigint, dirCache: ReadonlyMap<bigint, CacheRow>): void {
     const cached = dirCache.get(key);
     if (!cached) {
       this.#ingest(path, absolute, rel, key, undefined);
@@ -200,15 +195,8 @@ class TreeRun {
     this.known(path, absolute, rel, st, cached, key);
   }
 
-  /** A file (its slot taken) by its stat, and its fast-path record if any. */
-  known(
-    path: string,
-    absolute: string,
-    rel: string,
-    st: BigIntStats,
-    cached: CacheRow | undefined,
-    key?: bigint,
-  ): void {
+  /** A file (its slot taken) by its stat, and its fast-path record if any; `key` is pathKey(absolute). */
+  known(path: string, absolute: string, rel: string, st: BigIntStats, cached: CacheRow | undefined, key: bigint): void {
     if (!st.isFile()) {
       this.#other(path, rel, st);
       return;
@@ -219,7 +207,7 @@ class TreeRun {
       this.order.add({ done: true, value: { result: hit, entry: fileEntry(rel, st, hit) } });
       return;
     }
-    this.#ingest(path, absolute, rel, key ?? pathKey(absolute), st);
+    this.#ingest(path, absolute, rel, key, st);
   }
 
   #ingest(path: string, absolute: string, rel: string, key: bigint, st: BigIntStats | undefined): void {
@@ -396,9 +384,11 @@ async function storeDirectory(
         await walk(abs, absolute, relPath);
         continue;
       }
-      await run.slot();
-      if (st) run.known(abs, absolute, relPath, st, dirCache.get(pathKey(absolute)));
-      else run.listed(abs, absolute, relPath, dirCache);
+      // A slot is taken here and given back once the file is read (or fails, or is found unchanged).
+      if (!run.slots.takeNow()) await run.slots.takeWhenFree();
+      const key = pathKey(absolute);
+      if (st) run.known(abs, absolute, relPath, st, dirCache.get(key), key);
+      else run.listed(abs, absolute, relPath, key, dirCache);
       // Bound memory: results waiting for commit are small, but not unlimited.
       if (results.size > 10_000) await results.drain(10_000);
     }

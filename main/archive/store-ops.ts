@@ -1,21 +1,16 @@
 import { lstat, readlink } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { MerkleFrontier, merkleRoot } from '../../shared/merkle.js';
+import { merkleRoot } from '../../shared/merkle.js';
 import { toHex } from '../../shared/bytes.js';
 import type { BlockSpec, WrittenBlock } from '../dag/block-writer.js';
-import {
-  Codec,
-  type ChunkInfo,
-  type FileInfo,
-  type IngestedChunk,
-  type IngestJob,
-  type IngestSink,
-} from '../store/types.js';
+import { Codec, type FileInfo, type IngestedChunk, type IngestJob, type IngestSink } from '../store/types.js';
 import type { IngestPool } from '../store/index.js';
 import { nodeSha256 } from '../util/sha256.js';
 import type { CommitSink, Committer, FileCacheEntry } from './committer.js';
 import type { ArchiveContext } from './context.js';
+import { ObjectChunks } from './object-chunks.js';
+import { onAbort } from '../util/on-abort.js';
 import { cacheRecord, pathKey, trustworthy, type CacheRow } from './file-cache.js';
 
 /** One stored object as the CLI prints it. */
@@ -55,76 +50,6 @@ export interface Ingester {
 const codecName = (level: number): string => `zstd-${level}`;
 /** A stat's mtime in whole milliseconds, as blocks and snapshots record it. */
 export const mtimeMs = (st: { readonly mtimeNs: bigint }): number => Number(st.mtimeNs / 1_000_000n);
-
-/** Chunk bookkeeping for one object: ids in order, stored size counting each distinct chunk once. */
-class ObjectChunks {
-  readonly ids: Buffer[] = [];
-  /** The content root, built as the ids come (see MerkleFrontier). */
-  readonly #root = new MerkleFrontier(nodeSha256);
-  /** Ids seen (latin1), made at the second chunk: most objects have one. */
-  #seen: Set<string> | undefined;
-  /** Chunks in groups not sealed yet when they came, and the groups' promises (made when needed). */
-  #grouped: Buffer[] | undefined;
-  #groups: Set<Promise<void>> | undefined;
-  storedSize = 0;
-
-  constructor(private readonly ctx: ArchiveContext) {}
-
-  add(batch: readonly IngestedChunk[]): void {
-    for (const c of batch) {
-      this.ids.push(c.id);
-      this.#root.push(c.id);
-      if (!this.#isNew(c.id)) continue;
-      if (c.grouped) {
-        (this.#grouped ??= []).push(c.id);
-        (this.#groups ??= new Set()).add(c.grouped);
-        continue;
-      }
-      this.#count(
-        c.encoded ? this.ctx.chunks.put(c as Parameters<typeof this.ctx.chunks.put>[0]) : this.ctx.chunks.lookup(c.id),
-        c.id,
-      );
-    }
-  }
-
-  /** Whether `id`, just added, is the first of its kind in this object. */
-  #isNew(id: Buffer): boolean {
-    if (this.ids.length === 1) return true;
-    const seen = (this.#seen ??= new Set([this.ids[0]!.toString('latin1')]));
-    const k = id.toString('latin1');
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  }
-
-  get contentRoot(): Uint8Array {
-    return this.#root.root();
-  }
-
-  /**
-   * Settles once every group holding one of the object's new chunks is stored (undefined: there
-   * is nothing to wait for); then call {@link countGrouped}.
-   */
-  groupsStored(): Promise<unknown> | undefined {
-    const groups = this.#groups;
-    if (!groups) return undefined;
-    const [first] = groups;
-    return groups.size === 1 ? first! : Promise.all(groups);
-  }
-
-  /** Counts the chunks of the object's groups, once groupsStored() has settled. */
-  countGrouped(): void {
-    if (!this.#grouped) return;
-    for (const id of this.#grouped) this.#count(this.ctx.chunks.lookup(id), id);
-    this.#groups = undefined;
-    this.#grouped = undefined;
-  }
-
-  #count(info: ChunkInfo | undefined, id: Buffer): void {
-    if (!info) throw new Error(`chunk ${id.toString('hex')} reported as stored but not found`);
-    this.storedSize += info.storedLength;
-  }
-}
 
 function fileMeta(name: string, st: FileInfo): Record<string, string> {
   return { mode: (Number(st.mode) & 0o7777).toString(8).padStart(4, '0'), mtime: String(mtimeMs(st)), name };
@@ -338,8 +263,6 @@ function ingestFile(
 ): Promise<{ result: StoreResult; st: FileInfo }> {
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
-    const onAbort = (): void => file.cancel(signal!.reason);
-    const done = (): void => signal?.removeEventListener('abort', onAbort);
     const file = new PromisedFile(
       ing,
       path,
@@ -348,15 +271,15 @@ function ingestFile(
       st,
       onIngested,
       (v) => {
-        done();
+        stopListening();
         resolve(v);
       },
       (e) => {
-        done();
+        stopListening();
         reject(e);
       },
     );
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const stopListening = onAbort(signal, (reason) => file.cancel(reason));
     file.start();
   });
 }

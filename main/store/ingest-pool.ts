@@ -15,6 +15,7 @@ import {
 } from './ingest-protocol.js';
 import { ingestWorkerUrl, takePrestarted } from './prestart.js';
 import { feedStream } from './stream-feed.js';
+import { onAbort } from '../util/on-abort.js';
 import { IngestPoolClosedError, IngestWorkerCrashedError } from './types.js';
 import type {
   FileInfo,
@@ -180,11 +181,7 @@ class WorkerIngestPool implements IngestPool {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       const job = this.#job(input, new PromiseSink(onBatch, resolve, reject));
-      if (signal) {
-        const onAbort = (): void => this.#fail(job, signal.reason);
-        signal.addEventListener('abort', onAbort, { once: true });
-        job.cleanup = () => signal.removeEventListener('abort', onAbort);
-      }
+      if (signal) job.cleanup = onAbort(signal, (reason) => this.#fail(job, reason));
       this.#queue.push(job);
       this.#dispatch();
     });

@@ -105,7 +105,7 @@ export abstract class FileIngest implements IngestSink, CommitSink {
   #chunks: ObjectChunks | undefined;
   readonly #key: bigint;
   /** The file's stat before reading (undefined: the worker's, as it opened it). */
-  readonly #st: FileInfo | undefined;
+  #st: FileInfo | undefined;
   /** When it was handed to the pool (ms since the epoch). */
   #began = 0;
   #size = 0;
@@ -151,6 +151,7 @@ export abstract class FileIngest implements IngestSink, CommitSink {
   }
 
   ingested(size: number, stat: FileInfo | undefined): void {
+    this.#job = undefined;
     this.#size = size;
     this.#doneReading();
     if (stat) {
@@ -198,6 +199,7 @@ export abstract class FileIngest implements IngestSink, CommitSink {
         meta: fileMeta(basename(this.abs), seen),
       };
       this.#ing.committer.submitTo(spec, chunks.ids, fileCache, this);
+      this.#chunks = undefined;
     } catch (e) {
       this.failed(e);
     }
@@ -206,12 +208,16 @@ export abstract class FileIngest implements IngestSink, CommitSink {
   committed(w: WrittenBlock): void {
     if (this.#over) return;
     this.#over = true;
-    this.stored(result(w, this.path, 'file'), this.#st ?? this.#opened!);
+    const st = this.#st ?? this.#opened!;
+    this.#st = this.#opened = undefined;
+    this.stored(result(w, this.path, 'file'), st);
   }
 
   failed(e: unknown): void {
     if (this.#over) return;
     this.#over = true;
+    this.#job = undefined;
+    this.#chunks = undefined;
     this.#doneReading();
     this.lost(e);
   }

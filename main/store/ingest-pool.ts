@@ -1,6 +1,5 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { deferred, type Deferred } from '../util/deferred.js';
 import { ChunkEncoder } from './compression.js';
 import { validateChunkerParams } from './gear-chunker.js';
 import {
@@ -15,6 +14,7 @@ import {
 } from './ingest-protocol.js';
 import { ingestWorkerUrl, takePrestarted } from './prestart.js';
 import { feedStream } from './stream-feed.js';
+import { WorkerSlot } from './worker-slot.js';
 import { onAbort } from '../util/on-abort.js';
 import { IngestPoolClosedError, IngestWorkerCrashedError } from './types.js';
 import type {
@@ -40,28 +40,7 @@ import type {
  */
 const WORKER_DEPTH = 96;
 
-interface Slot {
-  readonly worker: Worker;
-  /** Jobs handed to the worker, the running one first. */
-  readonly jobs: Job[];
-  /** Messages to send together at the end of this tick (see #post). */
-  outbox: ToWorker[];
-  transfers: ArrayBuffer[];
-  lastError?: Error;
-  /** The worker's groups up to this token are sealed and stored (-1: none yet). */
-  sealedUpTo: number;
-  /** Chunks wait on these groups; the worker stays ref'ed (the process alive) while any do. */
-  readonly waiting: Map<number, Deferred>;
-  /** Why the worker's later groups will never come (it exited, or the pool closed). */
-  gone?: Error;
-  /** Armed while the worker has nothing to do: then it is asked whether it may stop (#retire). */
-  retireTimer?: NodeJS.Timeout;
-  /** Stopped for having nothing to do (nothing waits on it, so its exit fails nothing). */
-  retired?: boolean;
-}
-
-/** What a chunk of a group already sealed carries. */
-const SETTLED = Promise.resolve();
+type Slot = WorkerSlot<Job>;
 
 interface Job extends IngestJob {
   /** A file's path, or the stream of bytes to ingest. */
@@ -152,9 +131,12 @@ class WorkerIngestPool implements IngestPool {
     const err = new IngestPoolClosedError('the ingest pool was closed');
     for (const job of [...this.#queue]) this.#fail(job, err);
     for (const slot of this.#slots) for (const job of [...slot.jobs]) this.#fail(job, err);
-    for (const slot of this.#slots) this.#loseGroups(slot, err);
+    for (const slot of this.#slots) slot.loseGroups(err);
     const slots = this.#slots.splice(0);
-    for (const slot of slots) clearTimeout(slot.retireTimer);
+    for (const slot of slots) {
+      slot.left = true;
+      clearTimeout(slot.retireTimer);
+    }
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
@@ -208,7 +190,7 @@ class WorkerIngestPool implements IngestPool {
   #spawn(): Slot {
     const early = takePrestarted();
     const worker = early ?? new Worker(ingestWorkerUrl(), { workerData: this.#data });
-    const slot: Slot = { worker, jobs: [], outbox: [], transfers: [], sealedUpTo: -1, waiting: new Map() };
+    const slot: Slot = new WorkerSlot(worker);
     worker.on('message', (ms: FromWorker[]) => {
       for (const m of ms) this.#onMessage(slot, m);
     });
@@ -222,7 +204,7 @@ class WorkerIngestPool implements IngestPool {
     worker.unref();
     this.#slots.push(slot);
     // A prestarted worker's settings go first, in one message with the jobs of this tick.
-    if (early) this.#post(slot, { t: 'init', data: this.#data });
+    if (early) slot.post({ t: 'init', data: this.#data });
     return slot;
   }
 
@@ -234,70 +216,26 @@ class WorkerIngestPool implements IngestPool {
     slot.worker.ref();
     const input = job.input;
     if (typeof input === 'string') {
-      this.#post(slot, { t: 'file', job: job.id, path: input });
+      slot.post({ t: 'file', job: job.id, path: input });
     } else {
-      this.#post(slot, { t: 'stream', job: job.id });
+      slot.post({ t: 'stream', job: job.id });
       void feedStream(
         job,
         input,
-        (buf, length) => this.#post(slot, { t: 'data', job: job.id, buf, length }, [buf]),
-        () => this.#post(slot, { t: 'end', job: job.id }),
+        (buf, length) => slot.post({ t: 'data', job: job.id, buf, length }, [buf]),
+        () => slot.post({ t: 'end', job: job.id }),
         (e) => this.#fail(job, e),
       );
     }
   }
 
-  /**
-   * Queues a message for the worker; everything queued in the same tick leaves in one postMessage
-   * (one wake-up of the worker) — a dispatch handing out several small files, for instance.
-   */
-  #post(slot: Slot, m: ToWorker, transfer: ArrayBuffer[] = []): void {
-    if (slot.outbox.length === 0) {
-      queueMicrotask(() => {
-        const out = slot.outbox;
-        const transfers = slot.transfers;
-        slot.outbox = [];
-        slot.transfers = [];
-        if (out.length > 0 && this.#slots.includes(slot)) slot.worker.postMessage(out, transfers);
-      });
-    }
-    slot.outbox.push(m);
-    slot.transfers.push(...transfer);
-  }
-
-  /**
-   * Hands a buffer back to the worker that filled it, for its next batch or group (BufferPool): its
-   * bytes are written by now, and the views made of it here become empty.
-   */
-  #giveBack(slot: Slot, buf: ArrayBuffer): void {
-    this.#post(slot, { t: 'give-back', buf }, [buf]);
-  }
-
-  /** The promise a chunk in the worker's group `token` carries (see IngestedChunk.grouped). */
-  #sealed(slot: Slot, token: number): Promise<void> {
-    if (token <= slot.sealedUpTo) return SETTLED;
-    if (slot.gone) return Promise.reject(slot.gone);
-    let d = slot.waiting.get(token);
-    if (!d) {
-      d = deferred();
-      slot.waiting.set(token, d);
-      slot.worker.ref();
-    }
-    return d.promise;
-  }
-
   #takeGroup(slot: Slot, m: Extract<FromWorker, { t: 'group' }>): void {
-    const d = slot.waiting.get(m.token);
-    slot.waiting.delete(m.token);
     try {
       this.#onGroup!(decodeGroup(m));
-      this.#giveBack(slot, m.frame);
-      slot.sealedUpTo = m.token;
-      d?.resolve();
+      slot.giveBack(m.frame);
+      slot.groupStored(m.token);
     } catch (e) {
-      // Its chunks are not stored: whoever waits for them fails, and so would a later lookup.
-      slot.sealedUpTo = m.token;
-      d?.reject(e);
+      slot.groupFailed(m.token, e);
     }
     this.#idle(slot);
   }
@@ -307,10 +245,10 @@ class WorkerIngestPool implements IngestPool {
    * so for idleRetireMs it is asked whether it may stop (it may still hold an open group).
    */
   #idle(slot: Slot): void {
-    if (slot.jobs.length > 0 || slot.waiting.size > 0) return;
+    if (slot.busy) return;
     slot.worker.unref();
     if (this.#idleRetireMs > 0 && !slot.retireTimer && !this.#closed)
-      slot.retireTimer = setTimeout(() => this.#post(slot, { t: 'idle?' }), this.#idleRetireMs).unref();
+      slot.retireTimer = setTimeout(() => slot.post({ t: 'idle?' }), this.#idleRetireMs).unref();
   }
 
   /**
@@ -319,22 +257,16 @@ class WorkerIngestPool implements IngestPool {
    */
   #retire(slot: Slot, idle: boolean): void {
     slot.retireTimer = undefined;
-    if (!idle || slot.jobs.length > 0 || slot.waiting.size > 0) {
+    if (!idle || slot.busy) {
       this.#idle(slot);
       return;
     }
     const i = this.#slots.indexOf(slot);
     if (i < 0) return;
     this.#slots.splice(i, 1);
+    slot.left = true;
     slot.retired = true;
     void slot.worker.terminate();
-  }
-
-  /** The worker's open groups will never come: fail every chunk waiting on them. */
-  #loseGroups(slot: Slot, err: Error): void {
-    slot.gone = err;
-    for (const d of slot.waiting.values()) d.reject(err);
-    slot.waiting.clear();
   }
 
   #onMessage(slot: Slot, m: FromWorker): void {
@@ -387,13 +319,13 @@ class WorkerIngestPool implements IngestPool {
     if (job.settled) return;
     const end = m.end;
     const after = (): void => {
-      if (m.data) this.#giveBack(slot, m.data);
-      if (end === undefined) this.#post(slot, { t: 'ack', job: job.id, bytes: m.rawBytes });
+      if (m.data) slot.giveBack(m.data);
+      if (end === undefined) slot.post({ t: 'ack', job: job.id, bytes: m.rawBytes });
       else this.#succeed(job, end, m.stat);
     };
     let r: void | Promise<void>;
     try {
-      r = job.sink.onBatch(decodeBatch(m, (token) => this.#sealed(slot, token)));
+      r = job.sink.onBatch(decodeBatch(m, (token) => slot.sealed(token)));
     } catch (e) {
       this.#fail(job, e);
       return;
@@ -406,13 +338,14 @@ class WorkerIngestPool implements IngestPool {
     clearTimeout(slot.retireTimer);
     const i = this.#slots.indexOf(slot);
     if (i >= 0) this.#slots.splice(i, 1);
+    slot.left = true;
     // One stopped for being idle has nothing waiting on it; should anything be, it fails, not hangs.
     const why = slot.retired ? ' (stopped while idle)' : slot.lastError ? `: ${slot.lastError.message}` : '';
     const crashed = new IngestWorkerCrashedError(`ingest worker exited with code ${code}${why}`, {
       cause: slot.lastError,
     });
     for (const job of slot.jobs.splice(0)) this.#fail(job, crashed);
-    this.#loseGroups(slot, crashed);
+    slot.loseGroups(crashed);
     // A replacement is started on demand by the next job.
     this.#dispatch();
   }
@@ -442,7 +375,7 @@ class WorkerIngestPool implements IngestPool {
     job.wakeFeeder?.();
     const q = this.#queue.indexOf(job);
     if (q >= 0) this.#queue.splice(q, 1);
-    else if (job.slot?.jobs.includes(job)) this.#post(job.slot, { t: 'abort', job: job.id });
+    else if (job.slot?.jobs.includes(job)) job.slot.post({ t: 'abort', job: job.id });
   }
 }
 

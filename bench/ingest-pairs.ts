@@ -5,7 +5,7 @@
 // one borg run minutes apart can land anywhere from 0.8× to 1.4×. Here each pair runs the two first
 // backups back to back, each from a warm page cache (page-cache.ts), the order alternating between
 // pairs, and the figure is the median of the pairs' ratios. PAKIT_BENCH_PAIRS sets the count
-// (default 3).
+// (default 5: one slow minute of the machine moves one pair; with three, a median rested on two).
 import { join } from 'node:path';
 import { borgEnv } from './competitors.js';
 import type { BenchContext, Section } from './context.js';
@@ -32,7 +32,7 @@ function median(xs: readonly number[]): number {
 
 export function pairCount(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.PAKIT_BENCH_PAIRS;
-  if (raw === undefined || raw === '') return 3;
+  if (raw === undefined || raw === '') return 5;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 50) {
     throw new RangeError(`PAKIT_BENCH_PAIRS must be a whole number from 1 to 50, not ${JSON.stringify(raw)}`);

@@ -40,7 +40,7 @@ const SECTIONS: Record<string, Registered> = {
   'ingest-pairs': {
     run: ingestPairsSection,
     byDefault: true,
-    describe: 'first store vs borg create, alternating pairs (PAKIT_BENCH_PAIRS, default 3): median ratio',
+    describe: 'first store vs borg create, alternating pairs (PAKIT_BENCH_PAIRS, default 5): median ratio',
   },
   floor: {
     run: floorSection,

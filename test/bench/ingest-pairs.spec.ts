@@ -58,9 +58,9 @@ describe('bench: a timed run starts with nothing dirty', () => {
 });
 
 describe('bench: PAKIT_BENCH_PAIRS', () => {
-  it('defaults to 3 and takes a whole number from 1 to 50', () => {
-    expect(pairCount({})).toBe(3);
-    expect(pairCount({ PAKIT_BENCH_PAIRS: '' })).toBe(3);
+  it('defaults to 5 and takes a whole number from 1 to 50', () => {
+    expect(pairCount({})).toBe(5);
+    expect(pairCount({ PAKIT_BENCH_PAIRS: '' })).toBe(5);
     expect(pairCount({ PAKIT_BENCH_PAIRS: '1' })).toBe(1);
     expect(pairCount({ PAKIT_BENCH_PAIRS: '50' })).toBe(50);
   });

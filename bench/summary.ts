@@ -15,16 +15,28 @@ function ratio(a: number | undefined, b: number | undefined): number | null {
 }
 
 function versus(p: ToolResult, o: ToolResult) {
-  const ingest = ratio(p.firstBackup.MBps, o.firstBackup.MBps);
   const stored = ratio(p.storedBytes, o.storedBytes);
   return {
-    ingestThroughput: { ratio: ingest, target: '>= 1.5', met: ingest !== null && ingest >= 1.5 },
+    // One first backup each, minutes apart: on this VM a command's time moves by 30–60 % from one
+    // minute to the next (ingest-pairs.ts), so the target is judged on ingestVsBorgPaired, not here.
+    ingestThroughput: { ratio: ratio(p.firstBackup.MBps, o.firstBackup.MBps) },
     storedBytes: { ratio: stored, target: '<= 1', met: stored !== null && stored <= 1 },
     // Time ratios: below 1 means Pakit is faster.
     secondStoreTime: { ratio: ratio(p.secondBackup.seconds, o.secondBackup.seconds) },
     restoreTime: { ratio: ratio(p.restore.seconds, o.restore.seconds) },
     peakRssFirstBackup: { ratio: ratio(p.firstBackup.peakRssMB ?? undefined, o.firstBackup.peakRssMB ?? undefined) },
   };
+}
+
+/** The ingest target (≥ 1.5× borg's throughput), from the ingest-pairs section's median. */
+function pairedVerdict(pairs: unknown) {
+  const median = (pairs as { median?: { ingestThroughputRatio?: unknown } } | undefined)?.median;
+  const r = median?.ingestThroughputRatio;
+  if (typeof r !== 'number') {
+    const error = (pairs as { error?: unknown } | undefined)?.error;
+    return { unavailable: typeof error === 'string' ? error : 'the ingest-pairs section did not run' };
+  }
+  return { ratio: r, target: '>= 1.5', met: r >= 1.5 };
 }
 
 export const summarySection: Section = async (ctx) => {
@@ -49,19 +61,10 @@ export const summarySection: Section = async (ctx) => {
   });
   const pakit = tools.pakit;
   const why = pakit ? 'reference tool result missing' : 'pakit result missing (see its error)';
-  const pairs = ctx.results['ingest-pairs'] as { median?: { ingestThroughputRatio: number } } | undefined;
   return {
     table,
-    // The ingest target's figure: the median of alternating pairs (ingest-pairs.ts), when they ran.
-    ...(pairs?.median
-      ? {
-          ingestVsBorgPaired: {
-            ratio: pairs.median.ingestThroughputRatio,
-            target: '>= 1.5',
-            met: pairs.median.ingestThroughputRatio >= 1.5,
-          },
-        }
-      : {}),
+    // The ingest target's figure: the median of alternating pairs (ingest-pairs.ts).
+    ingestVsBorgPaired: pairedVerdict(ctx.results['ingest-pairs']),
     pakitVsBorg: pakit && tools.borg ? versus(pakit, tools.borg) : { unavailable: why },
     pakitVsRestic: pakit && tools.restic ? versus(pakit, tools.restic) : { unavailable: why },
   };

@@ -18,8 +18,18 @@ export function leafHash(data: Uint8Array, hash: Sha256 = defaultSha256): Uint8A
   return hash(b);
 }
 
+/**
+ * nodeHash's input for two 32-byte children, reused: a fresh 65-byte array lives outside V8's heap
+ * (a malloc, and a free by the garbage collector, per hash), and verifying a proof of a million-leaf
+ * log hashes twenty of them. 200,000 node hashes with node:crypto: 0.76 µs each this way, 1.5–1.9 µs
+ * with a fresh array. A Sha256 keeps nothing of its input (see shared/hash.ts), and JavaScript runs
+ * nodeHash to its end before anything else can use the buffer.
+ */
+const NODE_INPUT = new Uint8Array(65);
+
 export function nodeHash(left: Uint8Array, right: Uint8Array, hash: Sha256 = defaultSha256): Uint8Array {
-  const b = new Uint8Array(1 + left.length + right.length);
+  const n = 1 + left.length + right.length;
+  const b = n === NODE_INPUT.length ? NODE_INPUT : new Uint8Array(n);
   b[0] = 1;
   b.set(left, 1);
   b.set(right, 1 + left.length);

@@ -115,6 +115,19 @@ function collector(): { is: (got: boolean, want: boolean, label: string) => void
 }
 
 describe('hashing', () => {
+  it("gives every node hash a digest of its own, whatever the children's lengths", () => {
+    // nodeHash reuses one input buffer for 32-byte children; each digest must outlive the next call.
+    const a = nodeHash(leaves[0]!, leaves[1]!);
+    const b = nodeHash(a, leaves[2]!);
+    const c = nodeHash(b, a);
+    const ra = refNode(leaves[0]!, leaves[1]!);
+    const rb = refNode(ra, leaves[2]!);
+    expect([a, b, c].map(toHex)).toEqual([ra, rb, refNode(rb, ra)].map(toHex));
+    const short = Uint8Array.of(7, 8, 9);
+    expect(toHex(nodeHash(short, leaves[0]!))).toBe(toHex(refNode(short, leaves[0]!)));
+    expect(toHex(nodeHash(leaves[0]!, short))).toBe(toHex(refNode(leaves[0]!, short)));
+  });
+
   it('matches the naive definitions', () => {
     expect(toHex(leafHash(entries[3]!))).toBe(toHex(refLeaf(entries[3]!)));
     expect(toHex(nodeHash(leaves[0]!, leaves[1]!))).toBe(toHex(refNode(leaves[0]!, leaves[1]!)));

@@ -167,18 +167,23 @@ export class MerkleLog {
 
   /**
    * Runs `walk` with a stand-in subtree function that only records which stored nodes it would
-   * read, then loads the missing ones in a single query: one statement instead of ~log2(n).
+   * read, then loads the missing ones with a single statement, the leaf it needs (at most one per
+   * path, read from its block) included: each statement outside a transaction is a read
+   * transaction of its own, ~8 µs here (a proof at a million blocks: 70 µs with the leaf read apart).
    */
   #prefetch(walk: (sub: (lo: number, hi: number) => Uint8Array) => unknown): void {
     const need: number[] = [];
+    let leaf = -1;
     const record = (lo: number, hi: number): Uint8Array => {
       const n = hi - lo;
       if ((n & (n - 1)) === 0 && lo % n === 0) {
         const level = Math.log2(n);
         const idx = lo / n;
         const key = idx * 64 + level;
-        // A leaf (at most one per path) is read from its block by node().
-        if (level > 0 && !this.#upper.has(key) && !this.#cache.has(key)) need.push(level, idx);
+        if (!this.#upper.has(key) && !this.#cache.has(key)) {
+          if (level > 0) need.push(level, idx);
+          else leaf = idx;
+        }
       } else if (!this.#ragged.has(`${lo}:${hi}`)) {
         const k = splitPoint(n);
         record(lo, lo + k);
@@ -187,16 +192,22 @@ export class MerkleLog {
       return EMPTY;
     };
     walk(record);
-    if (need.length === 0) return;
     const count = need.length / 2;
-    let stmt = this.#multi.get(count);
+    if (count === 0) return; // a leaf alone: node() reads it
+    const withLeaf = leaf >= 0;
+    const shape = 2 * count + (withLeaf ? 1 : 0);
+    let stmt = this.#multi.get(shape);
     if (!stmt) {
       const values = Array.from({ length: count }, () => '(?, ?)').join(', ');
-      stmt = this.#db.prepare(`SELECT level, idx, hash FROM log_nodes WHERE (level, idx) IN (VALUES ${values})`);
-      this.#multi.set(count, stmt);
+      const nodes = `SELECT level, idx, hash FROM log_nodes WHERE (level, idx) IN (VALUES ${values})`;
+      stmt = this.#db.prepare(withLeaf ? `${nodes} UNION ALL SELECT 0, seq, hash FROM blocks WHERE seq = ?` : nodes);
+      this.#multi.set(shape, stmt);
     }
-    for (const r of stmt.all(...need) as { level: number; idx: number; hash: Buffer }[])
-      this.#remember(r.idx * 64 + r.level, r.level, r.hash);
+    if (withLeaf) need.push(leaf);
+    for (const r of stmt.all(...need) as { level: number; idx: number; hash: Buffer }[]) {
+      const h = r.level === 0 ? asBuffer(leafHash(r.hash, nodeSha256)) : r.hash;
+      this.#remember(r.idx * 64 + r.level, r.level, h);
+    }
   }
 
   #checkSize(size: number): void {

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -88,6 +89,29 @@ describe('MerkleLog (persisted RFC 9162 log)', () => {
     const next = randomBytes(32);
     db.transaction(() => append(db, log, next))();
     expect(Buffer.from(log.root()).equals(Buffer.from(merkleRoot([...items, next])))).toBe(true);
+  });
+
+  it('reads what a cold audit path needs with one statement, its leaf included', () => {
+    const { db, items } = filledLog(300);
+    const file = db.name;
+    db.close();
+    // Every statement the connection runs, as it runs it.
+    const ran: string[] = [];
+    const cold = new Database(file, { verbose: (sql) => ran.push(String(sql)) });
+    const log = new MerkleLog(cold);
+    const ref = subtreeOfLeafHashes(items.map((h) => leafHash(h)));
+    const hex = (p: Uint8Array[]) => p.map((x) => Buffer.from(x).toString('hex'));
+    for (const m of [137, 6, 254]) {
+      ran.length = 0;
+      // Leaf m's sibling is a leaf (read from its block) and the nodes above it are stored ones.
+      expect(hex(log.inclusionPath(m, 300))).toEqual(hex(inclusionPath(m, 300, ref)));
+      expect(ran).toHaveLength(1);
+      expect(ran[0]).toContain('FROM blocks');
+    }
+    ran.length = 0;
+    log.inclusionPath(137, 300);
+    expect(ran).toEqual([]); // all kept from the first time
+    cold.close();
   });
 
   it('refuses sizes beyond the log', () => {

@@ -35,7 +35,6 @@ export class MerkleLog {
    */
   readonly #ragged = new Map<string, Uint8Array>();
   readonly #db: Db;
-  readonly #scratch = Buffer.alloc(65);
   readonly #multi = new Map<number, Statement>();
   readonly #insertMany = new Map<number, Statement>();
   readonly #select;
@@ -69,12 +68,7 @@ export class MerkleLog {
 
   /** Appends one block hash as the next leaf. Call inside a transaction. */
   append(blockHash: Uint8Array): void {
-    // RFC 9162 hashing into one scratch buffer (0x00 ‖ leaf, 0x01 ‖ left ‖ right): every block
-    // appends, and shared/merkle.ts allocates a fresh array per hash.
-    const scratch = this.#scratch;
-    scratch[0] = 0;
-    scratch.set(blockHash, 1);
-    let h = sha256Digest(scratch.subarray(0, 33));
+    let h = asBuffer(leafHash(blockHash, sha256Digest));
     let i = this.#size;
     let l = 0;
     const rows: (number | Buffer)[] = [];
@@ -83,10 +77,7 @@ export class MerkleLog {
       const left = this.#last[l];
       this.#last[l] = h;
       if (i % 2 === 1) {
-        scratch[0] = 1;
-        scratch.set(left!, 1);
-        scratch.set(h, 33);
-        h = sha256Digest(scratch);
+        h = asBuffer(nodeHash(left!, h, sha256Digest));
         i = (i - 1) / 2;
         l++;
         continue;

@@ -302,8 +302,26 @@ describe('the served UI in Chromium', () => {
       await page.keyboard.press('ArrowDown');
       await expect.poll(() => page.getByRole('heading', { name: 'Block #19999' }).count()).toBe(1);
 
+      // End while the scroll to the end is still fetching the last page: the key's selection waits
+      // for that same fetch, and shows genesis.
+      await list.evaluate(
+        (el) =>
+          new Promise<void>((resolve) => {
+            el.addEventListener(
+              'scroll',
+              () =>
+                setTimeout(() => {
+                  el.dispatchEvent(new KeyboardEvent('keydown', { key: 'End', bubbles: true }));
+                  resolve();
+                }),
+              { once: true },
+            );
+            el.scrollTop = el.scrollHeight;
+          }),
+      );
+      await expect.poll(() => page.getByRole('heading', { name: 'Block #0', exact: true }).count()).toBe(1);
+
       // Scrolled to the end: genesis, the archive's id as pakit stats gives it, still a screenful of rows.
-      await list.evaluate((el) => (el.scrollTop = el.scrollHeight));
       const genesis = rows.filter({ hasText: /^#0\s*genesis/ });
       await genesis.waitFor();
       expect(await rows.count()).toBeLessThan(100);
@@ -464,6 +482,35 @@ describe('the served UI in Chromium', () => {
     await expect.poll(() => crumbs.getByRole('button').allTextContents()).toEqual(['Sync folder', 'deeds']);
     await crumbs.getByRole('button', { name: 'Sync folder' }).click();
     await deeds.waitFor();
+
+    // A folder of more than a page: End while the scroll to the end is still fetching the last
+    // page waits for that same fetch, and shows the last file's history.
+    mkdirSync(join(folder, 'ledger'));
+    for (let i = 0; i < 230; i++)
+      writeFileSync(join(folder, 'ledger', `entry-${String(i).padStart(3, '0')}.txt`), `${i}`);
+    const ledger = list.getByRole('option', { name: 'Folder ledger, 230 files' });
+    await ledger.waitFor({ timeout: 15_000 });
+    await ledger.click();
+    await list.getByRole('option').filter({ hasText: 'entry-000.txt' }).waitFor();
+    await list.evaluate(
+      (el) =>
+        new Promise<void>((resolve) => {
+          el.addEventListener(
+            'scroll',
+            () =>
+              setTimeout(() => {
+                el.dispatchEvent(new KeyboardEvent('keydown', { key: 'End', bubbles: true }));
+                resolve();
+              }),
+            { once: true },
+          );
+          el.scrollTop = el.scrollHeight;
+        }),
+    );
+    await expect.poll(() => page.getByRole('heading', { name: 'History of ledger/entry-229.txt' }).count()).toBe(1);
+    await crumbs.getByRole('button', { name: 'Sync folder' }).click();
+    await deeds.waitFor();
+
     // All files: every path, flat.
     await page.getByRole('radio', { name: 'All files' }).check();
     await list.getByRole('option').filter({ hasText: 'deeds/1962/lot-13.txt' }).waitFor();

@@ -8,5 +8,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // A poll waits for the UI or a process to catch up: on a busy two-core machine, running other
+    // test files beside it, a second (the default) is not always enough.
+    expect: { poll: { timeout: 5_000 } },
   },
 });

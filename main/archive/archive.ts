@@ -274,8 +274,8 @@ export class Archive {
 
   async close(): Promise<void> {
     await this.#committer?.flush();
-    await this.#pool?.close();
-    await this.#checkpointer?.close();
+    // The ingest workers end while the checkpoint worker empties the WAL (see WalCheckpointer.close).
+    await Promise.all([this.#pool?.close(), this.#checkpointer?.close()]);
     this.ctx.chunks.close();
     this.ctx.index.close();
     this.ctx.db.close();

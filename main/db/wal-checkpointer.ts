@@ -86,7 +86,11 @@ export class WalCheckpointer {
     if (!this.#stopped) this.#worker.postMessage('now');
   }
 
-  /** Stops the worker and waits until its connection is closed. */
+  /**
+   * Stops the worker and waits until its connection is closed. Call it once the writer has stopped
+   * writing: the worker first copies the rest of the WAL and truncates it (the writer's close then
+   * finds it empty), so whatever the caller does meanwhile overlaps that work.
+   */
   async close(): Promise<void> {
     if (!this.#stopped) {
       this.#stopped = true;

@@ -42,6 +42,51 @@ describe('WalCheckpointer', () => {
     expect(existsSync(`${file}-wal`)).toBe(false);
   });
 
+  it('empties the WAL from its worker as it stops, so closing the writer has nothing left to copy or free', async () => {
+    const file = join(tempDir(), 'a.db');
+    const db = openDb(file);
+    db.exec('CREATE TABLE t (b BLOB NOT NULL) STRICT');
+    // Ticks an hour apart: nothing is copied before the stop.
+    const cp = WalCheckpointer.start(db, file, 3_600_000);
+    const insert = db.prepare('INSERT INTO t (b) VALUES (?)');
+    db.transaction(() => {
+      for (let i = 0; i < 2_000; i++) insert.run(randomBytes(4096));
+    })();
+    expect(statSync(`${file}-wal`).size).toBeGreaterThan(8e6);
+    await cp.close();
+    // The writer is still open, and everything is in the database file already.
+    expect(statSync(`${file}-wal`).size).toBe(0);
+    expect(statSync(file).size).toBeGreaterThan(8e6);
+    expect(db.prepare('SELECT count(*) FROM t').pluck().get()).toBe(2_000);
+    db.close();
+    const again = openDb(file);
+    expect(again.prepare('SELECT count(*) FROM t').pluck().get()).toBe(2_000);
+    again.close();
+  });
+
+  it('leaves the WAL to the writer when a reader still holds it as the worker stops', async () => {
+    const file = join(tempDir(), 'a.db');
+    const db = openDb(file);
+    db.exec('CREATE TABLE t (b BLOB NOT NULL) STRICT');
+    const cp = WalCheckpointer.start(db, file, 3_600_000);
+    const insert = db.prepare('INSERT INTO t (b) VALUES (?)');
+    db.transaction(() => {
+      for (let i = 0; i < 500; i++) insert.run(randomBytes(4096));
+    })();
+    // Another connection in a read transaction: the worker cannot restart the WAL under it.
+    const reader = openDb(file);
+    reader.exec('BEGIN');
+    expect(reader.prepare('SELECT count(*) FROM t').pluck().get()).toBe(500);
+    const started = Date.now();
+    await cp.close();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(statSync(`${file}-wal`).size).toBeGreaterThan(2e6);
+    reader.exec('COMMIT');
+    reader.close();
+    db.close();
+    expect(existsSync(`${file}-wal`)).toBe(false);
+  });
+
   it('copies at most once per busy interval while the writer keeps committing, then at once when it stops', async () => {
     const file = join(tempDir(), 'a.db');
     const db = openDb(file);

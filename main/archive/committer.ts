@@ -353,11 +353,14 @@ export class Committer {
   /** Inside the transaction: the object's block, its chunk list and its fast-path record. */
   #append(p: Pending): WrittenBlock {
     const ctx = this.#ctx;
-    const chunks = p.chunkIds.map((id) => {
+    // A loop, not map(): map's array comes out with another elements kind once the optimising
+    // compiler inlines it, and what reads the array is deoptimised for the "wrong map" (trace-deopt).
+    const chunks: ChunkInfo[] = [];
+    for (const id of p.chunkIds) {
       const info = ctx.chunks.lookup(id);
       if (!info) throw new Error(`chunk ${id.toString('hex')} vanished before commit`);
-      return info;
-    });
+      chunks.push(info);
+    }
     // An object with a chunk nothing referenced before cannot be identical to a stored one.
     const w = requireWriter(ctx).append(p.spec, ctx.chunks.claim(chunks));
     if (!w.reused) this.#insertChunkList(w.seq, chunks);

@@ -116,7 +116,9 @@ const SURROGATE = /[\uD800-\uDFFF]/;
  */
 async function sortedNames(dir: string, lister: DirLister): Promise<{ name: string; file: boolean }[]> {
   const entries = await lister.list(dir);
-  const out = entries.map((e) => ({ name: e.name, file: e.isFile() }));
+  // A loop, not map(): see Committer's #append (walk reads this array in optimised code).
+  const out: { name: string; file: boolean }[] = [];
+  for (const e of entries) out.push({ name: e.name, file: e.isFile() });
   if (!out.some((e) => SURROGATE.test(e.name)))
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const bytes = new Map(out.map((e) => [e, Buffer.from(e.name).toString('latin1')]));

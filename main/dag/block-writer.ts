@@ -166,11 +166,20 @@ export class BlockWriter {
     }
     // In header order (ascending hash), so the stored seqs line up with the header's parents.
     const parents = sortSmall(this.selector.choose(), (a, b) => compareBytes(a.hash, b.hash));
-    const depth = 1 + Math.max(...parents.map((p) => p.depth));
+    // Loops, not map(): see Committer's #append (the arrays' elements kinds must not change once
+    // the optimising compiler inlines the caller).
+    const hashes: Buffer[] = [];
+    const seqs: number[] = [];
+    let depth = 0;
+    for (const p of parents) {
+      hashes.push(p.hash);
+      seqs.push(p.seq);
+      depth = Math.max(depth, p.depth + 1);
+    }
     const header: BlockHeader = {
       version: BLOCK_VERSION,
       kind: spec.kind,
-      parents: parents.map((p) => p.hash),
+      parents: hashes,
       depth,
       timestamp: this.#timestamp(),
       contentRoot: spec.contentRoot,
@@ -180,10 +189,7 @@ export class BlockWriter {
       codec: spec.codec,
       meta: spec.meta,
     };
-    return this.#write(
-      header,
-      parents.map((p) => p.seq),
-    );
+    return this.#write(header, seqs);
   }
 
   #write(header: BlockHeader, parentSeqs: number[]): WrittenBlock {

@@ -219,11 +219,12 @@ export function decodeRow(row: BlockRow, parents: ParentHashes): BlockHeader {
     const seqs: number[] = [];
     for (let i = 0; i < n; i++, at += 4) seqs.push(b.readUInt32BE(at));
     const hashes = parents(seqs);
-    const parentList = seqs.map((seq, i) => {
+    const parentList: Uint8Array[] = [];
+    for (let i = 0; i < n; i++) {
       const hash = hashes[i];
-      if (!hash) throw new HeaderFormatError(`parent at log position ${seq} does not exist`);
-      return hash;
-    });
+      if (!hash) throw new HeaderFormatError(`parent at log position ${seqs[i]} does not exist`);
+      parentList.push(hash);
+    }
     const { chunkCount, codec, meta } = readTail(b, at);
     const h: BlockHeader = {
       version: BLOCK_VERSION,

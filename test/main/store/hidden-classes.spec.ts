@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { createChunkStore, type ChunkInfo } from '../../../main/store/index.js';
+import { decodeBatch, GROUPED, META_FIELDS, NO_CODEC } from '../../../main/store/ingest-protocol.js';
 import type { StoredChunk } from '../../../main/store/verified-read.js';
 import { chunkOf, newEnv } from './chunk-store-compliance.js';
 import { groupOf, textBytes } from './fixtures.js';
@@ -41,5 +42,25 @@ describe('chunk records in memory', () => {
     expect(sameMap(read.at(-1)!.frame!, grouped[0]!.frame!)).toBe(true);
     again.close();
     env.db.close();
+  });
+});
+
+describe('chunks decoded from an ingest worker’s batch', () => {
+  it('share one hidden class, whether known, grouped or encoded', () => {
+    const n = 3;
+    const head = new ArrayBuffer(n * (32 + 4 * META_FIELDS));
+    new Uint8Array(head).set(randomBytes(32 * n));
+    // Per chunk: raw length, codec, then its bytes' place (or its group's token and place).
+    new Int32Array(head, 32 * n, META_FIELDS * n).set([100, NO_CODEC, 0, 0, 200, GROUPED, 7, 0, 300, 1, 0, 5]);
+    const chunks = decodeBatch({ t: 'batch', job: 1, head, data: new ArrayBuffer(16), count: n, rawBytes: 600 }, () =>
+      Promise.resolve(),
+    );
+    expect(chunks.map((c) => [c.encoded?.data.length, c.grouped !== undefined])).toEqual([
+      [undefined, false],
+      [undefined, true],
+      [5, false],
+    ]);
+    expect(sameMap(chunks[1]!, chunks[0]!)).toBe(true);
+    expect(sameMap(chunks[2]!, chunks[0]!)).toBe(true);
   });
 });

@@ -103,6 +103,28 @@ async function open(
   return page;
 }
 
+/**
+ * Scrolls a list to its end and presses End on it in the task after the scroll event, while the
+ * fetch of the last page that the scroll started is still on its way: the key must wait for it.
+ */
+async function endWhileScrollingToEnd(list: Locator): Promise<void> {
+  await list.evaluate(
+    (el) =>
+      new Promise<void>((resolve) => {
+        el.addEventListener(
+          'scroll',
+          () =>
+            setTimeout(() => {
+              el.dispatchEvent(new KeyboardEvent('keydown', { key: 'End', bubbles: true }));
+              resolve();
+            }),
+          { once: true },
+        );
+        el.scrollTop = el.scrollHeight;
+      }),
+  );
+}
+
 describe('the served UI in Chromium', () => {
   it('archives a picked and a dropped file: each receipt hash returns the same bytes from pakit get', async () => {
     const page = await open(url, 'Archive');
@@ -304,21 +326,7 @@ describe('the served UI in Chromium', () => {
 
       // End while the scroll to the end is still fetching the last page: the key's selection waits
       // for that same fetch, and shows genesis.
-      await list.evaluate(
-        (el) =>
-          new Promise<void>((resolve) => {
-            el.addEventListener(
-              'scroll',
-              () =>
-                setTimeout(() => {
-                  el.dispatchEvent(new KeyboardEvent('keydown', { key: 'End', bubbles: true }));
-                  resolve();
-                }),
-              { once: true },
-            );
-            el.scrollTop = el.scrollHeight;
-          }),
-      );
+      await endWhileScrollingToEnd(list);
       await expect.poll(() => page.getByRole('heading', { name: 'Block #0', exact: true }).count()).toBe(1);
 
       // Scrolled to the end: genesis, the archive's id as pakit stats gives it, still a screenful of rows.
@@ -492,21 +500,7 @@ describe('the served UI in Chromium', () => {
     await ledger.waitFor({ timeout: 15_000 });
     await ledger.click();
     await list.getByRole('option').filter({ hasText: 'entry-000.txt' }).waitFor();
-    await list.evaluate(
-      (el) =>
-        new Promise<void>((resolve) => {
-          el.addEventListener(
-            'scroll',
-            () =>
-              setTimeout(() => {
-                el.dispatchEvent(new KeyboardEvent('keydown', { key: 'End', bubbles: true }));
-                resolve();
-              }),
-            { once: true },
-          );
-          el.scrollTop = el.scrollHeight;
-        }),
-    );
+    await endWhileScrollingToEnd(list);
     await expect.poll(() => page.getByRole('heading', { name: 'History of ledger/entry-229.txt' }).count()).toBe(1);
     await crumbs.getByRole('button', { name: 'Sync folder' }).click();
     await deeds.waitFor();

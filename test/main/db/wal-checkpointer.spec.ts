@@ -15,6 +15,19 @@ async function until(cond: () => boolean, ms: number): Promise<boolean> {
   return cond();
 }
 
+/** `pages` 4 KiB rows committed in a new database whose checkpointer ticks an hour apart: none copied yet. */
+function committedUncopied(pages: number): { file: string; db: ReturnType<typeof openDb>; cp: WalCheckpointer } {
+  const file = join(tempDir(), 'a.db');
+  const db = openDb(file);
+  db.exec('CREATE TABLE t (b BLOB NOT NULL) STRICT');
+  const cp = WalCheckpointer.start(db, file, 3_600_000);
+  const insert = db.prepare('INSERT INTO t (b) VALUES (?)');
+  db.transaction(() => {
+    for (let i = 0; i < pages; i++) insert.run(randomBytes(4096));
+  })();
+  return { file, db, cp };
+}
+
 describe('WalCheckpointer', () => {
   it('copies committed WAL frames into the database file from its worker, not the writer', async () => {
     const file = join(tempDir(), 'a.db');
@@ -43,15 +56,7 @@ describe('WalCheckpointer', () => {
   });
 
   it('empties the WAL from its worker as it stops, so closing the writer has nothing left to copy or free', async () => {
-    const file = join(tempDir(), 'a.db');
-    const db = openDb(file);
-    db.exec('CREATE TABLE t (b BLOB NOT NULL) STRICT');
-    // Ticks an hour apart: nothing is copied before the stop.
-    const cp = WalCheckpointer.start(db, file, 3_600_000);
-    const insert = db.prepare('INSERT INTO t (b) VALUES (?)');
-    db.transaction(() => {
-      for (let i = 0; i < 2_000; i++) insert.run(randomBytes(4096));
-    })();
+    const { file, db, cp } = committedUncopied(2_000);
     expect(statSync(`${file}-wal`).size).toBeGreaterThan(8e6);
     await cp.close();
     // The writer is still open, and everything is in the database file already.
@@ -65,14 +70,7 @@ describe('WalCheckpointer', () => {
   });
 
   it('leaves the WAL to the writer when a reader still holds it as the worker stops', async () => {
-    const file = join(tempDir(), 'a.db');
-    const db = openDb(file);
-    db.exec('CREATE TABLE t (b BLOB NOT NULL) STRICT');
-    const cp = WalCheckpointer.start(db, file, 3_600_000);
-    const insert = db.prepare('INSERT INTO t (b) VALUES (?)');
-    db.transaction(() => {
-      for (let i = 0; i < 500; i++) insert.run(randomBytes(4096));
-    })();
+    const { file, db, cp } = committedUncopied(500);
     // Another connection in a read transaction: the worker cannot restart the WAL under it.
     const reader = openDb(file);
     reader.exec('BEGIN');

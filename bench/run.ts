@@ -9,6 +9,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { codeVersion } from './code-version.js';
 import { buildCorpus, corpusSection } from './corpus.js';
 import { borgSection, resticSection } from './competitors.js';
 import type { BenchContext, CorpusInfo, Section } from './context.js';
@@ -130,6 +131,8 @@ async function main(): Promise<void> {
       PAKIT_BENCH_KEEP: process.env.PAKIT_BENCH_KEEP ?? null,
     },
     units: 'MB = 10^6 bytes; seconds are wall clock; MBps = corpus bytes / wall seconds',
+    // What was measured: dist/ is built from the working tree, so `dirty` means not quite `commit`.
+    code: await codeVersion(repoRoot),
     machine: await machineSection(ctx),
   };
   for (const name of names) {

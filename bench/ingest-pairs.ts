@@ -8,6 +8,7 @@
 // (default 5: one slow minute of the machine moves one pair; with three, a median rested on two).
 import { join } from 'node:path';
 import { borgEnv } from './competitors.js';
+import { measureCoreSpeed, type CoreSpeed } from './core-speed.js';
 import type { BenchContext, Section } from './context.js';
 import { round, runMeasured, which, type Measured } from './measure.js';
 import { warmPageCache } from './page-cache.js';
@@ -75,9 +76,12 @@ export const ingestPairsSection: Section = async (ctx) => {
     const n = pairCount();
     const corpus = await ctx.corpus();
     const run = await freshDir(join(ctx.workDir, 'runs', 'ingest-pairs'));
-    const pairs: { order: string; pakit: Timed; borg: Timed; ratio: number }[] = [];
+    const pairs: { order: string; coresMsBefore: CoreSpeed; pakit: Timed; borg: Timed; ratio: number }[] = [];
     for (let i = 1; i <= n; i++) {
       const pakitFirstInPair = i % 2 === 1;
+      // Each core's time for the same work just before the pair (core-speed.ts): a store that
+      // needs both cores runs at the slower one's pace, a one-thread backup need not.
+      const coresMsBefore = await measureCoreSpeed();
       let pakit: Timed;
       let borg: Timed;
       if (pakitFirstInPair) {
@@ -90,6 +94,7 @@ export const ingestPairsSection: Section = async (ctx) => {
       // Throughput ratio over the same bytes: borg's time over Pakit's.
       pairs.push({
         order: pakitFirstInPair ? 'pakit, borg' : 'borg, pakit',
+        coresMsBefore,
         pakit,
         borg,
         ratio: round(borg.seconds / pakit.seconds, 3),

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, release, totalmem } from 'node:os';
 import type { Section } from './context.js';
+import { measureCoreSpeed } from './core-speed.js';
 import { measurePauses } from './cpu-pauses.js';
 import { gnuTimeAvailable, round, runQuiet, which } from './measure.js';
 
@@ -51,6 +52,8 @@ export const machineSection: Section = async (ctx) => {
     loadAverageAtStart: loadavg().map((l) => round(l, 2)),
     // How often a thread loses the CPU for a moment (cpu-pauses.ts): it sets a floor under every p99.
     cpuPausesAtStart: measurePauses(),
+    // Each core's time for the same fixed work, one after the other (core-speed.ts): they differ here.
+    coreSpeedAtStart: await measureCoreSpeed(),
     kernel: release(),
     os: osRelease(),
     node: process.version,

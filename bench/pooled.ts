@@ -36,7 +36,7 @@ export function pairsRunOf(doc: unknown, file: string): PairsRun | string {
   if (!isRecord(section)) return 'no ingest-pairs section';
   const pairs = section.pairs;
   const median = isRecord(section.median) ? section.median.ingestThroughputRatio : undefined;
-  if (!Array.isArray(pairs) || typeof median !== 'number')
+  if (!Array.isArray(pairs) || pairs.length === 0 || typeof median !== 'number')
     return typeof section.error === 'string' ? `ingest-pairs failed: ${section.error}` : 'ingest-pairs has no pairs';
   const ratios: number[] = [];
   for (const p of pairs) {

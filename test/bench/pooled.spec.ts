@@ -67,6 +67,9 @@ describe('bench pooled: reading saved results', () => {
     expect(pairsRunOf({ 'ingest-pairs': { error: 'borg not installed' } }, 'f')).toBe(
       'ingest-pairs failed: borg not installed',
     );
+    expect(pairsRunOf({ 'ingest-pairs': { pairs: [], median: { ingestThroughputRatio: 1.6 } } }, 'f')).toBe(
+      'ingest-pairs has no pairs',
+    );
     const bad = result('t', [1.6, 1.5]);
     (bad['ingest-pairs'].pairs[1] as { ratio: unknown }).ratio = '1.5';
     expect(pairsRunOf(bad, 'f')).toBe('a pair without a ratio');

@@ -1,6 +1,6 @@
 /**
  * The buffers an ingest worker encodes into and transfers to the pool, kept for reuse once the pool
- * hands them back (a `give-back` message, after their bytes are written).
+ * hands them back (on the worker's return port, after their bytes are written).
  *
  * A fresh buffer per batch and per group cost more than its copy: V8 zero-fills a new ArrayBuffer,
  * the kernel faults its pages in one by one, and the main thread later unmaps it. Storing the
@@ -13,8 +13,17 @@ export class BufferPool {
   /** `keep`: free buffers kept per size; any more handed back are left to the garbage collector. */
   constructor(readonly keep: number) {}
 
+  /**
+   * Called when no free buffer of the size asked for is left, before a new one is made: it may give
+   * back buffers that have come back but not been taken in yet (see ingest-worker.ts).
+   */
+  refill: (() => void) | undefined;
+
   /** A buffer of `size` bytes: a free one if there is one, else a new one (zero-filled). */
   take(size: number): ArrayBuffer {
+    const free = this.#free.get(size)?.pop();
+    if (free) return free;
+    this.refill?.();
     return this.#free.get(size)?.pop() ?? new ArrayBuffer(size);
   }
 

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { ChunkEncoder } from './compression.js';
 import { validateChunkerParams } from './gear-chunker.js';
 import {
@@ -190,7 +190,8 @@ class WorkerIngestPool implements IngestPool {
   #spawn(): Slot {
     const early = takePrestarted();
     const worker = early ?? new Worker(ingestWorkerUrl(), { workerData: this.#data });
-    const slot: Slot = new WorkerSlot(worker);
+    const { port1: returns, port2: theirs } = new MessageChannel();
+    const slot: Slot = new WorkerSlot(worker, returns);
     worker.on('message', (ms: FromWorker[]) => {
       for (const m of ms) this.#onMessage(slot, m);
     });
@@ -205,6 +206,7 @@ class WorkerIngestPool implements IngestPool {
     this.#slots.push(slot);
     // A prestarted worker's settings go first, in one message with the jobs of this tick.
     if (early) slot.post({ t: 'init', data: this.#data });
+    slot.post({ t: 'returns', port: theirs }, [theirs]);
     return slot;
   }
 
@@ -339,6 +341,7 @@ class WorkerIngestPool implements IngestPool {
     const i = this.#slots.indexOf(slot);
     if (i >= 0) this.#slots.splice(i, 1);
     slot.left = true;
+    slot.returns.close();
     // One stopped for being idle has nothing waiting on it; should anything be, it fails, not hangs.
     const why = slot.retired ? ' (stopped while idle)' : slot.lastError ? `: ${slot.lastError.message}` : '';
     const crashed = new IngestWorkerCrashedError(`ingest worker exited with code ${code}${why}`, {

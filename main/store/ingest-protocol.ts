@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { ChunkerParams, FileInfo, GroupMember, IngestedChunk, IngestPoolInit, SealedGroup } from './types.js';
 
 /**
@@ -59,8 +60,12 @@ export type ToWorker =
   | { readonly t: 'end'; readonly job: number }
   /** A batch of `bytes` raw bytes was handled: the worker may run that much further ahead. */
   | { readonly t: 'ack'; readonly job: number; readonly bytes: number }
-  /** A batch's or a group's buffer, transferred back once its bytes are written: for reuse (BufferPool). */
-  | { readonly t: 'give-back'; readonly buf: ArrayBuffer }
+  /**
+   * The port batches' and groups' buffers come back on once their bytes are written (for reuse,
+   * BufferPool), sent once after the worker starts: apart from the jobs, so that a worker busy with
+   * a long file can take them in without yielding (receiveMessageOnPort).
+   */
+  | { readonly t: 'returns'; readonly port: MessagePort }
   | { readonly t: 'abort'; readonly job: number }
   /** The pool would stop the worker if it has nothing left to do (see IngestPoolInit.idleRetireMs). */
   | { readonly t: 'idle?' }

@@ -1,6 +1,6 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { BufferPool } from './buffer-pool.js';
 import { ChunkPipeline, GroupBuilder, type Batch } from './chunk-pipeline.js';
 import { ChunkEncoder } from './compression.js';
@@ -69,6 +69,25 @@ const encoder = new ChunkEncoder(init.zstdLevel);
  * faults ~8,000 pages fewer (the workers' 44,600 → 36,600).
  */
 const buffers = new BufferPool(12);
+
+/**
+ * Buffers come back on their own port: as messages when this thread is idle, and, when the pool
+ * has none left of a size, taken at once from the port's queue. Before, they came with the jobs and
+ * acks, read only when the worker yielded (every 12 small files, or when a long file waited for its
+ * acks), so a worker made 35–44 new 1 MiB buffers in a store, most in its first second, each of
+ * their pages faulted in anew. Now 37–44 for both workers together, most of them the pool's first
+ * fill in the first second (~3,500 fewer page faults a store).
+ */
+function takeReturns(returns: MessagePort): void {
+  const give = (bufs: ArrayBuffer[]): void => {
+    for (const b of bufs) buffers.give(b);
+  };
+  returns.on('message', give);
+  returns.unref(); // nothing to wait for: the worker's life is its jobs
+  buffers.refill = () => {
+    for (let m = receiveMessageOnPort(returns); m; m = receiveMessageOnPort(returns)) give(m.message as ArrayBuffer[]);
+  };
+}
 const pipeline = new ChunkPipeline(init.params, encoder, buffers);
 primeGearChunker();
 const groups = init.groupBytes > 0 ? new GroupBuilder(init.groupBytes, encoder, buffers) : undefined;
@@ -318,8 +337,8 @@ function handle(m: ToWorker): void {
     flush();
     return;
   }
-  if (m.t === 'give-back') {
-    buffers.give(m.buf);
+  if (m.t === 'returns') {
+    takeReturns(m.port);
     return;
   }
   if (m.t === 'file' || m.t === 'stream') {

@@ -1,4 +1,4 @@
-import type { Worker } from 'node:worker_threads';
+import type { MessagePort, TransferListItem, Worker } from 'node:worker_threads';
 import { deferred, type Deferred } from '../util/deferred.js';
 import type { ToWorker } from './ingest-protocol.js';
 
@@ -21,7 +21,9 @@ export class WorkerSlot<J> {
   left = false;
   /** Messages to send together at the end of this tick (see post). */
   #outbox: ToWorker[] = [];
-  #transfers: ArrayBuffer[] = [];
+  #transfers: TransferListItem[] = [];
+  /** Buffers to hand back at the end of this tick, in one message on the worker's return port. */
+  #returned: ArrayBuffer[] = [];
   /** The worker's groups up to this token are sealed and stored (-1: none yet). */
   #sealedUpTo = -1;
   /** Chunks wait on these groups; the worker stays ref'ed (the process alive) while any do. */
@@ -29,7 +31,14 @@ export class WorkerSlot<J> {
   /** Why the worker's later groups will never come (it exited, or the pool closed). */
   #gone: Error | undefined;
 
-  constructor(readonly worker: Worker) {}
+  /**
+   * @param returns Where buffers go back to the worker: the pool sends the other end of the channel
+   *   to it in a `returns` message.
+   */
+  constructor(
+    readonly worker: Worker,
+    readonly returns: MessagePort,
+  ) {}
 
   /** Whether anything waits on the worker: a job, or a chunk in a group it has not sent yet. */
   get busy(): boolean {
@@ -40,7 +49,7 @@ export class WorkerSlot<J> {
    * Queues a message for the worker; everything queued in the same tick leaves in one postMessage
    * (one wake-up of the worker) — a dispatch handing out several small files, for instance.
    */
-  post(m: ToWorker, transfer: readonly ArrayBuffer[] = []): void {
+  post(m: ToWorker, transfer: readonly TransferListItem[] = []): void {
     if (this.#outbox.length === 0) {
       queueMicrotask(() => {
         const out = this.#outbox;
@@ -59,7 +68,14 @@ export class WorkerSlot<J> {
    * bytes are written by now, and the views made of it here become empty.
    */
   giveBack(buf: ArrayBuffer): void {
-    this.post({ t: 'give-back', buf }, [buf]);
+    if (this.#returned.length === 0) {
+      queueMicrotask(() => {
+        const bufs = this.#returned;
+        this.#returned = [];
+        if (!this.left) this.returns.postMessage(bufs, bufs);
+      });
+    }
+    this.#returned.push(buf);
   }
 
   /** The promise a chunk in the worker's group `token` carries (see IngestedChunk.grouped). */

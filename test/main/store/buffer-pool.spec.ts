@@ -23,4 +23,24 @@ describe('buffer pool', () => {
     pool.give(new ArrayBuffer(32));
     expect(pool.size).toBe(3);
   });
+
+  it('asks refill for buffers come back but not yet given when it has none of the size, before making one', () => {
+    const pool = new BufferPool(2);
+    const back = new ArrayBuffer(256);
+    let asked = 0;
+    pool.refill = () => {
+      asked++;
+      pool.give(back);
+    };
+    pool.give(new ArrayBuffer(128));
+    expect(pool.take(128).byteLength).toBe(128); // one was free: refill not asked
+    expect(asked).toBe(0);
+    expect(pool.take(256)).toBe(back);
+    expect(asked).toBe(1);
+    pool.refill = () => asked++; // nothing came back: a new one
+    const made = pool.take(256);
+    expect(made).not.toBe(back);
+    expect(made.byteLength).toBe(256);
+    expect(asked).toBe(2);
+  });
 });

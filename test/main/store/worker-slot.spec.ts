@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WorkerSlot } from '../../../main/store/worker-slot.js';
 
@@ -19,10 +19,23 @@ function echoWorker(): Worker {
   return w;
 }
 
+let ports: MessagePort[] = [];
+afterEach(() => {
+  for (const p of ports) p.close();
+  ports = [];
+});
+
+/** A slot on `worker`, and the worker's end of its return port. */
+function slotOn(worker: Worker): { slot: WorkerSlot<number>; theirs: MessagePort } {
+  const { port1, port2 } = new MessageChannel();
+  ports.push(port1, port2);
+  return { slot: new WorkerSlot<number>(worker, port1), theirs: port2 };
+}
+
 describe('WorkerSlot', () => {
   it('sends what is posted in one tick as one message, in order', async () => {
     const worker = echoWorker();
-    const slot = new WorkerSlot<number>(worker);
+    const { slot } = slotOn(worker);
     const replies: string[][] = [];
     worker.on('message', (kinds: string[]) => replies.push(kinds));
     slot.post({ t: 'file', job: 1, path: '/a' });
@@ -33,22 +46,39 @@ describe('WorkerSlot', () => {
     expect(replies).toEqual([['file', 'ack', 'idle?']]);
   });
 
-  it('sends nothing once it has left the pool, and transfers a given-back buffer', async () => {
+  it('sends nothing once it has left the pool', async () => {
     const worker = echoWorker();
-    const gone = new WorkerSlot<number>(worker);
-    const live = new WorkerSlot<number>(worker);
+    const gone = slotOn(worker).slot;
+    const live = slotOn(worker).slot;
     gone.post({ t: 'idle?' });
+    gone.giveBack(new ArrayBuffer(8));
     gone.left = true;
-    const buf = new ArrayBuffer(64);
-    live.giveBack(buf);
+    live.post({ t: 'ack', job: 1, bytes: 1 });
     const [kinds] = (await once(worker, 'message')) as [string[]];
     // Messages on one port arrive in order: had the first slot sent, its message would be first.
-    expect(kinds).toEqual(['give-back']);
-    expect(buf.byteLength).toBe(0); // transferred, not copied
+    expect(kinds).toEqual(['ack']);
+  });
+
+  it("gives buffers back on the return port, a tick's worth in one message, transferred", async () => {
+    const worker = echoWorker();
+    const { slot, theirs } = slotOn(worker);
+    const got: ArrayBuffer[][] = [];
+    theirs.on('message', (bufs: ArrayBuffer[]) => got.push(bufs));
+    const a = new ArrayBuffer(64);
+    const b = new ArrayBuffer(128);
+    slot.giveBack(a);
+    slot.giveBack(b);
+    await expect.poll(() => got.length).toBe(1);
+    expect(got[0]!.map((x) => x.byteLength)).toEqual([64, 128]);
+    expect(a.byteLength).toBe(0); // transferred, not copied
+    expect(b.byteLength).toBe(0);
+    slot.giveBack(new ArrayBuffer(32)); // a later tick: a message of its own
+    await expect.poll(() => got.length).toBe(2);
+    expect(got[1]!.map((x) => x.byteLength)).toEqual([32]);
   });
 
   it('tells the chunks of a group when it is stored, fails them when it is not', async () => {
-    const slot = new WorkerSlot<number>(echoWorker());
+    const { slot } = slotOn(echoWorker());
     expect(slot.busy).toBe(false);
     let stored = false;
     const first = slot.sealed(0).then(() => (stored = true));
@@ -70,7 +100,7 @@ describe('WorkerSlot', () => {
   });
 
   it('fails every chunk waiting on a group that will never come, and any asked for later', async () => {
-    const slot = new WorkerSlot<number>(echoWorker());
+    const { slot } = slotOn(echoWorker());
     slot.groupStored(2);
     const waiting = [slot.sealed(3), slot.sealed(4)];
     const crashed = new Error('ingest worker exited with code 1');

@@ -75,13 +75,6 @@ describe('KnownChunks (an ingest worker asks whether a chunk is stored)', () => 
     close();
   });
 
-  it('holds its read snapshot while lookups may still come (snapshotIdleMs)', async () => {
-    const { copied, close } = await heldSnapshot(60_000);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(copied()).toBe(false);
-    close();
-  });
-
   it('has no lookup without an archive to ask', () => {
     expect(new KnownChunks(init(undefined)).lookup()).toBeUndefined();
   });

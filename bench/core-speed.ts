@@ -2,10 +2,10 @@
 //
 // On this VM the two cores are not equally fast, and not steadily so: at a quiet moment on
 // 2026-12-03, core 1 took 9 % longer than core 0 to hash and 30 % longer for strided memory work
-// (see WORK); both cores at once were within 1–3 % of that, so they do not slow each other. A one-thread backup (borg) keeps its
-// speed if the scheduler leaves it on the faster core; a store that needs both cores (Pakit) runs at
-// the slower one's pace. ingest-pairs records this before every pair, so a slow pair can be told
-// from a slow core.
+// (see WORK); both cores at once were within 1–3 % of that, so they do not slow each other. A
+// one-thread backup (borg) keeps its speed if the scheduler leaves it on the faster core; a store
+// that needs both cores (Pakit) runs at the slower one's pace. ingest-pairs records this before
+// every pair, so a slow pair can be told from a slow core.
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { round } from './measure.js';

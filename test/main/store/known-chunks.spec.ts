@@ -39,14 +39,14 @@ describe('KnownChunks (an ingest worker asks whether a chunk is stored)', () => 
   });
 
   /** An archive with one lookup's snapshot held by `known`, then a block appended behind it. */
-  async function heldSnapshot(snapshotIdleMs?: number): Promise<{ copied: () => boolean; close: () => void }> {
+  async function heldSnapshot(): Promise<{ copied: () => boolean; close: () => void }> {
     const dir = tempDir();
     const archive = await Archive.open({ dir });
     archives.push(archive);
     const db = new Database(join(dir, 'archive.db'));
     const commits = new Int32Array(new SharedArrayBuffer(8));
     const known = new KnownChunks(
-      workerData({ params: DEFAULT_CHUNKER, zstdLevel: 3, dbFile: join(dir, 'archive.db'), commits, snapshotIdleMs }),
+      workerData({ params: DEFAULT_CHUNKER, zstdLevel: 3, dbFile: join(dir, 'archive.db'), commits }),
     );
     expect(known.lookup()!(randomBytes(32))).toBe(false); // takes a snapshot of the archive as it is
     archive.appendBlocks([

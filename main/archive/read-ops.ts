@@ -1,6 +1,8 @@
 import {
   closeSync,
+  fchmodSync,
   fsyncSync,
+  futimesSync,
   mkdirSync,
   openSync,
   renameSync,
@@ -19,9 +21,11 @@ import { merkleRoot } from '../../shared/merkle.js';
 import type { BlockRecord } from '../dag/block-index.js';
 import { nodeSha256 } from '../util/sha256.js';
 import { checkFileName, checkRelativePath } from '../util/safe-path.js';
+import { inSnapshot } from '../db/database.js';
 import { getBlock, type ArchiveContext } from './context.js';
 import { ObjectCorruptError, UnsafePathError } from './errors.js';
-import { decodeSnapshot } from './snapshot.js';
+import { nextTurn } from '../util/next-turn.js';
+import { decodeSnapshot, type SnapshotEntry } from './snapshot.js';
 
 /**
  * Checks an object's chunk list against its header (count and content root) before any byte is
@@ -78,12 +82,7 @@ export async function* readBlockContent(ctx: ArchiveContext, b: BlockRecord): As
   let total = 0;
   let sinceYield = 0;
   for (const rid of rids) {
-    let data: Buffer;
-    try {
-      data = ctx.chunks.readByRid(rid);
-    } catch (e) {
-      throw new ObjectCorruptError(`object ${toHex(b.hash)}: ${(e as Error).message}`);
-    }
+    const data = readChunk(ctx, b, rid);
     total += data.length;
     sinceYield += data.length;
     yield data;
@@ -93,6 +92,19 @@ export async function* readBlockContent(ctx: ArchiveContext, b: BlockRecord): As
       await new Promise((r) => setImmediate(r));
     }
   }
+  checkTotal(b, total);
+}
+
+/** One of the object's chunks, verified; a failure names the object. */
+function readChunk(ctx: ArchiveContext, b: BlockRecord, rid: number): Buffer {
+  try {
+    return ctx.chunks.readByRid(rid);
+  } catch (e) {
+    throw new ObjectCorruptError(`object ${toHex(b.hash)}: ${(e as Error).message}`);
+  }
+}
+
+function checkTotal(b: BlockRecord, total: number): void {
   if (total !== b.header.size)
     throw new ObjectCorruptError(`object ${toHex(b.hash)}: read ${total} bytes, its block says ${b.header.size}`);
 }
@@ -103,6 +115,27 @@ export async function readAll(ctx: ArchiveContext, b: BlockRecord): Promise<Buff
   return Buffer.concat(parts);
 }
 
+/** Attributes a restored file gets before it is renamed into place (on its descriptor: no path lookups). */
+export interface FileAttrs {
+  readonly mode?: number;
+  /** Modification (and access) time, ms since the epoch. */
+  readonly mtimeMs?: number;
+}
+
+function tmpSibling(file: string): string {
+  return join(dirname(file), `.${basename(file)}.pakit-${tmpTag}-${++tmpCounter}.tmp`);
+}
+
+function writeAll(fd: number, data: Buffer): void {
+  for (let done = 0; done < data.length;) done += writeSync(fd, data, done, data.length - done);
+}
+
+function finishFile(fd: number, attrs: FileAttrs, durable: boolean): void {
+  if (attrs.mode !== undefined) fchmodSync(fd, attrs.mode);
+  if (attrs.mtimeMs !== undefined) futimesSync(fd, new Date(attrs.mtimeMs), new Date(attrs.mtimeMs));
+  if (durable) fsyncSync(fd);
+}
+
 /**
  * Writes an object to `file` through a temporary sibling renamed into place only once every byte
  * was verified: a failed read leaves nothing behind and never clobbers an existing file half-way.
@@ -111,16 +144,16 @@ export async function writeObjectToFile(
   ctx: ArchiveContext,
   b: BlockRecord,
   file: string,
-  mode?: number,
+  attrs: FileAttrs = {},
   durable = true,
 ): Promise<void> {
-  const tmp = join(dirname(file), `.${basename(file)}.pakit-${tmpTag}-${++tmpCounter}.tmp`);
-  const fd = openSync(tmp, 'wx', mode ?? 0o644);
+  const tmp = tmpSibling(file);
+  const fd = openSync(tmp, 'wx', attrs.mode ?? 0o644);
   try {
-    for await (const chunk of readBlockContent(ctx, b)) writeSync(fd, chunk);
+    for await (const chunk of readBlockContent(ctx, b)) writeAll(fd, chunk);
     // A whole-tree restore skips the per-file fsync (as borg and restic do): the rename still means
     // no half-written file is ever visible, and the archive itself is the durable copy.
-    if (durable) fsyncSync(fd);
+    finishFile(fd, attrs, durable);
     closeSync(fd);
   } catch (e) {
     closeSync(fd);
@@ -129,6 +162,41 @@ export async function writeObjectToFile(
   }
   renameSync(tmp, file);
 }
+
+/**
+ * {@link writeObjectToFile} for a small object, synchronously and not durable (a tree restore's
+ * files): run inside one read snapshot with others, its reads take SQLite's WAL read lock once for
+ * all of them instead of once per statement (see inSnapshot).
+ */
+function writeSmallObjectToFile(ctx: ArchiveContext, b: BlockRecord, file: string, attrs: FileAttrs): void {
+  const rids = chunkList(ctx, b);
+  const tmp = tmpSibling(file);
+  const fd = openSync(tmp, 'wx', attrs.mode ?? 0o644);
+  try {
+    let total = 0;
+    for (const rid of rids) {
+      const data = readChunk(ctx, b, rid);
+      total += data.length;
+      writeAll(fd, data);
+    }
+    checkTotal(b, total);
+    finishFile(fd, attrs, false);
+    closeSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    unlinkSync(tmp);
+    throw e;
+  }
+  renameSync(tmp, file);
+}
+
+/**
+ * A tree restore writes files up to this size in batches, each inside one read snapshot and
+ * synchronous; larger files stream, the event loop running between their chunks.
+ */
+const BATCH_FILE_BYTES = 8 << 20;
+/** A batch takes files until it has run this long, then the event loop runs. */
+const BATCH_MS = 10;
 
 export interface RestoreSummary {
   readonly files: number;
@@ -168,7 +236,9 @@ export async function restore(ctx: ArchiveContext, hash: string | Uint8Array, to
     const name = b.header.meta.name ?? toHex(b.hash);
     const why = checkFileName(name);
     if (why) throw new UnsafePathError(`refusing file name ${JSON.stringify(name)}: ${why}`);
-    await restoreEntry(ctx, b, join(root, name), b.header.meta.mode ? parseInt(b.header.meta.mode, 8) : undefined);
+    await restoreEntry(ctx, b, join(root, name), {
+      mode: b.header.meta.mode ? parseInt(b.header.meta.mode, 8) : undefined,
+    });
     if (b.header.kind === 'file') summary.files++;
     else summary.symlinks++;
     summary.bytes += b.header.size;
@@ -191,15 +261,52 @@ export async function restore(ctx: ArchiveContext, hash: string | Uint8Array, to
     mkdirSync(p, { recursive: true });
     summary.dirs++;
   }
-  for (const e of manifest.entries) {
-    if (e.type !== 'file') continue;
+  const made = new Set<string>(dirs.map((d) => join(root, d.path)));
+  const files = manifest.entries.filter((e) => e.type === 'file');
+  /** Where `e` goes, checked and with its directory made. */
+  const placed = (e: SnapshotEntry): string => {
     const p = join(root, e.path);
     assertInside(root, p, checked);
-    mkdirSync(dirname(p), { recursive: true });
-    await restoreEntry(ctx, getBlock(ctx, e.hash), p, e.mode);
-    utimesSync(p, new Date(e.mtime), new Date(e.mtime));
-    summary.files++;
-    summary.bytes += e.size;
+    const dir = dirname(p);
+    if (!made.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      made.add(dir);
+    }
+    return p;
+  };
+  for (let i = 0; i < files.length;) {
+    const e = files[i]!;
+    if (e.size > BATCH_FILE_BYTES) {
+      // A large file streams, the event loop running between its chunks.
+      await restoreEntry(ctx, getBlock(ctx, e.hash), placed(e), { mode: e.mode, mtimeMs: e.mtime });
+      summary.files++;
+      summary.bytes += e.size;
+      i++;
+      continue;
+    }
+    const next = inSnapshot(ctx.db, () => {
+      const start = performance.now();
+      let j = i;
+      do {
+        const f = files[j]!;
+        const b = getBlock(ctx, f.hash);
+        if (b.header.kind !== 'file') break;
+        writeSmallObjectToFile(ctx, b, placed(f), { mode: f.mode, mtimeMs: f.mtime });
+        summary.files++;
+        summary.bytes += f.size;
+        j++;
+      } while (j < files.length && files[j]!.size <= BATCH_FILE_BYTES && performance.now() - start < BATCH_MS);
+      return j;
+    });
+    if (next > i) i = next;
+    else {
+      // The manifest says file, the block does not: restoreEntry decides, as it always has.
+      await restoreEntry(ctx, getBlock(ctx, e.hash), placed(e), { mode: e.mode, mtimeMs: e.mtime });
+      summary.files++;
+      summary.bytes += e.size;
+      i++;
+    }
+    await nextTurn();
   }
   // Symlinks last, so no file write can pass through one the snapshot itself created.
   for (const e of manifest.entries) {
@@ -221,13 +328,12 @@ export async function restore(ctx: ArchiveContext, hash: string | Uint8Array, to
   return summary;
 }
 
-async function restoreEntry(ctx: ArchiveContext, b: BlockRecord, path: string, mode?: number): Promise<void> {
+async function restoreEntry(ctx: ArchiveContext, b: BlockRecord, path: string, attrs: FileAttrs): Promise<void> {
   if (b.header.kind === 'symlink') {
     const target = (await readAll(ctx, b)).toString();
     if (lstatSync(path, { throwIfNoEntry: false })) unlinkSync(path);
     symlinkSync(target, path);
     return;
   }
-  await writeObjectToFile(ctx, b, path, mode, false);
-  if (mode !== undefined) chmodSync(path, mode);
+  await writeObjectToFile(ctx, b, path, attrs, false);
 }

@@ -23,7 +23,8 @@ import { getBlock, requireWriter, type ArchiveContext } from './context.js';
 import { ArchiveNotFoundError } from './errors.js';
 import type { CheckOptions, IntegrityReport } from './integrity.js';
 import { loadOrCreateKey, type ArchiveKey } from './keys.js';
-import { readObject, restore, writeObjectToFile, type RestoreSummary } from './read-ops.js';
+import { readObject, writeObjectToFile } from './read-ops.js';
+import { restore, type RestoreSummary, type TreeRestoreOptions } from './restore-tree.js';
 import { archiveStats, type ArchiveStats } from './stats.js';
 import type { Ingester, StoreOptions } from './store-ops.js';
 import { storePaths, type StoreSummary } from './store-tree.js';
@@ -244,8 +245,8 @@ export class Archive {
     return writeObjectToFile(this.ctx, getBlock(this.ctx, hash), file);
   }
 
-  restore(hash: string | Uint8Array, toDir: string): Promise<RestoreSummary> {
-    return restore(this.ctx, hash, toDir);
+  restore(hash: string | Uint8Array, toDir: string, opts?: TreeRestoreOptions): Promise<RestoreSummary> {
+    return restore(this.ctx, hash, toDir, opts);
   }
 
   stats(): ArchiveStats {

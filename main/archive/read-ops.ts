@@ -1,31 +1,13 @@
-import {
-  closeSync,
-  fchmodSync,
-  fsyncSync,
-  futimesSync,
-  mkdirSync,
-  openSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-  lstatSync,
-  symlinkSync,
-  chmodSync,
-  utimesSync,
-} from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, futimesSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { equalBytes, toHex } from '../../shared/bytes.js';
 import { merkleRoot } from '../../shared/merkle.js';
 import type { BlockRecord } from '../dag/block-index.js';
 import { nodeSha256 } from '../util/sha256.js';
-import { checkFileName, checkRelativePath } from '../util/safe-path.js';
-import { inSnapshot } from '../db/database.js';
 import { getBlock, type ArchiveContext } from './context.js';
-import { ObjectCorruptError, UnsafePathError } from './errors.js';
-import { nextTurn } from '../util/next-turn.js';
-import { decodeSnapshot, type SnapshotEntry } from './snapshot.js';
+import { ObjectCorruptError } from './errors.js';
 
 /**
  * Checks an object's chunk list against its header (count and content root) before any byte is
@@ -163,15 +145,38 @@ export async function writeObjectToFile(
   renameSync(tmp, file);
 }
 
+/** One file of a tree restore: where it goes (checked, its directory made) and what it is. */
+export interface TreeFile {
+  readonly path: string;
+  /** The file's block, 64 hex digits. */
+  readonly hash: string;
+  readonly mode: number;
+  /** ms since the epoch. */
+  readonly mtime: number;
+  /** Bytes, as the snapshot recorded them (the block's own size is what is checked). */
+  readonly size: number;
+}
+
+/** The file block a tree entry names; ObjectCorruptError when the block is of another kind. */
+function treeFileBlock(ctx: ArchiveContext, f: TreeFile): BlockRecord {
+  const b = getBlock(ctx, f.hash);
+  if (b.header.kind !== 'file')
+    throw new ObjectCorruptError(
+      `the snapshot lists ${f.path} as a file, but its block ${f.hash} is a ${b.header.kind} block`,
+    );
+  return b;
+}
+
 /**
- * {@link writeObjectToFile} for a small object, synchronously and not durable (a tree restore's
- * files): run inside one read snapshot with others, its reads take SQLite's WAL read lock once for
- * all of them instead of once per statement (see inSnapshot).
+ * Restores one file of a tree, synchronously and not durable (see writeObjectToFile). Called inside
+ * a read snapshot with its neighbours, its reads take SQLite's WAL read lock once for all of them
+ * instead of once per statement (see inSnapshot).
  */
-function writeSmallObjectToFile(ctx: ArchiveContext, b: BlockRecord, file: string, attrs: FileAttrs): void {
+export function writeTreeFileSync(ctx: ArchiveContext, f: TreeFile): void {
+  const b = treeFileBlock(ctx, f);
   const rids = chunkList(ctx, b);
-  const tmp = tmpSibling(file);
-  const fd = openSync(tmp, 'wx', attrs.mode ?? 0o644);
+  const tmp = tmpSibling(f.path);
+  const fd = openSync(tmp, 'wx', f.mode);
   try {
     let total = 0;
     for (const rid of rids) {
@@ -180,160 +185,17 @@ function writeSmallObjectToFile(ctx: ArchiveContext, b: BlockRecord, file: strin
       writeAll(fd, data);
     }
     checkTotal(b, total);
-    finishFile(fd, attrs, false);
+    finishFile(fd, { mode: f.mode, mtimeMs: f.mtime }, false);
     closeSync(fd);
   } catch (e) {
     closeSync(fd);
     unlinkSync(tmp);
     throw e;
   }
-  renameSync(tmp, file);
+  renameSync(tmp, f.path);
 }
 
-/**
- * A tree restore writes files up to this size in batches, each inside one read snapshot and
- * synchronous; larger files stream, the event loop running between their chunks.
- */
-const BATCH_FILE_BYTES = 8 << 20;
-/** A batch takes files until it has run this long, then the event loop runs. */
-const BATCH_MS = 10;
-
-export interface RestoreSummary {
-  readonly files: number;
-  readonly dirs: number;
-  readonly symlinks: number;
-  readonly bytes: number;
-}
-
-/**
- * Refuses to write through a symlink inside the target: a manifest must not redirect writes
- * outside it. `checked` remembers directories already found to be real, so a tree of many files
- * costs one lstat per directory, not one per path component per file.
- */
-function assertInside(root: string, path: string, checked: Set<string>): void {
-  const full = resolve(path);
-  if (full !== root && !full.startsWith(root + sep)) throw new UnsafePathError(`${path} would escape ${root}`);
-  let cur = dirname(full);
-  while (cur.length > root.length && !checked.has(cur)) {
-    if (lstatSync(cur, { throwIfNoEntry: false })?.isSymbolicLink())
-      throw new UnsafePathError(`${path}: ${cur} is a symlink; refusing to write through it`);
-    checked.add(cur);
-    cur = dirname(cur);
-  }
-}
-
-/**
- * Restores a snapshot (its whole tree) or a single file/symlink into `toDir`. Names that would
- * escape `toDir` (`..`, absolute paths, writes through symlinks) are refused before anything is
- * written.
- */
-export async function restore(ctx: ArchiveContext, hash: string | Uint8Array, toDir: string): Promise<RestoreSummary> {
-  const b = getBlock(ctx, hash);
-  const root = resolve(toDir);
-  mkdirSync(root, { recursive: true });
-  const summary = { files: 0, dirs: 0, symlinks: 0, bytes: 0 };
-  if (b.header.kind === 'file' || b.header.kind === 'symlink') {
-    const name = b.header.meta.name ?? toHex(b.hash);
-    const why = checkFileName(name);
-    if (why) throw new UnsafePathError(`refusing file name ${JSON.stringify(name)}: ${why}`);
-    await restoreEntry(ctx, b, join(root, name), {
-      mode: b.header.meta.mode ? parseInt(b.header.meta.mode, 8) : undefined,
-    });
-    if (b.header.kind === 'file') summary.files++;
-    else summary.symlinks++;
-    summary.bytes += b.header.size;
-    return summary;
-  }
-  if (b.header.kind !== 'snapshot')
-    throw new UnsafePathError(`block ${toHex(b.hash)} is a ${b.header.kind} block: nothing to restore`);
-  const manifest = decodeSnapshot(await readAll(ctx, b));
-  // Validate every path before writing anything.
-  for (const e of manifest.entries) {
-    const why = checkRelativePath(e.path);
-    if (why) throw new UnsafePathError(`refusing ${JSON.stringify(e.path)}: ${why}`);
-  }
-  const dirs = manifest.entries.filter((e) => e.type === 'dir');
-  // Symlinks are only created after every file and directory, so a directory found real stays real.
-  const checked = new Set<string>();
-  for (const d of dirs) {
-    const p = join(root, d.path);
-    assertInside(root, p, checked);
-    mkdirSync(p, { recursive: true });
-    summary.dirs++;
-  }
-  const made = new Set<string>(dirs.map((d) => join(root, d.path)));
-  const files = manifest.entries.filter((e) => e.type === 'file');
-  /** Where `e` goes, checked and with its directory made. */
-  const placed = (e: SnapshotEntry): string => {
-    const p = join(root, e.path);
-    assertInside(root, p, checked);
-    const dir = dirname(p);
-    if (!made.has(dir)) {
-      mkdirSync(dir, { recursive: true });
-      made.add(dir);
-    }
-    return p;
-  };
-  for (let i = 0; i < files.length;) {
-    const e = files[i]!;
-    if (e.size > BATCH_FILE_BYTES) {
-      // A large file streams, the event loop running between its chunks.
-      await restoreEntry(ctx, getBlock(ctx, e.hash), placed(e), { mode: e.mode, mtimeMs: e.mtime });
-      summary.files++;
-      summary.bytes += e.size;
-      i++;
-      continue;
-    }
-    const next = inSnapshot(ctx.db, () => {
-      const start = performance.now();
-      let j = i;
-      do {
-        const f = files[j]!;
-        const b = getBlock(ctx, f.hash);
-        if (b.header.kind !== 'file') break;
-        writeSmallObjectToFile(ctx, b, placed(f), { mode: f.mode, mtimeMs: f.mtime });
-        summary.files++;
-        summary.bytes += f.size;
-        j++;
-      } while (j < files.length && files[j]!.size <= BATCH_FILE_BYTES && performance.now() - start < BATCH_MS);
-      return j;
-    });
-    if (next > i) i = next;
-    else {
-      // The manifest says file, the block does not: restoreEntry decides, as it always has.
-      await restoreEntry(ctx, getBlock(ctx, e.hash), placed(e), { mode: e.mode, mtimeMs: e.mtime });
-      summary.files++;
-      summary.bytes += e.size;
-      i++;
-    }
-    await nextTurn();
-  }
-  // Symlinks last, so no file write can pass through one the snapshot itself created.
-  for (const e of manifest.entries) {
-    if (e.type !== 'symlink') continue;
-    const p = join(root, e.path);
-    assertInside(root, p, checked);
-    mkdirSync(dirname(p), { recursive: true });
-    if (lstatSync(p, { throwIfNoEntry: false })) unlinkSync(p);
-    symlinkSync(e.target, p);
-    summary.symlinks++;
-  }
-  // Directory modes and mtimes after their contents were written.
-  for (const d of [...dirs].reverse()) {
-    if (d.type !== 'dir') continue;
-    const p = join(root, d.path);
-    chmodSync(p, d.mode | 0o700);
-    utimesSync(p, new Date(d.mtime), new Date(d.mtime));
-  }
-  return summary;
-}
-
-async function restoreEntry(ctx: ArchiveContext, b: BlockRecord, path: string, attrs: FileAttrs): Promise<void> {
-  if (b.header.kind === 'symlink') {
-    const target = (await readAll(ctx, b)).toString();
-    if (lstatSync(path, { throwIfNoEntry: false })) unlinkSync(path);
-    symlinkSync(target, path);
-    return;
-  }
-  await writeObjectToFile(ctx, b, path, attrs, false);
+/** {@link writeTreeFileSync} for a large file on a thread with an event loop to keep: it streams. */
+export async function writeTreeFile(ctx: ArchiveContext, f: TreeFile): Promise<void> {
+  await writeObjectToFile(ctx, treeFileBlock(ctx, f), f.path, { mode: f.mode, mtimeMs: f.mtime }, false);
 }

@@ -1,0 +1,380 @@
+import { chmodSync, lstatSync, mkdirSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join, resolve, sep } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { toHex } from '../../shared/bytes.js';
+import { inSnapshot } from '../db/database.js';
+import { checkFileName, checkRelativePath } from '../util/safe-path.js';
+import { nextTurn } from '../util/next-turn.js';
+import type { BlockRecord } from '../dag/block-index.js';
+import { getBlock, type ArchiveContext } from './context.js';
+import * as errors from './errors.js';
+import { UnsafePathError } from './errors.js';
+import {
+  readAll,
+  writeObjectToFile,
+  writeTreeFile,
+  writeTreeFileSync,
+  type FileAttrs,
+  type TreeFile,
+} from './read-ops.js';
+import { decodeSnapshot, type SnapshotEntry } from './snapshot.js';
+
+/**
+ * A tree restore's files, written by the calling thread and by restore workers side by side.
+ *
+ * Restoring is one thread's work otherwise, and on the bench machine half of it is the kernel's:
+ * creating 34,000 files (inode allocation, which on an ext4 without a journal also walks past
+ * recently deleted inodes), copying their bytes, renaming them into place. The other half is ours:
+ * reading, decompressing and re-hashing every chunk. Each worker opens the archive read-only and
+ * takes batches of files off the same queue the calling thread works through, so both cores work
+ * and neither waits for the other; files stay whole (each is written to a temporary sibling and
+ * renamed once verified, on whichever thread).
+ *
+ * On the first failure no more batches go out, the batches in flight finish (a worker is never
+ * stopped in the middle of a file, so no temporary file is left behind), and the failure is thrown
+ * as the archive's own error (same name and code).
+ */
+
+/** Restore workers: the calling thread and this many more. Default below. */
+export interface TreeRestoreOptions {
+  /** 0: the calling thread restores alone. Default: one per further core, at most 3. */
+  readonly workers?: number;
+}
+
+/** Trees with fewer files are restored by the calling thread alone (a worker takes ~100 ms to start). */
+export const WORKER_MIN_FILES = 256;
+/** A batch (a worker's, or the calling thread's share at a time): at most this many files … */
+const BATCH_FILES = 256;
+/** … and about this many bytes (at least one file). */
+const BATCH_BYTES = 8 << 20;
+/** Batches a worker holds, so it has the next while the calling thread answers the last. */
+const BATCHES_PER_WORKER = 2;
+/** Files up to this size are written in synchronous runs inside one read snapshot; larger ones stream. */
+export const RUN_FILE_BYTES = 8 << 20;
+/** The calling thread's synchronous run of files ends after this long, then its event loop runs. */
+const RUN_MS = 10;
+
+export interface RestoreWorkerInit {
+  readonly dir: string;
+}
+
+export type ToRestoreWorker = { readonly t: 'batch'; readonly id: number; readonly files: readonly TreeFile[] };
+
+export type FromRestoreWorker =
+  | { readonly t: 'done'; readonly id: number; readonly files: number; readonly bytes: number }
+  | { readonly t: 'failed'; readonly id: number; readonly error: ErrorData };
+
+export interface ErrorData {
+  readonly name: string;
+  readonly message: string;
+  readonly code?: string;
+}
+
+export function errorData(e: unknown): ErrorData {
+  const err: Error & { code?: unknown } = e instanceof Error ? e : new Error(String(e));
+  return { name: err.name, message: err.message, ...(typeof err.code === 'string' ? { code: err.code } : {}) };
+}
+
+/** An error sent by a worker, as the archive's own class when it is one (the CLI matches names and codes). */
+export function errorFromData(d: ErrorData): Error {
+  const known = (errors as Record<string, unknown>)[d.name];
+  if (typeof known === 'function' && known.prototype instanceof Error)
+    return new (known as new (message: string) => Error)(d.message);
+  const e = new Error(d.message) as Error & { code?: string };
+  e.name = d.name;
+  if (d.code !== undefined) e.code = d.code;
+  return e;
+}
+
+/** Worker scripts must be compiled JavaScript; under vitest this module is .ts (see ingest-pool.ts). */
+function workerUrl(moduleUrl: string = import.meta.url): URL {
+  return moduleUrl.endsWith('.ts')
+    ? new URL('../../dist/main/archive/restore-worker.js', moduleUrl)
+    : new URL('./restore-worker.js', moduleUrl);
+}
+
+function defaultWorkers(): number {
+  return Math.min(3, availableParallelism() - 1);
+}
+
+type FileEntry = SnapshotEntry & { type: 'file' };
+
+/**
+ * Restores `files` (a snapshot's file entries); `place` checks where one goes and makes its
+ * directory, on the calling thread, before any thread writes it. Returns the files and bytes
+ * written, and how many of the files workers wrote.
+ */
+export async function restoreFiles(
+  ctx: ArchiveContext,
+  files: readonly FileEntry[],
+  place: (e: FileEntry) => TreeFile,
+  opts: TreeRestoreOptions = {},
+): Promise<{ files: number; bytes: number; byWorkers: number }> {
+  const workers = files.length >= WORKER_MIN_FILES ? Math.max(0, opts.workers ?? defaultWorkers()) : 0;
+  const run = new TreeRun(ctx, files, place);
+  return run.run(workers);
+}
+
+class TreeRun {
+  readonly #ctx: ArchiveContext;
+  readonly #files: readonly FileEntry[];
+  readonly #place: (e: FileEntry) => TreeFile;
+  /** The next file no thread has taken. */
+  #next = 0;
+  #written = { files: 0, bytes: 0, byWorkers: 0 };
+  #failure: Error | undefined;
+  /** Batches sent and not answered, by worker. */
+  readonly #inFlight = new Map<Worker, Set<number>>();
+  #batchIds = 0;
+  #allAnswered: (() => void) | undefined;
+
+  constructor(ctx: ArchiveContext, files: readonly FileEntry[], place: (e: FileEntry) => TreeFile) {
+    this.#ctx = ctx;
+    this.#files = files;
+    this.#place = place;
+  }
+
+  async run(workers: number): Promise<{ files: number; bytes: number; byWorkers: number }> {
+    const started: Worker[] = [];
+    for (let i = 0; i < workers; i++) started.push(this.#startWorker());
+    try {
+      for (const w of started) for (let k = 0; k < BATCHES_PER_WORKER; k++) this.#send(w);
+      await this.#runHere();
+      await this.#answered();
+    } finally {
+      await Promise.all(started.map((w) => w.terminate()));
+    }
+    if (this.#failure) throw this.#failure;
+    return this.#written;
+  }
+
+  /** Takes a file off the queue: placed, or undefined when none is left or a thread failed. */
+  #take(): TreeFile | undefined {
+    if (this.#failure || this.#next >= this.#files.length) return undefined;
+    return this.#place(this.#files[this.#next++]!);
+  }
+
+  #fail(e: unknown): void {
+    this.#failure ??= e instanceof Error ? e : new Error(String(e));
+  }
+
+  #done(f: { size: number }): void {
+    this.#written.files++;
+    this.#written.bytes += f.size;
+  }
+
+  /**
+   * The calling thread's share, a batch at a time like a worker's (consecutive files share group
+   * frames: a thread that takes them together decompresses each frame once): synchronous runs of
+   * small files inside one read snapshot, RUN_MS long at most, and large files streamed.
+   */
+  async #runHere(): Promise<void> {
+    const ctx = this.#ctx;
+    for (let batch = this.#batch(); batch.length > 0 && !this.#failure; batch = this.#batch()) {
+      for (let i = 0; i < batch.length && !this.#failure;) {
+        try {
+          if (batch[i]!.size > RUN_FILE_BYTES) {
+            await writeTreeFile(ctx, batch[i]!);
+            this.#done(batch[i++]!);
+          } else {
+            inSnapshot(ctx.db, () => {
+              const start = performance.now();
+              do {
+                writeTreeFileSync(ctx, batch[i]!);
+                this.#done(batch[i++]!);
+              } while (i < batch.length && batch[i]!.size <= RUN_FILE_BYTES && performance.now() - start < RUN_MS);
+            });
+          }
+        } catch (e) {
+          this.#fail(e);
+        }
+        // Worker answers are read here, and their next batches sent.
+        await nextTurn();
+      }
+    }
+  }
+
+  /** The next files off the queue, placed: up to BATCH_FILES and about BATCH_BYTES. */
+  #batch(): TreeFile[] {
+    const batch: TreeFile[] = [];
+    let bytes = 0;
+    while (batch.length < BATCH_FILES && bytes < BATCH_BYTES) {
+      let f: TreeFile | undefined;
+      try {
+        f = this.#take();
+      } catch (e) {
+        this.#fail(e);
+      }
+      if (!f) break;
+      batch.push(f);
+      bytes += f.size;
+    }
+    return batch;
+  }
+
+  #startWorker(): Worker {
+    const init: RestoreWorkerInit = { dir: this.#ctx.dir };
+    const w = new Worker(workerUrl(), { workerData: init });
+    this.#inFlight.set(w, new Set());
+    w.on('message', (m: FromRestoreWorker) => {
+      this.#inFlight.get(w)?.delete(m.id);
+      if (m.t === 'done') {
+        this.#written.files += m.files;
+        this.#written.bytes += m.bytes;
+        this.#written.byWorkers += m.files;
+        this.#send(w);
+      } else this.#fail(errorFromData(m.error));
+      this.#checkAnswered();
+    });
+    const lost = (why: string): void => {
+      if (this.#inFlight.get(w)?.size) this.#fail(new Error(`a restore worker ${why} with files in hand`));
+      this.#inFlight.delete(w);
+      this.#checkAnswered();
+    };
+    w.on('error', (e) => lost(`failed (${e.message})`));
+    w.on('exit', () => lost('exited'));
+    return w;
+  }
+
+  /** Sends `w` its next batch, if there is one. */
+  #send(w: Worker): void {
+    const held = this.#inFlight.get(w);
+    if (!held) return;
+    const batch = this.#batch();
+    if (batch.length === 0) return;
+    const id = ++this.#batchIds;
+    held.add(id);
+    w.postMessage({ t: 'batch', id, files: batch } satisfies ToRestoreWorker);
+  }
+
+  #pending(): number {
+    let n = 0;
+    for (const held of this.#inFlight.values()) n += held.size;
+    return n;
+  }
+
+  #checkAnswered(): void {
+    if (this.#pending() === 0) this.#allAnswered?.();
+  }
+
+  /** Resolves once every batch sent is answered (or its worker is gone). */
+  #answered(): Promise<void> {
+    if (this.#pending() === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.#allAnswered = resolve));
+  }
+}
+
+export interface RestoreSummary {
+  readonly files: number;
+  readonly dirs: number;
+  readonly symlinks: number;
+  readonly bytes: number;
+}
+
+/**
+ * Refuses to write through a symlink inside the target: a manifest must not redirect writes
+ * outside it. `checked` remembers directories already found to be real, so a tree of many files
+ * costs one lstat per directory, not one per path component per file.
+ */
+function assertInside(root: string, path: string, checked: Set<string>): void {
+  const full = resolve(path);
+  if (full !== root && !full.startsWith(root + sep)) throw new UnsafePathError(`${path} would escape ${root}`);
+  let cur = dirname(full);
+  while (cur.length > root.length && !checked.has(cur)) {
+    if (lstatSync(cur, { throwIfNoEntry: false })?.isSymbolicLink())
+      throw new UnsafePathError(`${path}: ${cur} is a symlink; refusing to write through it`);
+    checked.add(cur);
+    cur = dirname(cur);
+  }
+}
+
+/**
+ * Restores a snapshot (its whole tree) or a single file/symlink into `toDir`. Names that would
+ * escape `toDir` (`..`, absolute paths, writes through symlinks) are refused before anything is
+ * written.
+ */
+export async function restore(
+  ctx: ArchiveContext,
+  hash: string | Uint8Array,
+  toDir: string,
+  opts: TreeRestoreOptions = {},
+): Promise<RestoreSummary> {
+  const b = getBlock(ctx, hash);
+  const root = resolve(toDir);
+  mkdirSync(root, { recursive: true });
+  const summary = { files: 0, dirs: 0, symlinks: 0, bytes: 0 };
+  if (b.header.kind === 'file' || b.header.kind === 'symlink') {
+    const name = b.header.meta.name ?? toHex(b.hash);
+    const why = checkFileName(name);
+    if (why) throw new UnsafePathError(`refusing file name ${JSON.stringify(name)}: ${why}`);
+    await restoreEntry(ctx, b, join(root, name), {
+      mode: b.header.meta.mode ? parseInt(b.header.meta.mode, 8) : undefined,
+    });
+    if (b.header.kind === 'file') summary.files++;
+    else summary.symlinks++;
+    summary.bytes += b.header.size;
+    return summary;
+  }
+  if (b.header.kind !== 'snapshot')
+    throw new UnsafePathError(`block ${toHex(b.hash)} is a ${b.header.kind} block: nothing to restore`);
+  const manifest = decodeSnapshot(await readAll(ctx, b));
+  // Validate every path before writing anything.
+  for (const e of manifest.entries) {
+    const why = checkRelativePath(e.path);
+    if (why) throw new UnsafePathError(`refusing ${JSON.stringify(e.path)}: ${why}`);
+  }
+  const dirs = manifest.entries.filter((e) => e.type === 'dir');
+  // Symlinks are only created after every file and directory, so a directory found real stays real.
+  const checked = new Set<string>();
+  for (const d of dirs) {
+    const p = join(root, d.path);
+    assertInside(root, p, checked);
+    mkdirSync(p, { recursive: true });
+    summary.dirs++;
+  }
+  const made = new Set<string>(dirs.map((d) => join(root, d.path)));
+  /** Where a file goes, checked, its directory made. */
+  const place = (e: SnapshotEntry & { type: 'file' }): TreeFile => {
+    const path = join(root, e.path);
+    assertInside(root, path, checked);
+    const dir = dirname(path);
+    if (!made.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      made.add(dir);
+    }
+    return { path, hash: e.hash, mode: e.mode, mtime: e.mtime, size: e.size };
+  };
+  const files = manifest.entries.filter((e) => e.type === 'file');
+  const written = await restoreFiles(ctx, files, place, opts);
+  summary.files += written.files;
+  summary.bytes += written.bytes;
+  // Symlinks last, so no file write can pass through one the snapshot itself created.
+  for (const e of manifest.entries) {
+    if (e.type !== 'symlink') continue;
+    const p = join(root, e.path);
+    assertInside(root, p, checked);
+    mkdirSync(dirname(p), { recursive: true });
+    if (lstatSync(p, { throwIfNoEntry: false })) unlinkSync(p);
+    symlinkSync(e.target, p);
+    summary.symlinks++;
+  }
+  // Directory modes and mtimes after their contents were written.
+  for (const d of [...dirs].reverse()) {
+    if (d.type !== 'dir') continue;
+    const p = join(root, d.path);
+    chmodSync(p, d.mode | 0o700);
+    utimesSync(p, new Date(d.mtime), new Date(d.mtime));
+  }
+  return summary;
+}
+
+async function restoreEntry(ctx: ArchiveContext, b: BlockRecord, path: string, attrs: FileAttrs): Promise<void> {
+  if (b.header.kind === 'symlink') {
+    const target = (await readAll(ctx, b)).toString();
+    if (lstatSync(path, { throwIfNoEntry: false })) unlinkSync(path);
+    symlinkSync(target, path);
+    return;
+  }
+  await writeObjectToFile(ctx, b, path, attrs, false);
+}

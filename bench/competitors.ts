@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import type { BenchContext, Section } from './context.js';
 import { duBytes, progress, runMeasured, runQuiet, which } from './measure.js';
 import type { ToolResult } from './tool-result.js';
-import { failure, freshDir, megabytes, phase, removeUnlessKept } from './tool-result.js';
+import { failure, freshDir, megabytes, phase } from './tool-result.js';
 import { verifyRestore } from './verify.js';
 import { warmPageCache } from './page-cache.js';
 
@@ -70,7 +70,7 @@ async function runBorg(ctx: BenchContext): Promise<ToolResult> {
     label: 'borg extract',
   });
   const verification = await verifyRestore(await corpus.digest(), restoreDir, corpus.dir, basename(corpus.dir));
-  await removeUnlessKept(ctx.keep, run);
+  ctx.removeAtEnd(run);
 
   return {
     tool: 'borg',
@@ -113,7 +113,7 @@ async function runRestic(ctx: BenchContext): Promise<ToolResult> {
     label: 'restic restore',
   });
   const verification = await verifyRestore(await corpus.digest(), restoreDir, corpus.dir, basename(corpus.dir));
-  await removeUnlessKept(ctx.keep, run);
+  ctx.removeAtEnd(run);
 
   return {
     tool: 'restic',

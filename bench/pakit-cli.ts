@@ -12,7 +12,7 @@ import type { BenchContext, Section } from './context.js';
 import { warmPageCache } from './page-cache.js';
 import { duBytes, progress, runMeasured, runQuiet } from './measure.js';
 import type { ToolResult } from './tool-result.js';
-import { failure, freshDir, megabytes, phase, removeUnlessKept } from './tool-result.js';
+import { failure, freshDir, megabytes, phase } from './tool-result.js';
 import { verifyRestore } from './verify.js';
 
 /** The folder snapshot is the last output line: `<hash>  <dir>/` (files come before it). */
@@ -75,7 +75,7 @@ async function runPakit(ctx: BenchContext): Promise<ToolResult> {
   } catch (err) {
     stats = failure(err);
   }
-  await removeUnlessKept(ctx.keep, run);
+  ctx.removeAtEnd(run);
 
   return {
     tool: 'pakit',

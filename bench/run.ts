@@ -6,7 +6,7 @@
 //
 // Exit status: 0 unless something is wrong (a restore that is not byte-identical, or a section
 // that threw). Slow numbers never fail the bench; a missing tool is reported in the JSON.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { codeVersion } from './code-version.js';
@@ -20,6 +20,7 @@ import { pakitSection } from './pakit-cli.js';
 import { ingestPairsSection } from './ingest-pairs.js';
 import { floorSection } from './floor.js';
 import { summarySection } from './summary.js';
+import { removeUnlessKept } from './tool-result.js';
 import { dagMillionSection } from './dag-million.js';
 import { eventLoopSection, largeFileSection } from './large-file.js';
 import { uiSection } from './ui.js';
@@ -106,17 +107,31 @@ function problems(results: Record<string, unknown>): string[] {
   return out;
 }
 
+/** Where a run notes when it removed its restore trees (read by the next run). */
+const TREE_REMOVAL_FILE = 'last-tree-removal.json';
+
+async function lastTreeRemoval(workDir: string): Promise<{ secondsBeforeStart: number; paths: string[] } | null> {
+  try {
+    const r = JSON.parse(await readFile(join(workDir, TREE_REMOVAL_FILE), 'utf8')) as { at: string; paths: string[] };
+    return { secondsBeforeStart: round((Date.now() - Date.parse(r.at)) / 1000, 1), paths: r.paths };
+  } catch {
+    return null;
+  }
+}
+
 async function main(): Promise<void> {
   const started = process.hrtime.bigint();
   const repoRoot = repoRootFrom(import.meta.url);
   const workDir = resolve(process.env.PAKIT_BENCH_DIR || join(repoRoot, 'bench-work'));
   let corpus: Promise<CorpusInfo> | null = null;
+  const atEnd: string[] = [];
   const ctx: BenchContext = {
     repoRoot,
     workDir,
     corpus: () => (corpus ??= buildCorpus(workDir)),
     results: {},
     keep: process.env.PAKIT_BENCH_KEEP === '1',
+    removeAtEnd: (...paths) => atEnd.push(...paths),
   };
   const names = selectSections(process.argv.slice(2));
   await mkdir(workDir, { recursive: true });
@@ -134,6 +149,9 @@ async function main(): Promise<void> {
     // What was measured: dist/ is built from the working tree, so `dirty` means not quite `commit`.
     code: await codeVersion(repoRoot),
     machine: await machineSection(ctx),
+    // The last run's restore trees were removed this long before this run began (see removeAtEnd):
+    // within about a minute, this run's first restore may pay for it.
+    lastTreeRemoval: await lastTreeRemoval(workDir),
   };
   for (const name of names) {
     progress(`== ${name} ==`);
@@ -146,6 +164,13 @@ async function main(): Promise<void> {
     }
     progress(`== ${name}: ${round(Number(process.hrtime.bigint() - t0) / 1e9, 1)} s ==`);
     doc[name] = ctx.results[name];
+  }
+  if (!ctx.keep && atEnd.length > 0) {
+    await removeUnlessKept(false, ...atEnd);
+    await writeFile(
+      join(workDir, TREE_REMOVAL_FILE),
+      `${JSON.stringify({ at: new Date().toISOString(), paths: atEnd })}\n`,
+    );
   }
   const bad = problems(ctx.results);
   doc.problems = bad;

@@ -8,7 +8,14 @@ import { tempDir } from '../helpers/tmp.js';
 
 function contextFor(dir: string): BenchContext {
   const corpus = { dir } as CorpusInfo;
-  return { repoRoot: dir, workDir: dir, corpus: () => Promise.resolve(corpus), results: {}, keep: false };
+  return {
+    repoRoot: dir,
+    workDir: dir,
+    corpus: () => Promise.resolve(corpus),
+    results: {},
+    keep: false,
+    removeAtEnd: () => {},
+  };
 }
 
 describe('bench: the floor section', () => {

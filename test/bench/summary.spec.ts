@@ -30,7 +30,14 @@ function tool(name: string, firstMBps: number, storedBytes: number): ToolResult 
 
 function contextWith(results: Record<string, unknown>): BenchContext {
   const corpus = { dir: '/nowhere' } as CorpusInfo;
-  return { repoRoot: '/', workDir: '/', corpus: () => Promise.resolve(corpus), results, keep: false };
+  return {
+    repoRoot: '/',
+    workDir: '/',
+    corpus: () => Promise.resolve(corpus),
+    results,
+    keep: false,
+    removeAtEnd: () => {},
+  };
 }
 
 interface Summary {

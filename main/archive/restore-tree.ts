@@ -21,7 +21,8 @@ import {
 import { decodeSnapshot, type SnapshotEntry } from './snapshot.js';
 
 /**
- * A tree restore's files, written by the calling thread and by restore workers side by side.
+ * Restoring a snapshot (or one file) into a directory: `restore` at the end of this file. A tree's
+ * files are written by the calling thread and by restore workers side by side.
  *
  * Restoring is one thread's work otherwise, and on the bench machine half of it is the kernel's:
  * creating 34,000 files (inode allocation, which on an ext4 without a journal also walks past

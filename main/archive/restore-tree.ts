@@ -41,15 +41,29 @@ import { decodeSnapshot, type SnapshotEntry } from './snapshot.js';
 export interface TreeRestoreOptions {
   /** 0: the calling thread restores alone. Default: one per further core, at most 3. */
   readonly workers?: number;
+  /**
+   * The calling thread takes files only once every worker has opened the archive (or failed to),
+   * so the first batches go to the workers. For tests; by default it starts at once.
+   */
+  readonly waitForWorkers?: boolean;
 }
 
-/** Trees with fewer files are restored by the calling thread alone (a worker takes ~100 ms to start). */
+/**
+ * Workers start once the calling thread has restored for WORKERS_AFTER_MS and at least
+ * WORKER_MIN_FILES files are left (a worker takes 100–300 ms to start and open the archive; trees
+ * of 400 and 2,000 small files took longer with one started at once than without).
+ */
 export const WORKER_MIN_FILES = 256;
+const WORKERS_AFTER_MS = 200;
 /** A batch (a worker's, or the calling thread's share at a time): at most this many files … */
 const BATCH_FILES = 256;
 /** … and about this many bytes (at least one file). */
 const BATCH_BYTES = 8 << 20;
-/** Batches a worker holds, so it has the next while the calling thread answers the last. */
+/**
+ * Batches a worker holds, so it has the next while the calling thread answers the last. A worker
+ * gets its first once it has opened the archive: until then the calling thread takes them, so a tree
+ * it restores in less time than a worker takes to start does not wait for one.
+ */
 const BATCHES_PER_WORKER = 2;
 /** Files up to this size are written in synchronous runs inside one read snapshot; larger ones stream. */
 export const RUN_FILE_BYTES = 8 << 20;
@@ -63,6 +77,10 @@ export interface RestoreWorkerInit {
 export type ToRestoreWorker = { readonly t: 'batch'; readonly id: number; readonly files: readonly TreeFile[] };
 
 export type FromRestoreWorker =
+  /** The worker has opened the archive: send it batches. */
+  | { readonly t: 'ready' }
+  /** It could not: it holds no files, and the other threads go on without it. */
+  | { readonly t: 'unavailable'; readonly error: ErrorData }
   | { readonly t: 'done'; readonly id: number; readonly files: number; readonly bytes: number }
   | { readonly t: 'failed'; readonly id: number; readonly error: ErrorData };
 
@@ -114,7 +132,7 @@ export async function restoreFiles(
 ): Promise<{ files: number; bytes: number; byWorkers: number }> {
   const workers = files.length >= WORKER_MIN_FILES ? Math.max(0, opts.workers ?? defaultWorkers()) : 0;
   const run = new TreeRun(ctx, files, place);
-  return run.run(workers);
+  return run.run(workers, opts.waitForWorkers ?? false);
 }
 
 class TreeRun {
@@ -125,10 +143,13 @@ class TreeRun {
   #next = 0;
   #written = { files: 0, bytes: 0, byWorkers: 0 };
   #failure: Error | undefined;
-  /** Batches sent and not answered, by worker. */
+  /** Batches sent and not answered, by worker, once it is ready. */
   readonly #inFlight = new Map<Worker, Set<number>>();
   #batchIds = 0;
   #allAnswered: (() => void) | undefined;
+  /** Workers still to start, and those started. */
+  #wanted = 0;
+  readonly #started: Worker[] = [];
 
   constructor(ctx: ArchiveContext, files: readonly FileEntry[], place: (e: FileEntry) => TreeFile) {
     this.#ctx = ctx;
@@ -136,18 +157,36 @@ class TreeRun {
     this.#place = place;
   }
 
-  async run(workers: number): Promise<{ files: number; bytes: number; byWorkers: number }> {
-    const started: Worker[] = [];
-    for (let i = 0; i < workers; i++) started.push(this.#startWorker());
+  async run(workers: number, waitForWorkers: boolean): Promise<{ files: number; bytes: number; byWorkers: number }> {
+    this.#wanted = workers;
     try {
-      for (const w of started) for (let k = 0; k < BATCHES_PER_WORKER; k++) this.#send(w);
+      if (waitForWorkers) await Promise.all(this.#startWorkers());
       await this.#runHere();
       await this.#answered();
     } finally {
-      await Promise.all(started.map((w) => w.terminate()));
+      await Promise.all(this.#started.map((w) => w.terminate()));
     }
     if (this.#failure) throw this.#failure;
     return this.#written;
+  }
+
+  /** Starts the workers wanted; resolves, per worker, once it is ready or gone. */
+  #startWorkers(): Promise<void>[] {
+    const settled: Promise<void>[] = [];
+    for (let i = 0; i < this.#wanted; i++) {
+      const w = this.#startWorker();
+      this.#started.push(w);
+      settled.push(
+        new Promise((resolve) => {
+          w.on('message', (m: FromRestoreWorker) => {
+            if (m.t === 'ready' || m.t === 'unavailable') resolve();
+          });
+          w.once('exit', () => resolve());
+        }),
+      );
+    }
+    this.#wanted = 0;
+    return settled;
   }
 
   /** Takes a file off the queue: placed, or undefined when none is left or a thread failed. */
@@ -172,7 +211,16 @@ class TreeRun {
    */
   async #runHere(): Promise<void> {
     const ctx = this.#ctx;
+    const began = performance.now();
     for (let batch = this.#batch(); batch.length > 0 && !this.#failure; batch = this.#batch()) {
+      // Workers join a restore that has run a while and has much left: a smaller tree is done
+      // before one would have started.
+      if (
+        this.#wanted > 0 &&
+        performance.now() - began >= WORKERS_AFTER_MS &&
+        this.#files.length - this.#next >= WORKER_MIN_FILES
+      )
+        this.#startWorkers();
       for (let i = 0; i < batch.length && !this.#failure;) {
         try {
           if (batch[i]!.size > RUN_FILE_BYTES) {
@@ -217,15 +265,26 @@ class TreeRun {
   #startWorker(): Worker {
     const init: RestoreWorkerInit = { dir: this.#ctx.dir };
     const w = new Worker(workerUrl(), { workerData: init });
-    this.#inFlight.set(w, new Set());
     w.on('message', (m: FromRestoreWorker) => {
-      this.#inFlight.get(w)?.delete(m.id);
-      if (m.t === 'done') {
-        this.#written.files += m.files;
-        this.#written.bytes += m.bytes;
-        this.#written.byWorkers += m.files;
-        this.#send(w);
-      } else this.#fail(errorFromData(m.error));
+      switch (m.t) {
+        case 'ready':
+          this.#inFlight.set(w, new Set());
+          for (let k = 0; k < BATCHES_PER_WORKER; k++) this.#send(w);
+          return;
+        case 'unavailable':
+          return;
+        case 'done':
+          this.#inFlight.get(w)?.delete(m.id);
+          this.#written.files += m.files;
+          this.#written.bytes += m.bytes;
+          this.#written.byWorkers += m.files;
+          this.#send(w);
+          break;
+        case 'failed':
+          this.#inFlight.get(w)?.delete(m.id);
+          this.#fail(errorFromData(m.error));
+          break;
+      }
       this.#checkAnswered();
     });
     const lost = (why: string): void => {

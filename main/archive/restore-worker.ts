@@ -14,9 +14,16 @@ import {
 
 const port = parentPort!;
 const { dir } = workerData as RestoreWorkerInit;
-const opened: Promise<Archive | { error: unknown }> = Archive.open({ dir, readonly: true }).catch((error: unknown) => ({
-  error,
-}));
+const opened: Promise<Archive | { error: unknown }> = Archive.open({ dir, readonly: true }).then(
+  (a) => {
+    port.postMessage({ t: 'ready' } satisfies FromRestoreWorker);
+    return a;
+  },
+  (error: unknown) => {
+    port.postMessage({ t: 'unavailable', error: errorData(error) } satisfies FromRestoreWorker);
+    return { error };
+  },
+);
 
 port.on('message', (m: ToRestoreWorker) => {
   void opened.then((a) => {

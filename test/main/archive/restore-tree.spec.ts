@@ -69,7 +69,7 @@ describe('tree restore with workers', () => {
     const alone = join(tempDir(), 'alone');
     const shared = join(tempDir(), 'shared');
     const s0 = await a.restore(snap, alone, { workers: 0 });
-    const s1 = await a.restore(snap, shared, { workers: 1 });
+    const s1 = await a.restore(snap, shared, { workers: 1, waitForWorkers: true });
     expect(s1).toEqual(s0);
     expect(s1.files).toBe(602);
     expect(s1.symlinks).toBe(1);
@@ -99,7 +99,7 @@ describe('tree restore with workers', () => {
           mkdirSync(dirname(path), { recursive: true });
           return { path, hash: e.hash, mode: e.mode, mtime: e.mtime, size: e.size };
         },
-        { workers },
+        { workers, waitForWorkers: true },
       );
       for (const e of list) expect(readFileSync(join(out, e.path)).equals(readFileSync(join(src, e.path)))).toBe(true);
       return r;
@@ -119,8 +119,8 @@ describe('tree restore with workers', () => {
     const a = await openArchive();
     const { results } = await a.store([src]);
     const snap = results.at(-1)!.hash;
-    // The first file's frame (its own): the first batch goes to the worker, which is sent its
-    // batches before the calling thread takes any, and no other file reads that frame.
+    // The first file's frame (its own): with waitForWorkers the first batch goes to the worker, and
+    // no other file reads that frame.
     const first = results.find((x) => x.path === join(src, 'd0/a-medium.txt'))!;
     const where = a.ctx.db
       .prepare(
@@ -137,7 +137,7 @@ describe('tree restore with workers', () => {
     writeFileSync(pack, bytes);
     const b = await openArchive(dir);
     const out = join(tempDir(), 'out');
-    const err = await b.restore(snap, out, { workers: 1 }).then(
+    const err = await b.restore(snap, out, { workers: 1, waitForWorkers: true }).then(
       () => undefined,
       (e: unknown) => e,
     );

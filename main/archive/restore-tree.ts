@@ -1,28 +1,15 @@
-import { chmodSync, lstatSync, mkdirSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve, sep } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { toHex } from '../../shared/bytes.js';
 import { inSnapshot } from '../db/database.js';
-import { checkFileName, checkRelativePath } from '../util/safe-path.js';
 import { nextTurn } from '../util/next-turn.js';
-import type { BlockRecord } from '../dag/block-index.js';
-import { getBlock, type ArchiveContext } from './context.js';
+import type { ArchiveContext } from './context.js';
 import * as errors from './errors.js';
-import { UnsafePathError } from './errors.js';
-import {
-  readAll,
-  writeObjectToFile,
-  writeTreeFile,
-  writeTreeFileSync,
-  type FileAttrs,
-  type TreeFile,
-} from './read-ops.js';
-import { decodeSnapshot, type SnapshotEntry } from './snapshot.js';
+import { writeTreeFile, writeTreeFileSync, type TreeFile } from './read-ops.js';
+import type { SnapshotEntry } from './snapshot.js';
 
 /**
- * Restoring a snapshot (or one file) into a directory: `restore` at the end of this file. A tree's
- * files are written by the calling thread and by restore workers side by side.
+ * A tree restore's files (see restore.ts), written by the calling thread and by restore workers side
+ * by side.
  *
  * Restoring is one thread's work otherwise, and on the bench machine half of it is the kernel's:
  * creating 34,000 files (inode allocation, which on an ext4 without a journal also walks past
@@ -69,6 +56,27 @@ const BATCHES_PER_WORKER = 2;
 export const RUN_FILE_BYTES = 8 << 20;
 /** The calling thread's synchronous run of files ends after this long, then its event loop runs. */
 const RUN_MS = 10;
+
+/**
+ * Writes `files[i]`, then the small files after it while `more()` says so, all in one read snapshot
+ * (the WAL read lock once, see inSnapshot); calls `done` for each. Returns the next index. The
+ * calling thread's runs and a worker's batches both go through here.
+ */
+export function writeSmallRun(
+  ctx: ArchiveContext,
+  files: readonly TreeFile[],
+  i: number,
+  more: () => boolean,
+  done: (f: TreeFile) => void,
+): number {
+  inSnapshot(ctx.db, () => {
+    do {
+      writeTreeFileSync(ctx, files[i]!);
+      done(files[i++]!);
+    } while (i < files.length && files[i]!.size <= RUN_FILE_BYTES && more());
+  });
+  return i;
+}
 
 export interface RestoreWorkerInit {
   readonly dir: string;
@@ -227,13 +235,14 @@ class TreeRun {
             await writeTreeFile(ctx, batch[i]!);
             this.#done(batch[i++]!);
           } else {
-            inSnapshot(ctx.db, () => {
-              const start = performance.now();
-              do {
-                writeTreeFileSync(ctx, batch[i]!);
-                this.#done(batch[i++]!);
-              } while (i < batch.length && batch[i]!.size <= RUN_FILE_BYTES && performance.now() - start < RUN_MS);
-            });
+            const start = performance.now();
+            i = writeSmallRun(
+              ctx,
+              batch,
+              i,
+              () => performance.now() - start < RUN_MS,
+              (f) => this.#done(f),
+            );
           }
         } catch (e) {
           this.#fail(e);
@@ -323,118 +332,4 @@ class TreeRun {
     if (this.#pending() === 0) return Promise.resolve();
     return new Promise((resolve) => (this.#allAnswered = resolve));
   }
-}
-
-export interface RestoreSummary {
-  readonly files: number;
-  readonly dirs: number;
-  readonly symlinks: number;
-  readonly bytes: number;
-}
-
-/**
- * Refuses to write through a symlink inside the target: a manifest must not redirect writes
- * outside it. `checked` remembers directories already found to be real, so a tree of many files
- * costs one lstat per directory, not one per path component per file.
- */
-function assertInside(root: string, path: string, checked: Set<string>): void {
-  const full = resolve(path);
-  if (full !== root && !full.startsWith(root + sep)) throw new UnsafePathError(`${path} would escape ${root}`);
-  let cur = dirname(full);
-  while (cur.length > root.length && !checked.has(cur)) {
-    if (lstatSync(cur, { throwIfNoEntry: false })?.isSymbolicLink())
-      throw new UnsafePathError(`${path}: ${cur} is a symlink; refusing to write through it`);
-    checked.add(cur);
-    cur = dirname(cur);
-  }
-}
-
-/**
- * Restores a snapshot (its whole tree) or a single file/symlink into `toDir`. Names that would
- * escape `toDir` (`..`, absolute paths, writes through symlinks) are refused before anything is
- * written.
- */
-export async function restore(
-  ctx: ArchiveContext,
-  hash: string | Uint8Array,
-  toDir: string,
-  opts: TreeRestoreOptions = {},
-): Promise<RestoreSummary> {
-  const b = getBlock(ctx, hash);
-  const root = resolve(toDir);
-  mkdirSync(root, { recursive: true });
-  const summary = { files: 0, dirs: 0, symlinks: 0, bytes: 0 };
-  if (b.header.kind === 'file' || b.header.kind === 'symlink') {
-    const name = b.header.meta.name ?? toHex(b.hash);
-    const why = checkFileName(name);
-    if (why) throw new UnsafePathError(`refusing file name ${JSON.stringify(name)}: ${why}`);
-    await restoreEntry(ctx, b, join(root, name), {
-      mode: b.header.meta.mode ? parseInt(b.header.meta.mode, 8) : undefined,
-    });
-    if (b.header.kind === 'file') summary.files++;
-    else summary.symlinks++;
-    summary.bytes += b.header.size;
-    return summary;
-  }
-  if (b.header.kind !== 'snapshot')
-    throw new UnsafePathError(`block ${toHex(b.hash)} is a ${b.header.kind} block: nothing to restore`);
-  const manifest = decodeSnapshot(await readAll(ctx, b));
-  // Validate every path before writing anything.
-  for (const e of manifest.entries) {
-    const why = checkRelativePath(e.path);
-    if (why) throw new UnsafePathError(`refusing ${JSON.stringify(e.path)}: ${why}`);
-  }
-  const dirs = manifest.entries.filter((e) => e.type === 'dir');
-  // Symlinks are only created after every file and directory, so a directory found real stays real.
-  const checked = new Set<string>();
-  for (const d of dirs) {
-    const p = join(root, d.path);
-    assertInside(root, p, checked);
-    mkdirSync(p, { recursive: true });
-    summary.dirs++;
-  }
-  const made = new Set<string>(dirs.map((d) => join(root, d.path)));
-  /** Where a file goes, checked, its directory made. */
-  const place = (e: SnapshotEntry & { type: 'file' }): TreeFile => {
-    const path = join(root, e.path);
-    assertInside(root, path, checked);
-    const dir = dirname(path);
-    if (!made.has(dir)) {
-      mkdirSync(dir, { recursive: true });
-      made.add(dir);
-    }
-    return { path, hash: e.hash, mode: e.mode, mtime: e.mtime, size: e.size };
-  };
-  const files = manifest.entries.filter((e) => e.type === 'file');
-  const written = await restoreFiles(ctx, files, place, opts);
-  summary.files += written.files;
-  summary.bytes += written.bytes;
-  // Symlinks last, so no file write can pass through one the snapshot itself created.
-  for (const e of manifest.entries) {
-    if (e.type !== 'symlink') continue;
-    const p = join(root, e.path);
-    assertInside(root, p, checked);
-    mkdirSync(dirname(p), { recursive: true });
-    if (lstatSync(p, { throwIfNoEntry: false })) unlinkSync(p);
-    symlinkSync(e.target, p);
-    summary.symlinks++;
-  }
-  // Directory modes and mtimes after their contents were written.
-  for (const d of [...dirs].reverse()) {
-    if (d.type !== 'dir') continue;
-    const p = join(root, d.path);
-    chmodSync(p, d.mode | 0o700);
-    utimesSync(p, new Date(d.mtime), new Date(d.mtime));
-  }
-  return summary;
-}
-
-async function restoreEntry(ctx: ArchiveContext, b: BlockRecord, path: string, attrs: FileAttrs): Promise<void> {
-  if (b.header.kind === 'symlink') {
-    const target = (await readAll(ctx, b)).toString();
-    if (lstatSync(path, { throwIfNoEntry: false })) unlinkSync(path);
-    symlinkSync(target, path);
-    return;
-  }
-  await writeObjectToFile(ctx, b, path, attrs, false);
 }

@@ -1,12 +1,12 @@
 // Runs in a worker thread started by a tree restore (restore-tree.ts): opens the archive read-only
 // and writes the batches of files it is sent, each small file's reads in one read snapshot.
 import { parentPort, workerData } from 'node:worker_threads';
-import { inSnapshot } from '../db/database.js';
 import { Archive } from './archive.js';
-import { writeTreeFileSync } from './read-ops.js';
+import { writeTreeFileSync, type TreeFile } from './read-ops.js';
 import {
   errorData,
   RUN_FILE_BYTES,
+  writeSmallRun,
   type FromRestoreWorker,
   type RestoreWorkerInit,
   type ToRestoreWorker,
@@ -35,20 +35,15 @@ port.on('message', (m: ToRestoreWorker) => {
       try {
         // Small files share a read snapshot; a large one reads outside any, so no snapshot holds
         // the writer's checkpoints back for the length of a big file.
+        const done = (f: TreeFile): void => {
+          files++;
+          bytes += f.size;
+        };
         for (let i = 0; i < m.files.length;) {
           if (m.files[i]!.size > RUN_FILE_BYTES) {
             writeTreeFileSync(a.ctx, m.files[i]!);
-            files++;
-            bytes += m.files[i++]!.size;
-            continue;
-          }
-          inSnapshot(a.ctx.db, () => {
-            do {
-              writeTreeFileSync(a.ctx, m.files[i]!);
-              files++;
-              bytes += m.files[i++]!.size;
-            } while (i < m.files.length && m.files[i]!.size <= RUN_FILE_BYTES);
-          });
+            done(m.files[i++]!);
+          } else i = writeSmallRun(a.ctx, m.files, i, () => true, done);
         }
         reply = { t: 'done', id: m.id, files, bytes };
       } catch (e) {

@@ -6,6 +6,7 @@ import { equalBytes, toHex } from '../../shared/bytes.js';
 import { merkleRoot } from '../../shared/merkle.js';
 import type { BlockRecord } from '../dag/block-index.js';
 import { nodeSha256 } from '../util/sha256.js';
+import { utimeSeconds } from '../util/file-times.js';
 import { getBlock, type ArchiveContext } from './context.js';
 import { ObjectCorruptError } from './errors.js';
 
@@ -114,7 +115,10 @@ function writeAll(fd: number, data: Buffer): void {
 
 function finishFile(fd: number, attrs: FileAttrs, durable: boolean): void {
   if (attrs.mode !== undefined) fchmodSync(fd, attrs.mode);
-  if (attrs.mtimeMs !== undefined) futimesSync(fd, new Date(attrs.mtimeMs), new Date(attrs.mtimeMs));
+  if (attrs.mtimeMs !== undefined) {
+    const t = utimeSeconds(attrs.mtimeMs);
+    futimesSync(fd, t, t);
+  }
   if (durable) fsyncSync(fd);
 }
 

@@ -3,6 +3,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { toHex } from '../../shared/bytes.js';
 import type { BlockRecord } from '../dag/block-index.js';
 import { checkFileName, checkRelativePath } from '../util/safe-path.js';
+import { utimeSeconds } from '../util/file-times.js';
 import { getBlock, type ArchiveContext } from './context.js';
 import { UnsafePathError } from './errors.js';
 import { readAll, writeObjectToFile, type FileAttrs, type TreeFile } from './read-ops.js';
@@ -108,7 +109,8 @@ export async function restore(
     if (d.type !== 'dir') continue;
     const p = join(root, d.path);
     chmodSync(p, d.mode | 0o700);
-    utimesSync(p, new Date(d.mtime), new Date(d.mtime));
+    const t = utimeSeconds(d.mtime);
+    utimesSync(p, t, t);
   }
   return summary;
 }

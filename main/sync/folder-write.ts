@@ -15,6 +15,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import type { BlockRecord } from '../dag/block-index.js';
 import type { ArchiveContext } from '../archive/context.js';
 import { readBlockContent } from '../archive/read-ops.js';
+import { utimeSeconds } from '../util/file-times.js';
 
 export class FileChangedError extends Error {
   override readonly name = 'FileChangedError';
@@ -43,7 +44,10 @@ export async function writeBlockIntoFolder(
     fsyncSync(fd);
     closeSync(fd);
     const mtime = Number(b.header.meta.mtime);
-    if (Number.isFinite(mtime)) utimesSync(tmp, new Date(mtime), new Date(mtime));
+    if (Number.isFinite(mtime)) {
+      const t = utimeSeconds(mtime);
+      utimesSync(tmp, t, t);
+    }
     const now = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
     const unchanged =
       expected === 'absent'

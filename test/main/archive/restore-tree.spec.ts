@@ -37,17 +37,16 @@ function bigTree(root: string, files = 600): void {
   symlinkSync('../large/scan.bin', join(root, 'd0/to-scan'));
 }
 
-/**
- * Every file's mtime in whole ms, by relative path: a snapshot records whole ms, and setting one
- * back (a Date, as seconds in a double) may land a nanosecond short of it.
- */
-function mtimes(root: string, round: (ms: number) => number): Record<string, number> {
-  const out: Record<string, number> = {};
+/** Every file's mtime in ns, by relative path; `wholeMs` cuts each to the whole ms a snapshot records. */
+function mtimes(root: string, wholeMs = false): Record<string, bigint> {
+  const out: Record<string, bigint> = {};
   const walk = (dir: string): void => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.isFile()) out[relative(root, p)] = round(statSync(p).mtimeMs);
+      if (!e.isFile()) continue;
+      const ns = statSync(p, { bigint: true }).mtimeNs;
+      out[relative(root, p)] = wholeMs ? (ns / 1_000_000n) * 1_000_000n : ns;
     }
   };
   walk(root);
@@ -75,10 +74,11 @@ describe('tree restore with workers', () => {
     expect(s1.symlinks).toBe(1);
     expect(describeTree(shared)).toEqual(describeTree(src));
     expect(describeTree(alone)).toEqual(describeTree(src));
-    const want = mtimes(src, Math.floor);
-    expect(want['d3/sub0/f3.txt']).toBe(1_500_000_000_000);
-    expect(mtimes(shared, Math.round)).toEqual(want);
-    expect(mtimes(alone, Math.round)).toEqual(want);
+    // Exactly the recorded ms, not a microsecond short (utimeSeconds).
+    const want = mtimes(src, true);
+    expect(want['d3/sub0/f3.txt']).toBe(1_500_000_000_000_000_000n);
+    expect(mtimes(shared)).toEqual(want);
+    expect(mtimes(alone)).toEqual(want);
     expect(leftovers(shared)).toEqual([]);
   });
 

@@ -1,11 +1,13 @@
-// How fast each core runs the same fixed piece of work, one at a time (`taskset -c N`).
+// How fast each core runs the same fixed piece of work (`taskset -c N`): one core at a time, then
+// all at once.
 //
 // On this VM the two cores are not equally fast, and not steadily so: at a quiet moment on
 // 2026-12-03, core 1 took 9 % longer than core 0 to hash and 30 % longer for strided memory work
-// (see WORK); both cores at once were within 1–3 % of that, so they do not slow each other. A
-// one-thread backup (borg) keeps its speed if the scheduler leaves it on the faster core; a store
-// that needs both cores (Pakit) runs at the slower one's pace. ingest-pairs records this before
-// every pair, so a slow pair can be told from a slow core.
+// (see WORK); both cores at once were within 1–3 % of that, so they did not slow each other then.
+// A one-thread backup (borg) keeps its speed if the scheduler leaves it on the faster core; a store
+// that needs both cores (Pakit) runs at the slower one's pace, and pays again if running both at
+// once slows each (a host that shares them). ingest-pairs records both before every pair, so a
+// slow pair can be told from a slow or shared core.
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { round } from './measure.js';
@@ -25,7 +27,18 @@ const a = new Int32Array(1 << 21);
 for (let r = 0; r < 20; r++) for (let i = 0; i < a.length; i += 16) { a[i] = (a[i] + r) | 0; x ^= a[(i * 7) & (a.length - 1)]; }
 process.stdout.write(String(performance.now() - t) + ' ' + (x & 1));`;
 
-export type CoreSpeed = { readonly ms: readonly number[] } | { readonly unavailable: string };
+export type CoreSpeed =
+  | {
+      /** Each core alone, cores in order. */
+      readonly ms: readonly number[];
+      /**
+       * Each core while every core runs the work at once. Above `ms` by more than a few % means the
+       * cores slow each other down (shared by the host): what a store on both cores then pays and a
+       * one-thread backup does not.
+       */
+      readonly together: readonly number[];
+    }
+  | { readonly unavailable: string };
 
 function timedOn(core: number, env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -46,14 +59,19 @@ function timedOn(core: number, env: NodeJS.ProcessEnv): Promise<number> {
   });
 }
 
-/** Milliseconds each core took for WORK, cores in order; never throws (a missing taskset is reported). */
+/**
+ * Milliseconds each core took for WORK, cores in order, alone and then all at once; never throws
+ * (a missing taskset is reported).
+ */
 export async function measureCoreSpeed(env: NodeJS.ProcessEnv = process.env): Promise<CoreSpeed> {
   const ms: number[] = [];
+  const cores = cpus().map((_, core) => core);
   try {
-    for (let core = 0; core < cpus().length; core++) ms.push(await timedOn(core, env));
+    for (const core of cores) ms.push(await timedOn(core, env));
+    const together = await Promise.all(cores.map((core) => timedOn(core, env)));
+    return { ms, together };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     return { unavailable: e.code === 'ENOENT' ? 'taskset not found (util-linux)' : e.message };
   }
-  return { ms };
 }

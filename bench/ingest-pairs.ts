@@ -79,8 +79,9 @@ export const ingestPairsSection: Section = async (ctx) => {
     const pairs: { order: string; coresMsBefore: CoreSpeed; pakit: Timed; borg: Timed; ratio: number }[] = [];
     for (let i = 1; i <= n; i++) {
       const pakitFirstInPair = i % 2 === 1;
-      // Each core's time for the same work just before the pair (core-speed.ts): a store that
-      // needs both cores runs at the slower one's pace, a one-thread backup need not.
+      // Each core's time for the same work just before the pair, alone and all at once
+      // (core-speed.ts): a store that needs both cores runs at the slower one's pace, and slower
+      // again if the cores slow each other; a one-thread backup need not.
       const coresMsBefore = await measureCoreSpeed();
       let pakit: Timed;
       let borg: Timed;

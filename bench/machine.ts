@@ -52,7 +52,7 @@ export const machineSection: Section = async (ctx) => {
     loadAverageAtStart: loadavg().map((l) => round(l, 2)),
     // How often a thread loses the CPU for a moment (cpu-pauses.ts): it sets a floor under every p99.
     cpuPausesAtStart: measurePauses(),
-    // Each core's time for the same fixed work, one after the other (core-speed.ts): they differ here.
+    // Each core's time for the same fixed work, one after the other and all at once (core-speed.ts).
     coreSpeedAtStart: await measureCoreSpeed(),
     kernel: release(),
     os: osRelease(),

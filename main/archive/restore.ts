@@ -1,4 +1,4 @@
-import { chmodSync, lstatSync, mkdirSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
+import { chmodSync, lstatSync, lutimesSync, mkdirSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { toHex } from '../../shared/bytes.js';
 import type { BlockRecord } from '../dag/block-index.js';
@@ -35,9 +35,9 @@ function assertInside(root: string, path: string, checked: Set<string>): void {
 }
 
 /**
- * Restores a snapshot (its whole tree) or a single file/symlink into `toDir`. Names that would
- * escape `toDir` (`..`, absolute paths, writes through symlinks) are refused before anything is
- * written.
+ * Restores a snapshot (its whole tree) or a single file/symlink into `toDir`, each with the mode
+ * and mtime recorded (a symlink's own mtime, not its target's). Names that would escape `toDir`
+ * (`..`, absolute paths, writes through symlinks) are refused before anything is written.
  */
 export async function restore(
   ctx: ArchiveContext,
@@ -53,8 +53,10 @@ export async function restore(
     const name = b.header.meta.name ?? toHex(b.hash);
     const why = checkFileName(name);
     if (why) throw new UnsafePathError(`refusing file name ${JSON.stringify(name)}: ${why}`);
+    const mtime = b.header.meta.mtime;
     await restoreEntry(ctx, b, join(root, name), {
       mode: b.header.meta.mode ? parseInt(b.header.meta.mode, 8) : undefined,
+      mtimeMs: mtime !== undefined && /^\d{1,15}$/.test(mtime) ? Number(mtime) : undefined,
     });
     if (b.header.kind === 'file') summary.files++;
     else summary.symlinks++;
@@ -102,6 +104,8 @@ export async function restore(
     mkdirSync(dirname(p), { recursive: true });
     if (lstatSync(p, { throwIfNoEntry: false })) unlinkSync(p);
     symlinkSync(e.target, p);
+    const t = utimeSeconds(e.mtime);
+    lutimesSync(p, t, t);
     summary.symlinks++;
   }
   // Directory modes and mtimes after their contents were written.
@@ -120,6 +124,10 @@ async function restoreEntry(ctx: ArchiveContext, b: BlockRecord, path: string, a
     const target = (await readAll(ctx, b)).toString();
     if (lstatSync(path, { throwIfNoEntry: false })) unlinkSync(path);
     symlinkSync(target, path);
+    if (attrs.mtimeMs !== undefined) {
+      const t = utimeSeconds(attrs.mtimeMs);
+      lutimesSync(path, t, t);
+    }
     return;
   }
   await writeObjectToFile(ctx, b, path, attrs, false);

@@ -1,4 +1,13 @@
-import { chmodSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  lutimesSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { getEventListeners } from 'node:events';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +16,7 @@ import { verifyAny, verifyProof } from '../../../shared/verify.js';
 import { describeTree, makeTree, prose, sha256hex, writeFile } from '../../helpers/files.js';
 import { seeded, tempDir } from '../../helpers/tmp.js';
 import { Archive } from '../../../main/archive/archive.js';
+import { utimeSeconds } from '../../../main/util/file-times.js';
 import { directoryCache, pathKey } from '../../../main/archive/file-cache.js';
 import { forget, openArchive, readAll } from '../../helpers/archive.js';
 
@@ -299,6 +309,12 @@ describe('archive: store, get, restore', () => {
     symlinkSync('/etc/passwd', join(src, 'link-outside'));
     symlinkSync('deeds/deed-002.txt', join(src, 'link-inside'));
     utimesSync(join(src, 'empty.txt'), new Date(1_600_000_000_000), new Date(1_600_000_000_000));
+    // Whole ms that seconds in a double would set a microsecond early (see utimeSeconds).
+    const linkTime = utimeSeconds(1_761_594_985_360);
+    const dirTime = utimeSeconds(1_753_241_764_518);
+    lutimesSync(join(src, 'link-inside'), linkTime, linkTime);
+    utimesSync(join(src, 'deeds'), dirTime, dirTime);
+    expect(lstatSync(join(src, 'link-inside'), { bigint: true }).mtimeNs).toBe(1_761_594_985_360_000_000n);
     const a = await openArchive();
     const { results } = await a.store([src]);
     const link = results.find((r) => r.path.endsWith('link-outside'))!;
@@ -309,16 +325,33 @@ describe('archive: store, get, restore', () => {
     expect(s.symlinks).toBe(2);
     expect(describeTree(out)).toEqual(describeTree(src));
     expect(statSync(join(out, 'empty.txt')).mtimeMs).toBe(1_600_000_000_000);
+    const mtimeNs = (p: string): bigint => lstatSync(join(out, p), { bigint: true }).mtimeNs;
+    expect(mtimeNs('link-inside')).toBe(1_761_594_985_360_000_000n); // the link's own, not its target's
+    expect(mtimeNs('deeds')).toBe(1_753_241_764_518_000_000n);
   });
 
-  it('stores a single file and restores it by name', async () => {
+  it('stores a single file and restores it by name, with its mode and mtime; a symlink too', async () => {
     const src = tempDir();
     const p = writeFile(src, 'deed.txt', prose(10_000));
+    chmodSync(p, 0o640);
+    const fileTime = utimeSeconds(1_779_944_804_715);
+    utimesSync(p, fileTime, fileTime);
+    const l = join(src, 'to-deed');
+    symlinkSync('deed.txt', l);
+    const linkTime = utimeSeconds(1_761_594_985_360);
+    lutimesSync(l, linkTime, linkTime);
     const a = await openArchive();
-    const { results } = await a.store([p]);
+    const { results } = await a.store([p, l]);
     const out = tempDir();
     await a.restore(results[0]!.hash, out);
+    await a.restore(results[1]!.hash, out);
     expect(readFileSync(join(out, 'deed.txt')).equals(readFileSync(p))).toBe(true);
+    const file = lstatSync(join(out, 'deed.txt'), { bigint: true });
+    expect(Number(file.mode) & 0o777).toBe(0o640);
+    expect(file.mtimeNs).toBe(1_779_944_804_715_000_000n);
+    const link = lstatSync(join(out, 'to-deed'), { bigint: true });
+    expect(link.isSymbolicLink()).toBe(true);
+    expect(link.mtimeNs).toBe(1_761_594_985_360_000_000n);
   });
 
   it('reports unknown and malformed hashes by name', async () => {

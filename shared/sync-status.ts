@@ -216,6 +216,7 @@ export function describeSyncStatus(s: SyncStatus): string {
 
 /** Decimal units, as file managers show sizes: 3_100_000 → "3.1 MB". */
 export function formatBytes(bytes: number): string {
+  if (bytes < 0) return `−${formatBytes(-bytes)}`;
   const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
   let value = bytes;
   let unit = 0;

@@ -271,6 +271,30 @@ describe('the served UI in Chromium', () => {
     await page.close();
   }, 60_000);
 
+  it('draws savings below zero inside the chart: an archive of one 3-byte file, stored larger than it is', async () => {
+    const dir = ownDir('pakit-e2e-tiny-');
+    writeFileSync(join(dir, 'note.txt'), 'hi\n');
+    pakit(['--data', join(dir, 'data'), 'store', join(dir, 'note.txt')]);
+    const { proc, url: at } = await startServe(['--data', join(dir, 'data'), 'serve', '--port', '0']);
+    try {
+      const page = await open(at, 'DAG');
+      await page.getByText('Savings over time: the figures as a table').click();
+      const cells = page.getByRole('table').getByRole('cell');
+      // The file's block saved less than nothing by compression: the case the chart must hold.
+      await expect.poll(async () => (await cells.allTextContents()).some((t) => t.startsWith('−'))).toBe(true);
+      const ys = await page
+        .locator('figure svg polyline')
+        .evaluateAll((ls) =>
+          ls.flatMap((l) => (l.getAttribute('points') ?? '').split(' ').map((xy) => Number(xy.split(',')[1]))),
+        );
+      expect(ys.length).toBeGreaterThan(0);
+      for (const y of ys) expect(y >= 10 && y <= 138, `a chart point at row ${y}`).toBe(true);
+      await page.close();
+    } finally {
+      await stopServe(proc);
+    }
+  }, 60_000);
+
   it('scrolls a DAG of 20,000 blocks: a screenful of rows in the DOM, genesis at the end, details as the engine has them', async () => {
     const dir = ownDir('pakit-e2e-dag-');
     const archive = await Archive.open({ dir });

@@ -408,6 +408,8 @@ describe('describeSyncStatus', () => {
     expect(formatBytes(250_000_000)).toBe('250 MB');
     expect(formatBytes(99_990_000)).toBe('100 MB');
     expect(formatBytes(2_000_000_000_000)).toBe('2.0 TB');
+    expect(formatBytes(-19)).toBe('−19 B');
+    expect(formatBytes(-5_000)).toBe('−5.0 kB');
     expect(formatDuration(0.2)).toBe('1 s');
     expect(formatDuration(59)).toBe('59 s');
     expect(formatDuration(240)).toBe('4 min');

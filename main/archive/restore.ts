@@ -3,7 +3,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { toHex } from '../../shared/bytes.js';
 import type { BlockRecord } from '../dag/block-index.js';
 import { checkFileName, checkRelativePath } from '../util/safe-path.js';
-import { utimeSeconds } from '../util/file-times.js';
+import { recordedMtimeMs, utimeSeconds } from '../util/file-times.js';
 import { getBlock, type ArchiveContext } from './context.js';
 import { UnsafePathError } from './errors.js';
 import { readAll, writeObjectToFile, type FileAttrs, type TreeFile } from './read-ops.js';
@@ -53,10 +53,9 @@ export async function restore(
     const name = b.header.meta.name ?? toHex(b.hash);
     const why = checkFileName(name);
     if (why) throw new UnsafePathError(`refusing file name ${JSON.stringify(name)}: ${why}`);
-    const mtime = b.header.meta.mtime;
     await restoreEntry(ctx, b, join(root, name), {
       mode: b.header.meta.mode ? parseInt(b.header.meta.mode, 8) : undefined,
-      mtimeMs: mtime !== undefined && /^\d{1,15}$/.test(mtime) ? Number(mtime) : undefined,
+      mtimeMs: recordedMtimeMs(b.header.meta.mtime),
     });
     if (b.header.kind === 'file') summary.files++;
     else summary.symlinks++;

@@ -15,7 +15,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import type { BlockRecord } from '../dag/block-index.js';
 import type { ArchiveContext } from '../archive/context.js';
 import { readBlockContent } from '../archive/read-ops.js';
-import { utimeSeconds } from '../util/file-times.js';
+import { recordedMtimeMs, utimeSeconds } from '../util/file-times.js';
 
 export class FileChangedError extends Error {
   override readonly name = 'FileChangedError';
@@ -43,8 +43,8 @@ export async function writeBlockIntoFolder(
     for await (const chunk of readBlockContent(ctx, b)) writeSync(fd, chunk);
     fsyncSync(fd);
     closeSync(fd);
-    const mtime = Number(b.header.meta.mtime);
-    if (Number.isFinite(mtime)) {
+    const mtime = recordedMtimeMs(b.header.meta.mtime);
+    if (mtime !== undefined) {
       const t = utimeSeconds(mtime);
       utimesSync(tmp, t, t);
     }

@@ -48,3 +48,11 @@ export function utimeSeconds(ms: number): number {
   }
   return plain;
 }
+
+/**
+ * The mtime a block's metadata records (`meta.mtime`, whole milliseconds as decimal text), or
+ * undefined when it records none a file can be given: absent, negative or not a whole number.
+ */
+export function recordedMtimeMs(text: string | undefined): number | undefined {
+  return text !== undefined && /^\d{1,15}$/.test(text) ? Number(text) : undefined;
+}

@@ -1,7 +1,7 @@
 import { closeSync, futimesSync, openSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { utimeSeconds } from '../../../main/util/file-times.js';
+import { recordedMtimeMs, utimeSeconds } from '../../../main/util/file-times.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 /** Sets `file`'s times to `seconds` through a descriptor, as a restore does, and reads its mtime back in ns. */
@@ -34,5 +34,12 @@ describe('utimeSeconds', () => {
 
   it('gives ms / 1000 for what cannot be set exactly: fractions of a ms, zero, negative, past 2242', () => {
     for (const ms of [1.5, 0, -1000, -1500, 2 ** 60]) expect(utimeSeconds(ms)).toBe(ms / 1000);
+  });
+
+  it('reads a recorded mtime only as whole, non-negative milliseconds', () => {
+    expect(recordedMtimeMs('1761594985360')).toBe(1_761_594_985_360);
+    expect(recordedMtimeMs('0')).toBe(0);
+    for (const bad of [undefined, '', '-5', '1.5', '1e3', ' 12', '0x10', '1234567890123456'])
+      expect(recordedMtimeMs(bad), String(bad)).toBeUndefined();
   });
 });

@@ -160,7 +160,7 @@ export class MerkleLog {
    * Runs `walk` with a stand-in subtree function that only records which stored nodes it would
    * read, then loads the missing ones with a single statement, the leaf it needs (at most one per
    * path, read from its block) included: each statement outside a transaction is a read
-   * transaction of its own, ~8 µs here (a proof at a million blocks: 70 µs with the leaf read apart).
+   * transaction of its own, 5–8 µs (a proof at a million blocks: 70 µs with the leaf read apart).
    */
   #prefetch(walk: (sub: (lo: number, hi: number) => Uint8Array) => unknown): void {
     const need: number[] = [];
@@ -189,16 +189,21 @@ export class MerkleLog {
     const shape = 2 * count + (withLeaf ? 1 : 0);
     let stmt = this.#multi.get(shape);
     if (!stmt) {
-      const values = Array.from({ length: count }, () => '(?, ?)').join(', ');
-      const nodes = `SELECT level, idx, hash FROM log_nodes WHERE (level, idx) IN (VALUES ${values})`;
-      stmt = this.#db.prepare(withLeaf ? `${nodes} UNION ALL SELECT 0, seq, hash FROM blocks WHERE seq = ?` : nodes);
+      // One primary-key lookup per arm, the hash alone: SQLite runs UNION ALL's arms in order, so
+      // row k answers arm k. A `(level, idx) IN (VALUES …)` list built a temporary table on every
+      // call, and rows as objects cost more than the hashes: at a million blocks here, 47 µs a
+      // statement that way, 26 µs this way.
+      const arms = Array.from({ length: count }, () => 'SELECT hash FROM log_nodes WHERE level = ? AND idx = ?');
+      if (withLeaf) arms.push('SELECT hash FROM blocks WHERE seq = ?');
+      stmt = this.#db.prepare(arms.join(' UNION ALL ')).pluck();
       this.#multi.set(shape, stmt);
     }
     if (withLeaf) need.push(leaf);
-    for (const r of stmt.all(...need) as { level: number; idx: number; hash: Buffer }[]) {
-      const h = r.level === 0 ? asBuffer(leafHash(r.hash, nodeSha256)) : r.hash;
-      this.#remember(r.idx * 64 + r.level, r.level, h);
-    }
+    const hashes = stmt.all(...need) as Buffer[];
+    // A missing node leaves a row out and the rest out of step: keep none, and node() names it.
+    if (hashes.length !== count + (withLeaf ? 1 : 0)) return;
+    for (let k = 0; k < count; k++) this.#remember(need[2 * k + 1]! * 64 + need[2 * k]!, need[2 * k]!, hashes[k]!);
+    if (withLeaf) this.#remember(leaf * 64, 0, asBuffer(leafHash(hashes[count]!, nodeSha256)));
   }
 
   #checkSize(size: number): void {

@@ -114,6 +114,18 @@ describe('MerkleLog (persisted RFC 9162 log)', () => {
     cold.close();
   });
 
+  it('names a missing stored node instead of building a path from the wrong ones', () => {
+    const { db, items } = filledLog(300);
+    // Leaf 137's path reads nodes (1, 69), (2, 35), (3, 16), … in one statement; lose one of them.
+    db.prepare('DELETE FROM log_nodes WHERE level = 2 AND idx = 35').run();
+    const log = new MerkleLog(db);
+    expect(() => log.inclusionPath(137, 300)).toThrow('log node (2, 35) missing: the log is damaged');
+    // Paths that do not need it are still right.
+    const ref = subtreeOfLeafHashes(items.map((h) => leafHash(h)));
+    const hex = (p: Uint8Array[]) => p.map((x) => Buffer.from(x).toString('hex'));
+    expect(hex(log.inclusionPath(6, 300))).toEqual(hex(inclusionPath(6, 300, ref)));
+  });
+
   it('refuses sizes beyond the log', () => {
     const { log } = filledLog(3);
     expect(() => log.root(4)).toThrow(RangeError);

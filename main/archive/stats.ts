@@ -36,8 +36,9 @@ function statsOf(ctx: ArchiveContext): ArchiveStats {
   const totals = ctx.chunks.totals();
   const originalBytes = q("SELECT total(size) FROM blocks WHERE kind <> 'genesis'");
   const maxDepth = q('SELECT max(depth) FROM blocks');
-  // Tips are blocks nobody links to; only recent blocks can be tips (every new block links the newest).
-  const tips = q(`SELECT count(*) FROM blocks b WHERE b.depth >= ${Math.max(0, maxDepth - 10_001)}
+  // Tips are blocks nobody links to. Every block links the one before it (the edge is implied, not
+  // stored: schema 14), so only the newest can be one, and it is unless a stored edge names it.
+  const tips = q(`SELECT count(*) FROM blocks b WHERE b.seq = (SELECT max(seq) FROM blocks)
       AND NOT EXISTS (SELECT 1 FROM edges e WHERE e.parent = b.seq)`);
   return {
     archive: ctx.genesis.hash.toString('hex'),

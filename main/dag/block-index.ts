@@ -17,9 +17,9 @@ const COLS = BLOCK_COLUMNS.split(', ')
   .join(', ');
 
 /**
- * Read-side queries over the DAG. Lookups by hash use the UNIQUE index; depth and time ranges use
- * the rowid (both grow with seq); children come from `edges`, parents from the headers. See
- * test/main/dag for the query plans.
+ * Read-side queries over the DAG. Lookups by hash use the hash-prefix index; depth and time ranges
+ * use the rowid (both grow with seq); children come from `edges` and the implied next block,
+ * parents from the headers. See test/main/dag for the query plans.
  */
 export class BlockIndex {
   readonly #byHash;
@@ -53,15 +53,14 @@ export class BlockIndex {
     this.#depthAt = db.prepare('SELECT depth FROM blocks WHERE seq = ?').pluck();
     this.#tsAt = db.prepare('SELECT ts FROM blocks WHERE seq = ?').pluck();
     this.#maxSeq = db.prepare('SELECT max(seq) FROM blocks').pluck();
+    // Block p's children: the stored edges and the implied p + 1 (schema 14: every block links the
+    // block before it, and that edge is not stored).
     this.#children = db.prepare(
-      `SELECT ${COLS} FROM edges e JOIN blocks b ON b.seq = e.child WHERE e.parent = ? ORDER BY b.seq`,
+      `SELECT ${COLS} FROM blocks b WHERE b.seq IN (SELECT child FROM edges WHERE parent = ? UNION ALL SELECT ? + 1)
+         ORDER BY b.seq`,
     );
-    this.#descendants = db.prepare(`
-      WITH RECURSIVE des(seq) AS (
-        SELECT child FROM edges WHERE parent = ?
-        UNION SELECT e.child FROM edges e JOIN des ON e.parent = des.seq
-      )
-      SELECT ${COLS} FROM des JOIN blocks b ON b.seq = des.seq ORDER BY b.seq LIMIT ?`);
+    // So every later block descends from p: p + 1 is its child, p + 2 the child of p + 1, …
+    this.#descendants = db.prepare(`SELECT ${COLS} FROM blocks b WHERE b.seq > ? ORDER BY b.seq LIMIT ?`);
   }
 
   #record = (r: Row): BlockRecord => ({
@@ -166,7 +165,7 @@ export class BlockIndex {
   }
 
   children(seq: number): BlockRecord[] {
-    return this.snapshot(() => (this.#children.all(seq) as Row[]).map(this.#record));
+    return this.snapshot(() => (this.#children.all(seq, seq) as Row[]).map(this.#record));
   }
 
   /** Ancestors, newest first, at most `limit`: a walk over parent links in the headers. */

@@ -70,9 +70,9 @@ export class BlockWriter {
     this.#insertBlock = db.prepare(
       'INSERT INTO blocks (seq, hash, kind, depth, ts, size, stored_size, content_root, header) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
-    // One multi-row statement per parent count: a block's edges go in with one call, not five.
+    // One multi-row statement per edge count: a block's edges go in with one call, not four.
     // OR FAIL: see MULTI_ROW_INSERT.
-    this.#insertEdges = [1, 2, 3, 4, 5].map((n) =>
+    this.#insertEdges = [1, 2, 3, 4].map((n) =>
       db.prepare(
         `${MULTI_ROW_INSERT} edges (parent, child) VALUES ${Array.from({ length: n }, () => '(?, ?)').join(', ')}`,
       ),
@@ -122,8 +122,12 @@ export class BlockWriter {
       .prepare('SELECT parent, count(*) AS n FROM edges WHERE parent >= ? GROUP BY parent')
       .all(rows[0]!.seq) as { parent: number; n: number }[])
       children.set(r.parent, r.n);
-    for (const r of rows)
-      this.selector.add({ seq: r.seq, hash: r.hash, depth: r.depth, children: children.get(r.seq) ?? 0 });
+    // Every block but the newest also has the implied child seq + 1 (schema 14).
+    const newest = rows.at(-1)!.seq;
+    for (const r of rows) {
+      const n = (children.get(r.seq) ?? 0) + (r.seq < newest ? 1 : 0);
+      this.selector.add({ seq: r.seq, hash: r.hash, depth: r.depth, children: n });
+    }
     this.#lastTs = (this.#db.prepare('SELECT max(ts) FROM blocks').pluck().get() as number | null) ?? 0;
   }
 
@@ -218,14 +222,13 @@ export class BlockWriter {
       header.contentRoot,
       encoded ?? encodeCompact(header, parentSeqs),
     );
-    if (parentSeqs.length > 0) {
-      const args: number[] = [];
-      for (const p of parentSeqs) {
-        args.push(p, seq);
-        this.selector.addChild(p);
-      }
-      this.#insertEdges[parentSeqs.length - 1]!.run(...args);
+    // The edge from the block before (every block links it) is implied, not stored (schema 14).
+    const args: number[] = [];
+    for (const p of parentSeqs) {
+      if (p !== seq - 1) args.push(p, seq);
+      this.selector.addChild(p);
     }
+    if (args.length > 0) this.#insertEdges[args.length / 2 - 1]!.run(...args);
     this.log.append(hash);
     this.selector.add({ seq, hash, depth: header.depth });
     return { seq, hash, header, reused: false };

@@ -11,6 +11,7 @@ import * as m010 from './010-block-hash-prefix.js';
 import * as m011 from './011-file-cache-locality.js';
 import * as m012 from './012-identity-index.js';
 import * as m013 from './013-chunk-id-prefix.js';
+import * as m014 from './014-implied-newest-edge.js';
 
 export interface Migration {
   readonly version: number;
@@ -32,4 +33,5 @@ export const migrations: readonly Migration[] = [
   m011,
   m012,
   m013,
+  m014,
 ];

@@ -215,6 +215,9 @@ describe('archive: store, get, restore', () => {
     expect(third.chunks - after.chunks).toBeGreaterThan(0);
     expect(third.chunks - after.chunks).toBeLessThanOrEqual(3);
     expect(after.compressionSavedBytes).toBeGreaterThan(0);
+    // Every block links the one before it, so the newest is the DAG's only tip.
+    expect([before.tips, after.tips, third.tips]).toEqual([1, 1, 1]);
+    expect(third.blocks).toBe(4);
   });
 
   it('stores identical new files in one store as one block, whichever commits first', async () => {
@@ -448,5 +451,26 @@ describe('archive: proofs and integrity', () => {
     }
     expect(failures).toBeGreaterThan(0);
     void scan;
+  });
+
+  it('checks the stored edges against the headers, the implied one from the block before included', async () => {
+    const { a } = await populated();
+    const db = a.ctx.db;
+    const edge = db.prepare('SELECT parent, child FROM edges ORDER BY child DESC LIMIT 1').get() as {
+      parent: number;
+      child: number;
+    };
+    expect(edge.parent).toBeLessThan(edge.child - 1); // the block before's edge is not stored
+    db.prepare('DELETE FROM edges WHERE parent = ? AND child = ?').run(edge.parent, edge.child);
+    let report = await a.check({ quick: true });
+    expect(report.problems.map((p) => p.detail)).toEqual(
+      expect.arrayContaining([`edge from parent ${edge.parent} missing`, expect.stringMatching(/edge rows/)]),
+    );
+    db.prepare('INSERT INTO edges (parent, child) VALUES (?, ?)').run(edge.parent, edge.child);
+    expect(await a.check({ quick: true })).toMatchObject({ ok: true, problems: [] });
+    // A stored edge from the block before is one more than the headers call for.
+    db.prepare('INSERT INTO edges (parent, child) VALUES (?, ?)').run(edge.child - 1, edge.child);
+    report = await a.check({ quick: true });
+    expect(report.problems.map((p) => p.detail)).toEqual([expect.stringMatching(/^\d+ edge rows, the headers name/)]);
   });
 });

@@ -63,14 +63,40 @@ describe('block writer and index', () => {
     const mid = index.bySeq(1500)!;
     const byTime = index.byTime(mid.header.timestamp - 25, mid.header.timestamp + 25);
     expect(byTime.map((b) => b.seq)).toContain(1500);
-    for (const c of index.children(1500))
-      expect(c.header.parents.some((p) => Buffer.from(p).equals(mid.hash))).toBe(true);
+    // Children and descendants as the headers say, found by reading every block.
+    const all = index.range(0, index.size() - 1);
+    const hex = (h: Uint8Array) => Buffer.from(h).toString('hex');
+    const childrenOf = (seq: number) =>
+      all.filter((b) => b.header.parents.some((p) => hex(p) === hex(all[seq]!.hash))).map((b) => b.seq);
+    for (const seq of [0, 1500, 2000, index.size() - 2, index.size() - 1])
+      expect(index.children(seq).map((b) => b.seq)).toEqual(childrenOf(seq));
+    expect(index.children(1500).length).toBeGreaterThan(1); // the next block and others
     const anc = index.ancestors(100, 10_000);
     expect(anc.map((b) => b.seq)).toContain(0);
     expect(anc.every((b) => b.seq < 100)).toBe(true);
-    const des = index.descendants(2990, 10_000);
-    expect(des.every((b) => b.seq > 2990)).toBe(true);
-    expect(des.map((b) => b.seq)).toContain(2991);
+    const reach = new Set<number>();
+    for (let todo = childrenOf(2990); todo.length > 0;) {
+      const s = todo.pop()!;
+      if (!reach.has(s)) todo.push(...childrenOf(s));
+      reach.add(s);
+    }
+    expect(index.descendants(2990, 10_000).map((b) => b.seq)).toEqual([...reach].sort((a, b) => a - b));
+  });
+
+  it('counts the implied child when it reloads its window: the one tip is the newest block', () => {
+    const tips = (w: BlockWriter) => w.selector.tips().map((b) => b.seq);
+    expect(tips(writer)).toEqual([index.size() - 1]);
+    const reopened = new BlockWriter(db, { random: seeded(8) });
+    expect(tips(reopened)).toEqual([index.size() - 1]);
+  });
+
+  it('stores no edge from the block before (implied), and every other edge', () => {
+    const rows = db.prepare('SELECT parent, child FROM edges').all() as { parent: number; child: number }[];
+    expect(rows.some((r) => r.child === r.parent + 1)).toBe(false);
+    const named = index
+      .range(1, index.size() - 1)
+      .reduce((n, b) => n + b.header.parents.length - 1 /* the block before */, 0);
+    expect(rows).toHaveLength(named);
   });
 
   it('finds a path to genesis much shorter than the depth', () => {

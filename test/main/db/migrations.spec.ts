@@ -15,6 +15,7 @@ import * as m009 from '../../../main/db/migrations/009-content-prefix.js';
 import * as m010 from '../../../main/db/migrations/010-block-hash-prefix.js';
 import * as m011 from '../../../main/db/migrations/011-file-cache-locality.js';
 import * as m012 from '../../../main/db/migrations/012-identity-index.js';
+import * as m014 from '../../../main/db/migrations/014-implied-newest-edge.js';
 import { pathKey } from '../../../main/archive/file-cache.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -268,6 +269,35 @@ describe('schema migrations', () => {
       .pluck();
     expect(find.get(Buffer.alloc(32, 7), Buffer.from('89abcdef'))).toBe(1);
     expect(find.get(Buffer.alloc(32, 7), Buffer.from('89abcdeF'))).toBeUndefined();
+    migrated.close();
+  });
+
+  it('014 drops each edge from the block just before (implied), and keeps the others', () => {
+    const file = join(tempDir(), 'a.db');
+    const before = migrations.filter((m) => m.version <= 13);
+    const db = openDb(file, { migrations: before });
+    const edge = db.prepare('INSERT INTO edges (parent, child) VALUES (?, ?)');
+    for (const [parent, child] of [
+      [0, 1],
+      [0, 2],
+      [1, 2],
+      [0, 3],
+      [2, 3],
+      [1, 4],
+      [3, 4],
+      [2, 5],
+      [4, 5],
+    ])
+      edge.run(parent, child);
+    db.close();
+    const migrated = openDb(file, { migrations: [...before, m014] });
+    expect(migrated.pragma('user_version', { simple: true })).toBe(14);
+    expect(migrated.prepare('SELECT parent, child FROM edges ORDER BY child, parent').raw().all()).toEqual([
+      [0, 2],
+      [0, 3],
+      [1, 4],
+      [2, 5],
+    ]);
     migrated.close();
   });
 

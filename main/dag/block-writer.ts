@@ -22,6 +22,9 @@ import {
   type BlockRow,
 } from './stored-header.js';
 
+/** Whether any block's content root starts with the given root's first 8 bytes (the identity index). */
+export const ANY_WITH_ROOT = 'SELECT 1 FROM blocks WHERE substr(content_root, 1, 8) = substr(?, 1, 8) LIMIT 1';
+
 /** What the caller knows about a new object; the writer adds parents, depth and timestamp. */
 export type BlockSpec = Pick<BlockHeader, 'contentRoot' | 'size' | 'storedSize' | 'chunkCount' | 'codec' | 'meta'> & {
   readonly kind: Exclude<BlockKind, 'genesis'>;
@@ -86,9 +89,7 @@ export class BlockWriter {
     // Whether any block's root starts with these 8 bytes: one probe of the index's first column.
     // Most new objects have a content root no block has, and this answers them in about a third of
     // the time of the probe below, whose IN list makes SQLite build a temporary table each call.
-    this.#anyWithRoot = db
-      .prepare<[Uint8Array], number>('SELECT 1 FROM blocks WHERE substr(content_root, 1, 8) = substr(?, 1, 8) LIMIT 1')
-      .pluck();
+    this.#anyWithRoot = db.prepare<[Uint8Array], number>(ANY_WITH_ROOT).pluck();
     this.#byContent = db.prepare<[Uint8Array, Buffer, Buffer, Uint8Array, string, number, Buffer], BlockRow>(
       `SELECT ${BLOCK_COLUMNS} FROM blocks WHERE substr(content_root, 1, 8) = substr(?, 1, 8)
          AND substr(header, -8) IN (?, ?) AND content_root = ? AND kind = ?

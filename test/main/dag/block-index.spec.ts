@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDb } from '../../../main/db/database.js';
 import { BlockIndex } from '../../../main/dag/block-index.js';
-import { BlockWriter, type BlockSpec } from '../../../main/dag/block-writer.js';
+import { ANY_WITH_ROOT, BlockWriter, type BlockSpec } from '../../../main/dag/block-writer.js';
 import { BY_HASH } from '../../../main/dag/stored-header.js';
 import { encodeHeader, hashHeader } from '../../../shared/block-header.js';
 import { seeded, tempDir } from '../../helpers/tmp.js';
@@ -134,6 +134,8 @@ describe('block writer and index', () => {
         'file',
       ),
     ).toMatch(/INDEX blocks_identity \(<expr>=\? AND <expr>=\?\)/);
+    // The writer's first question, whether any root starts alike: the same index, its first column.
+    expect(plan(ANY_WITH_ROOT, root)).toMatch(/COVERING INDEX blocks_identity \(<expr>=\?\)/);
   });
 
   it('reloads its window after reopening and keeps following the rule', () => {

@@ -80,16 +80,16 @@ export class BlockWriter {
         `${MULTI_ROW_INSERT} edges (parent, child) VALUES ${Array.from({ length: n }, () => '(?, ?)').join(', ')}`,
       ),
     );
+    // Whether any block's root starts with these 8 bytes: one probe of the index's first column.
+    // Most new objects have a content root no block has, and this answers them in about a third of
+    // the time of the probe after it, whose IN list makes SQLite build a temporary table each call.
+    this.#anyWithRoot = db.prepare<[Uint8Array], number>(ANY_WITH_ROOT).pluck();
     // Copies of one file (same content, other names or mtimes) share a content root: the corpus has
     // files with hundreds, and a folder may hold thousands of empty files. The index holds the
     // header's last 8 bytes beside the root (schema 12), the end of its metadata in either stored
     // form, so the rows probed are those that end alike; a compact row's whole metadata is its last
     // bytes, so SQLite drops the ones that differ. Other rows (canonical headers) and any match are
     // still compared whole below.
-    // Whether any block's root starts with these 8 bytes: one probe of the index's first column.
-    // Most new objects have a content root no block has, and this answers them in about a third of
-    // the time of the probe below, whose IN list makes SQLite build a temporary table each call.
-    this.#anyWithRoot = db.prepare<[Uint8Array], number>(ANY_WITH_ROOT).pluck();
     this.#byContent = db.prepare<[Uint8Array, Buffer, Buffer, Uint8Array, string, number, Buffer], BlockRow>(
       `SELECT ${BLOCK_COLUMNS} FROM blocks WHERE substr(content_root, 1, 8) = substr(?, 1, 8)
          AND substr(header, -8) IN (?, ?) AND content_root = ? AND kind = ?

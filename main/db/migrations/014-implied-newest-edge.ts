@@ -3,7 +3,7 @@
  * Every block links the newest block before it (the parent rule's first part, which `pakit check`
  * verifies), so block p always has child p + 1, and the row said nothing a reader could not know.
  * It was one of a block's three or four edge rows; appending a million metadata-only blocks went
- * ~5 % faster without it (docs/BENCHMARKS.md run AL). Readers add the implied child
+ * ~4 % faster without it (docs/BENCHMARKS.md run AL). Readers add the implied child
  * (main/dag/block-index.ts, main/archive/stats.ts, the writer's parent window).
  */
 export const version = 14;

@@ -10,6 +10,7 @@ import {
 import { MerkleLog } from '../log/merkle-log.js';
 import { asBuffer, nodeSha256 } from '../util/sha256.js';
 import { ParentSelector, type ParentRuleInit } from './parent-selector.js';
+import { RootFilter } from './root-filter.js';
 import {
   BLOCK_COLUMNS,
   COMPACT_TAG,
@@ -24,6 +25,15 @@ import {
 
 /** Whether any block's content root starts with the given root's first 8 bytes (the identity index). */
 export const ANY_WITH_ROOT = 'SELECT 1 FROM blocks WHERE substr(content_root, 1, 8) = substr(?, 1, 8) LIMIT 1';
+
+/** Content roots of a range of blocks by seq: a root filter is filled from them (see #mayHaveRoot). */
+export const ROOTS_IN_RANGE = 'SELECT content_root FROM blocks WHERE seq >= ? AND seq < ?';
+
+/** Blocks read per append while the root filter is being filled (~2 ms on the Zen 1 machine). */
+export const FILTER_STEP = 1024;
+/** Identity probes a writer makes before it fills a root filter: a short-lived one never does. */
+export const FILTER_AFTER_PROBES = 1024;
+const FILTER_MIN_CAPACITY = 65_536;
 
 /** What the caller knows about a new object; the writer adds parents, depth and timestamp. */
 export type BlockSpec = Pick<BlockHeader, 'contentRoot' | 'size' | 'storedSize' | 'chunkCount' | 'codec' | 'meta'> & {
@@ -60,6 +70,13 @@ export class BlockWriter {
   readonly #insertBlock;
   readonly #insertEdges;
   readonly #anyWithRoot;
+  readonly #rootsInRange;
+  /** Every written block's content root; complete once #filled reaches #fillEnd (see #mayHaveRoot). */
+  #filter: RootFilter | undefined;
+  /** Blocks before the filter existed: [#filled, #fillEnd) are still to be read into it. */
+  #filled = 0;
+  #fillEnd = 0;
+  #probes = 0;
   readonly #byContent;
   readonly #parents;
 
@@ -84,6 +101,7 @@ export class BlockWriter {
     // Most new objects have a content root no block has, and this answers them in about a third of
     // the time of the probe after it, whose IN list makes SQLite build a temporary table each call.
     this.#anyWithRoot = db.prepare<[Uint8Array], number>(ANY_WITH_ROOT).pluck();
+    this.#rootsInRange = db.prepare<[number, number], Buffer>(ROOTS_IN_RANGE).pluck();
     // Copies of one file (same content, other names or mtimes) share a content root: the corpus has
     // files with hundreds, and a folder may hold thousands of empty files. The index holds the
     // header's last 8 bytes beside the root (schema 12), the end of its metadata in either stored
@@ -102,6 +120,12 @@ export class BlockWriter {
   /** The next block's seq (= log size). */
   get size(): number {
     return this.log.size;
+  }
+
+  /** The root filter's state: not made yet (fewer probes than FILTER_AFTER_PROBES), being filled, or in use. */
+  get rootFilter(): 'off' | 'filling' | 'ready' {
+    if (this.#filter === undefined) return 'off';
+    return this.#filled < this.#fillEnd ? 'filling' : 'ready';
   }
 
   /** Re-reads in-memory state (log frontier, parent window) from the database. */
@@ -159,7 +183,7 @@ export class BlockWriter {
   append(spec: BlockSpec, unique = false): WrittenBlock {
     // One block per distinct object: the same content with the same kind and metadata is the block
     // already stored. Usually no row shares the content root, and one probe of the index says so.
-    if (!unique && this.#anyWithRoot.get(spec.contentRoot) !== undefined) {
+    if (!unique && this.#mayHaveRoot(spec.contentRoot)) {
       const meta = compactMeta(spec.meta);
       const [compact, canonical] = headerTails(spec, meta);
       const rows = this.#byContent.all(
@@ -204,6 +228,29 @@ export class BlockWriter {
     return this.#write(header, seqs);
   }
 
+  /**
+   * Whether some stored block's content root starts with this root's 8 bytes. A writer that keeps
+   * appending builds an in-memory filter of every block's root: each block it writes goes in at
+   * once, the blocks stored before are read in, FILTER_STEP per probe, and from then on the index
+   * is asked only when the filter says "maybe". A rolled-back block stays in the filter: a "maybe"
+   * too many, never a "no" too many. (This writer is the archive's only one: WriterLock.)
+   */
+  #mayHaveRoot(root: Uint8Array): boolean {
+    if (this.#filter === undefined && ++this.#probes > FILTER_AFTER_PROBES) {
+      this.#filter = new RootFilter(Math.max(FILTER_MIN_CAPACITY, 2 * this.log.size));
+      this.#fillEnd = this.log.size;
+    }
+    if (this.#filter !== undefined) {
+      if (this.#filled < this.#fillEnd) {
+        const to = Math.min(this.#filled + FILTER_STEP, this.#fillEnd);
+        for (const r of this.#rootsInRange.all(this.#filled, to)) this.#filter.add(r);
+        this.#filled = to;
+      }
+      if (this.#filled >= this.#fillEnd && !this.#filter.mayHave(root)) return false;
+    }
+    return this.#anyWithRoot.get(root) !== undefined;
+  }
+
   #write(header: BlockHeader, parentSeqs: number[]): WrittenBlock {
     // Readers in a snapshot cache the block rows they read as committed for good (stored-header.ts).
     if (inReadSnapshot(this.#db)) throw new Error('internal: a block is never written inside a read snapshot');
@@ -232,6 +279,7 @@ export class BlockWriter {
     if (args.length > 0) this.#insertEdges[args.length / 2 - 1]!.run(...args);
     this.log.append(hash);
     this.selector.add({ seq, hash, depth: header.depth });
+    this.#filter?.add(header.contentRoot);
     return { seq, hash, header, reused: false };
   }
 

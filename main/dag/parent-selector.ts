@@ -42,10 +42,13 @@ function has(chosen: readonly WindowBlock[], seq: number): boolean {
 export class ParentSelector {
   readonly #rule: Required<ParentRuleInit>;
   readonly #random: () => number;
-  /** Recent blocks in insertion order; entries before #start have left the window. */
+  /**
+   * Recent blocks in insertion order; entries before #start have left the window. Blocks are added
+   * by consecutive seq (the writer's appends, or a reload's contiguous newest rows), so a block is
+   * found by its offset from the first entry, with no map to keep (see #at).
+   */
   #window: WindowBlock[] = [];
   #start = 0;
-  readonly #bySeq = new Map<number, WindowBlock>();
   /** Candidates that were under-referenced when last seen; checked lazily when drawn. */
   #under: WindowBlock[] = [];
 
@@ -81,7 +84,6 @@ export class ParentSelector {
   add(b: Omit<WindowBlock, 'children'> & { children?: number }): WindowBlock {
     const wb: WindowBlock = { seq: b.seq, hash: b.hash, depth: b.depth, children: b.children ?? 0 };
     this.#window.push(wb);
-    this.#bySeq.set(wb.seq, wb);
     if (wb.children < this.#rule.underReferencedChildren) this.#under.push(wb);
     this.#prune(wb.depth);
     return wb;
@@ -89,8 +91,16 @@ export class ParentSelector {
 
   /** Notes that `seq` gained a child (if it is still in the window). */
   addChild(seq: number): void {
-    const b = this.#bySeq.get(seq);
+    const b = this.#at(seq);
     if (b) b.children++;
+  }
+
+  /** The window's block `seq`, if it is still in the window (and was added in seq order). */
+  #at(seq: number): WindowBlock | undefined {
+    const first = this.#window[this.#start];
+    if (first === undefined || seq < first.seq) return undefined;
+    const b = this.#window[this.#start + (seq - first.seq)];
+    return b !== undefined && b.seq === seq ? b : undefined;
   }
 
   /** Chooses parents for the next block. Returns them in no particular order; never empty after genesis. */
@@ -133,7 +143,7 @@ export class ParentSelector {
       const i = Math.floor(this.#random() * this.#under.length);
       const b = this.#under[i]!;
       const stale = b.children >= this.#rule.underReferencedChildren || b.depth <= minDepthExclusive;
-      if (stale || !this.#bySeq.has(b.seq)) {
+      if (stale || this.#at(b.seq) === undefined) {
         this.#under[i] = this.#under[this.#under.length - 1]!;
         this.#under.pop();
         continue;
@@ -154,10 +164,7 @@ export class ParentSelector {
 
   #prune(maxDepth: number): void {
     const minDepth = maxDepth - this.#rule.historicalDepths;
-    while (this.#start < this.#window.length - 1 && this.#window[this.#start]!.depth <= minDepth) {
-      this.#bySeq.delete(this.#window[this.#start]!.seq);
-      this.#start++;
-    }
+    while (this.#start < this.#window.length - 1 && this.#window[this.#start]!.depth <= minDepth) this.#start++;
     if (this.#start > 4096 && this.#start * 2 > this.#window.length) {
       this.#window = this.#window.slice(this.#start);
       this.#start = 0;

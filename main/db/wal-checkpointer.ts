@@ -2,13 +2,21 @@ import { Worker } from 'node:worker_threads';
 import type { Db } from './database.js';
 
 /**
- * WAL pages (4 KiB) after which the writer checkpoints by itself, should the worker fall behind:
- * 1 GiB. The WAL of a long ingest grows past any smaller limit even with the worker keeping up
- * (the ingest workers' reads keep it from starting over), and from there the writer checkpointed
- * after every commit, fsyncs included, on the main thread (event-loop maximum of the corpus store:
- * 87–166 ms in four runs at 64 MiB, 44 ms at 1 GiB, on the same loaded machine).
+ * WAL size after which the writer checkpoints by itself, should the worker fall behind: 1 GiB. The
+ * WAL of a long ingest grows past any smaller limit even with the worker keeping up (the ingest
+ * workers' reads keep it from starting over), and from there the writer checkpointed after every
+ * commit, fsyncs included, on the main thread (event-loop maximum of the corpus store: 87–166 ms
+ * in four runs at 64 MiB, 44 ms at 1 GiB, on the same loaded machine).
+ *
+ * Under a steady stream of commits the WAL never starts over without this: SQLite restarts it at
+ * the first write of a transaction begun with every frame copied, and the worker's checkpoints
+ * always end with the writer's newest commits not yet copied. The writer's own checkpoint here,
+ * right after a commit, copies everything, and the next transaction starts the WAL over. It was
+ * set as 262,144 pages, meant as 4 KiB ones: with the 32 KiB pages of archives since PAGE_SIZE,
+ * 8 GiB, and a million block appends grew the WAL to 2.7 GB (1.1 GB now). Appends at a million
+ * in four alternating pairs against the old limit: -7, +2, +9 and +10 % (docs/BENCHMARKS.md, run AM).
  */
-const FALLBACK_PAGES = 262_144;
+const FALLBACK_BYTES = 1 << 30;
 /** SQLite's own default, restored if the worker dies. */
 const DEFAULT_PAGES = 1_000;
 /** How long the WAL must stay unchanged before the worker truncates it. */
@@ -47,7 +55,9 @@ export class WalCheckpointer {
   readonly #exited: Promise<void>;
 
   private constructor(db: Db, file: string, intervalMs: number, busyIntervalMs: number) {
-    db.pragma(`wal_autocheckpoint = ${FALLBACK_PAGES}`);
+    // In pages of the database's own size.
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.pragma(`wal_autocheckpoint = ${Math.ceil(FALLBACK_BYTES / pageSize)}`);
     // The writer never trims the WAL itself: with a size limit, the first commit after the WAL
     // restarted truncated it there, on the main thread (250 MB → 64 MB after the corpus ingest: a
     // 210 ms commit). The worker truncates it once the writer has left it alone for a while.

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,8 +36,9 @@ describe('WalCheckpointer', () => {
     db.exec('CREATE TABLE t (b BLOB NOT NULL) STRICT');
     const cp = WalCheckpointer.start(db, file, 50);
     try {
-      // The writer leaves checkpoints to the worker until the WAL passes 1 GiB.
-      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(262_144);
+      // The writer leaves checkpoints to the worker until the WAL passes 1 GiB: 32,768 of its 32 KiB pages.
+      expect(db.pragma('page_size', { simple: true })).toBe(32_768);
+      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(32_768);
       const before = statSync(file).size;
       const insert = db.prepare('INSERT INTO t (b) VALUES (?)');
       db.transaction(() => {
@@ -53,6 +55,23 @@ describe('WalCheckpointer', () => {
     db.close();
     // The last connection closed cleanly: SQLite checkpointed and removed the WAL.
     expect(existsSync(`${file}-wal`)).toBe(false);
+  });
+
+  it('sets the writer’s own checkpoint at 1 GiB of WAL in the database’s page size, 4 KiB in an older archive', async () => {
+    const file = join(tempDir(), 'old.db');
+    const made = new Database(file);
+    made.pragma('page_size = 4096');
+    made.exec('CREATE TABLE t (b BLOB NOT NULL) STRICT');
+    made.close();
+    const db = openDb(file);
+    const cp = WalCheckpointer.start(db, file, 3_600_000);
+    try {
+      expect(db.pragma('page_size', { simple: true })).toBe(4096);
+      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(262_144);
+    } finally {
+      await cp.close();
+      db.close();
+    }
   });
 
   it('empties the WAL from its worker as it stops, so closing the writer has nothing left to copy or free', async () => {

@@ -3,8 +3,9 @@
  * the `blocks_identity` index. It answers "no block's root starts with these bytes" for sure, and
  * "maybe" otherwise (then the index is asked). A new object almost always has a root no block has.
  * The index probe was 12 % of a metadata block's append at 500,000 blocks (CPU profile), the filter
- * is ~1 %; a million appends ran 3–8 % faster (docs/BENCHMARKS.md, run AM) — less than the probe's
- * share, since the index insert that follows now reads the page the probe used to bring in.
+ * is ~1 %; a million appends ran 2.6 and 8.5 % faster in two pairs (docs/BENCHMARKS.md, run AM),
+ * less than the probe's share, since the index insert that follows now reads the page the probe
+ * used to bring in.
  *
  * Roots are SHA-256 outputs (or Merkle roots over them), so their bytes are already uniformly
  * spread: the bit positions come from the prefix's two 32-bit halves by double hashing, with no

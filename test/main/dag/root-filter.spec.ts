@@ -10,6 +10,7 @@ import {
   ROOTS_IN_RANGE,
   type BlockSpec,
 } from '../../../main/dag/block-writer.js';
+import { spec as metadataBlock } from '../../../bench/dag-million.js';
 import { seeded, tempDir } from '../../helpers/tmp.js';
 
 describe('root filter', () => {
@@ -46,17 +47,8 @@ describe('root filter', () => {
   });
 });
 
-function spec(i: number, contentRoot: Buffer = randomBytes(32)): BlockSpec {
-  return {
-    kind: 'snapshot',
-    contentRoot,
-    size: 0,
-    storedSize: 0,
-    chunkCount: 0,
-    codec: 'none',
-    meta: { n: String(i) },
-  };
-}
+/** A metadata-only block with a new random content root (the `dag` bench's blocks). */
+const spec = (i: number): BlockSpec => metadataBlock(i, randomBytes(32));
 
 function writerOf(db: Db, seed: number): BlockWriter {
   return new BlockWriter(db, { random: seeded(seed) });

@@ -19,7 +19,7 @@ const PROBES = 7;
 /**
  * Grows without reading anything again: when its newest layer is full it adds one of twice the
  * capacity, and a prefix is "maybe" if any layer says so. With n full layers it is wrong at most
- * ~n × 0.8 % of the time (a layer half full: ~0.03 %).
+ * ~n × 0.8 % of the time (a layer half full: ~0.02 %).
  */
 export class RootFilter {
   readonly #layers: Layer[];

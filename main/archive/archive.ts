@@ -212,7 +212,7 @@ export class Archive {
   appendBlocks(specs: readonly BlockSpec[]): WrittenBlock[] {
     const writer = requireWriter(this.ctx);
     try {
-      return this.ctx.db.transaction(() => specs.map((s) => writer.append(s))).immediate();
+      return this.ctx.db.transaction(() => writer.batch(() => specs.map((s) => writer.append(s)))).immediate();
     } catch (e) {
       writer.reload();
       throw e;

@@ -264,25 +264,29 @@ export class Committer {
     try {
       // Every chunk put so far: its bytes are written, and the commit syncs them first.
       ctx.chunks.persist();
-      do {
-        const p = this.#queue.shift()!;
-        try {
-          p.written = this.#append(p);
-        } catch (e) {
-          // A malformed header is refused before anything is written: that object alone fails.
-          if (!(e instanceof HeaderFormatError)) {
-            taken.push(p);
-            throw e;
+      // Edge rows are held back and written many to a statement (BlockWriter.batch); nothing in
+      // the slice reads edges.
+      requireWriter(ctx).batch(() => {
+        do {
+          const p = this.#queue.shift()!;
+          try {
+            p.written = this.#append(p);
+          } catch (e) {
+            // A malformed header is refused before anything is written: that object alone fails.
+            if (!(e instanceof HeaderFormatError)) {
+              taken.push(p);
+              throw e;
+            }
+            p.sink.failed(e);
+            continue;
           }
-          p.sink.failed(e);
-          continue;
-        }
-        taken.push(p);
-      } while (
-        this.#queue.length > 0 &&
-        open.length + taken.length < this.#maxBatch &&
-        (taken.length < this.#minSliceObjects || performance.now() - start < this.#sliceMs)
-      );
+          taken.push(p);
+        } while (
+          this.#queue.length > 0 &&
+          open.length + taken.length < this.#maxBatch &&
+          (taken.length < this.#minSliceObjects || performance.now() - start < this.#sliceMs)
+        );
+      });
     } catch (e) {
       this.#fail(e, taken);
       return;

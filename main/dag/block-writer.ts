@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import { inReadSnapshot, MULTI_ROW_INSERT, type Db } from '../db/database.js';
+import { inReadSnapshot, multiRowInsert, type Db } from '../db/database.js';
 import { compareBytes, sortSmall } from '../../shared/bytes.js';
 import {
   BLOCK_VERSION,
@@ -72,9 +72,8 @@ export class BlockWriter {
   readonly #rule: ParentRuleInit;
   readonly #random: () => number;
   readonly #insertBlock;
-  readonly #insertEdges;
-  /** Multi-row edge inserts by row count, made as first needed (see #flush). */
-  readonly #insertEdgeRows = new Map<number, Statement>();
+  /** A block's edges, or a batch's, go in with one multi-row statement (by row count). */
+  readonly #insertEdges = new Map<number, Statement>();
   #batchDepth = 0;
   /** Edges held back inside a batch: parent, child, parent, child, … */
   #pendingEdges: number[] = [];
@@ -98,13 +97,6 @@ export class BlockWriter {
     this.selector = new ParentSelector(this.#rule, this.#random);
     this.#insertBlock = db.prepare(
       'INSERT INTO blocks (seq, hash, kind, depth, ts, size, stored_size, content_root, header) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    // One multi-row statement per edge count: a block's edges go in with one call, not four.
-    // OR FAIL: see MULTI_ROW_INSERT.
-    this.#insertEdges = [1, 2, 3, 4].map((n) =>
-      db.prepare(
-        `${MULTI_ROW_INSERT} edges (parent, child) VALUES ${Array.from({ length: n }, () => '(?, ?)').join(', ')}`,
-      ),
     );
     // Whether any block's root starts with these 8 bytes: one probe of the index's first column.
     // Most new objects have a content root no block has, and this answers them in about a third of
@@ -165,16 +157,13 @@ export class BlockWriter {
     const edges = this.#pendingEdges;
     if (edges.length === 0) return;
     this.#pendingEdges = [];
-    const rows = edges.length / 2;
-    let stmt = this.#insertEdgeRows.get(rows);
-    if (!stmt) {
-      // OR FAIL: see MULTI_ROW_INSERT (a batch runs in a transaction rolled back whole on error).
-      stmt = this.#db.prepare(
-        `${MULTI_ROW_INSERT} edges (parent, child) VALUES ${Array.from({ length: rows }, () => '(?, ?)').join(', ')}`,
-      );
-      this.#insertEdgeRows.set(rows, stmt);
-    }
-    stmt.run(...edges);
+    this.#edges(edges);
+  }
+
+  /** Inserts edges (parent, child, parent, child, …) with one statement. */
+  #edges(pairs: number[]): void {
+    // OR FAIL: see MULTI_ROW_INSERT (every write here runs in a transaction rolled back whole on error).
+    multiRowInsert(this.#db, this.#insertEdges, 'edges (parent, child)', '(?, ?)', pairs.length / 2).run(...pairs);
   }
 
   /** Re-reads in-memory state (log frontier, parent window) from the database. */
@@ -327,7 +316,7 @@ export class BlockWriter {
       if (p !== seq - 1) args.push(p, seq);
       this.selector.addChild(p);
     }
-    if (!held && args.length > 0) this.#insertEdges[args.length / 2 - 1]!.run(...args);
+    if (!held && args.length > 0) this.#edges(args);
     // At most 4 stored edges a block (5 parents, one implied): never past PENDING_EDGES.
     if (held && this.#pendingEdges.length > (PENDING_EDGES - 4) * 2) this.#flush();
     this.log.append(hash);

@@ -3,6 +3,7 @@ import { tuneConnection } from './connection.js';
 import { migrations, type Migration } from './migrations/index.js';
 
 export type Db = Database.Database;
+type Statement = Database.Statement;
 
 /**
  * The start of a multi-row `INSERT … VALUES (…), (…)` made inside a transaction that is rolled
@@ -14,6 +15,25 @@ export type Db = Database.Database;
  * journal. Use it only where the whole transaction is rolled back on error.
  */
 export const MULTI_ROW_INSERT = 'INSERT OR FAIL INTO';
+
+/**
+ * `INSERT OR FAIL INTO <into> VALUES <row>, <row>, …` with `rows` rows (see MULTI_ROW_INSERT),
+ * prepared once per row count and kept in `made`.
+ */
+export function multiRowInsert(
+  db: Db,
+  made: Map<number, Statement>,
+  into: string,
+  row: string,
+  rows: number,
+): Statement {
+  let stmt = made.get(rows);
+  if (!stmt) {
+    stmt = db.prepare(`${MULTI_ROW_INSERT} ${into} VALUES ${Array.from({ length: rows }, () => row).join(', ')}`);
+    made.set(rows, stmt);
+  }
+  return stmt;
+}
 
 /**
  * Page size of a new archive database. Block hashes, chunk ids and path keys are random, so every

@@ -1,4 +1,4 @@
-import { MULTI_ROW_INSERT, type Db } from '../db/database.js';
+import { multiRowInsert, type Db } from '../db/database.js';
 import { consistencyPath, inclusionPath, leafHash, nodeHash, splitPoint } from '../../shared/merkle.js';
 import { asBuffer, nodeSha256, sha256Digest } from '../util/sha256.js';
 import type { Statement } from 'better-sqlite3';
@@ -90,14 +90,7 @@ export class MerkleLog {
       this.#size++;
       return;
     }
-    let stmt = this.#insertMany.get(n);
-    if (!stmt) {
-      stmt = this.#db.prepare(
-        `${MULTI_ROW_INSERT} log_nodes (level, idx, hash) VALUES ${Array.from({ length: n }, () => '(?, ?, ?)').join(', ')}`,
-      );
-      this.#insertMany.set(n, stmt);
-    }
-    stmt.run(...rows);
+    multiRowInsert(this.#db, this.#insertMany, 'log_nodes (level, idx, hash)', '(?, ?, ?)', n).run(...rows);
     this.#size++;
   }
 

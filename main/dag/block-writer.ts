@@ -134,18 +134,23 @@ export class BlockWriter {
    * one statement, not one statement a block. A million block appends: +3, +20 and +26 % in three
    * alternating pairs (docs/BENCHMARKS.md, run AM). (Holding back the block rows too, 16 to a
    * statement, was slower: SQLite took 12–20 µs more a row in a multi-row insert into `blocks`.)
+   * The log holds back its node rows the same way (MerkleLog.hold).
    * Held-back edges are written when `fn` returns (and whenever PENDING_EDGES are held), so `fn`
-   * must not read edges. If `fn` throws, they are dropped: the caller rolls the transaction back
-   * and calls {@link reload}, as after any failed write.
+   * must not read edges. If `fn` throws, held rows are dropped: the caller rolls the transaction
+   * back and calls {@link reload}, as after any failed write.
    */
   batch<T>(fn: () => T): T {
-    this.#batchDepth++;
+    if (this.#batchDepth++ === 0) this.log.hold();
     try {
       const result = fn();
-      if (this.#batchDepth === 1) this.#flush();
+      if (this.#batchDepth === 1) {
+        this.#flush();
+        this.log.flush();
+      }
       return result;
     } catch (e) {
       this.#pendingEdges = [];
+      this.log.drop();
       throw e;
     } finally {
       this.#batchDepth--;

@@ -6,6 +6,8 @@ import type { Statement } from 'better-sqlite3';
 const EMPTY = new Uint8Array(32);
 const KEEP_LEVEL = 6;
 const RAGGED_KEPT = 4096;
+/** Node rows {@link MerkleLog.hold} keeps back, at most, before it writes them. */
+export const PENDING_NODES = 64;
 
 /**
  * The archive's append-only RFC 9162 Merkle log over block hashes, persisted in `log_nodes`.
@@ -37,6 +39,10 @@ export class MerkleLog {
   readonly #db: Db;
   readonly #multi = new Map<number, Statement>();
   readonly #insertMany = new Map<number, Statement>();
+  /** Whether appends hold their node rows back (see {@link hold}). */
+  #holding = false;
+  /** Node rows held back: level, idx, hash, level, idx, hash, … */
+  #pending: (number | Buffer)[] = [];
   readonly #select;
   readonly #leaf;
   readonly #count;
@@ -55,6 +61,7 @@ export class MerkleLog {
 
   /** Re-reads the size and the right frontier from the database (after open or a rollback). */
   reload(): void {
+    this.#pending = [];
     this.#cache.clear();
     this.#upper.clear();
     this.#ragged.clear();
@@ -66,12 +73,43 @@ export class MerkleLog {
     }
   }
 
+  /**
+   * From now until {@link flush}, appends hold back the node rows they complete and write up to
+   * PENDING_NODES of them with one statement, instead of one statement for every other append.
+   * Reads of stored nodes write what is held first. Call inside the appends' transaction; after a
+   * rollback, {@link reload} drops what is held.
+   */
+  hold(): void {
+    this.#holding = true;
+  }
+
+  /** Writes the node rows held back and stops holding them. */
+  flush(): void {
+    this.#holding = false;
+    this.#writePending();
+  }
+
+  /** Drops the node rows held back and stops holding (the caller rolls the transaction back). */
+  drop(): void {
+    this.#holding = false;
+    this.#pending = [];
+  }
+
+  #writePending(): void {
+    const rows = this.#pending;
+    if (rows.length === 0) return;
+    this.#pending = [];
+    multiRowInsert(this.#db, this.#insertMany, 'log_nodes (level, idx, hash)', '(?, ?, ?)', rows.length / 3).run(
+      ...rows,
+    );
+  }
+
   /** Appends one block hash as the next leaf. Call inside a transaction. */
   append(blockHash: Uint8Array): void {
     let h = asBuffer(leafHash(blockHash, sha256Digest));
     let i = this.#size;
     let l = 0;
-    const rows: (number | Buffer)[] = [];
+    const rows = this.#pending;
     for (;;) {
       if (l > 0) rows.push(l, i, h);
       const left = this.#last[l];
@@ -84,14 +122,10 @@ export class MerkleLog {
       }
       break;
     }
-    // All nodes this leaf completes go in with one statement; half the appends complete none.
-    const n = rows.length / 3;
-    if (n === 0) {
-      this.#size++;
-      return;
-    }
-    multiRowInsert(this.#db, this.#insertMany, 'log_nodes (level, idx, hash)', '(?, ?, ?)', n).run(...rows);
     this.#size++;
+    // All nodes this leaf completes go in with one statement (half the appends complete none), or
+    // while held, with the next appends' (a statement then has fewer than PENDING_NODES + 53 rows).
+    if (!this.#holding || rows.length >= 3 * PENDING_NODES) this.#writePending();
   }
 
   /** A stored complete node. */
@@ -99,6 +133,7 @@ export class MerkleLog {
     const key = idx * 64 + level;
     let h = this.#upper.get(key) ?? this.#cache.get(key);
     if (h) return h;
+    this.#writePending();
     if (level === 0) {
       const block = this.#leaf.get(idx);
       h = block && asBuffer(leafHash(block, nodeSha256));
@@ -178,6 +213,7 @@ export class MerkleLog {
     walk(record);
     const count = need.length / 2;
     if (count === 0) return; // a leaf alone: node() reads it
+    this.#writePending();
     const withLeaf = leaf >= 0;
     const shape = 2 * count + (withLeaf ? 1 : 0);
     let stmt = this.#multi.get(shape);

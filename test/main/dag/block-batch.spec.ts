@@ -5,6 +5,7 @@ import { openDb } from '../../../main/db/database.js';
 import { BlockIndex } from '../../../main/dag/block-index.js';
 import { BlockWriter, PENDING_EDGES, type BlockSpec } from '../../../main/dag/block-writer.js';
 import { hashHeader } from '../../../shared/block-header.js';
+import { MerkleLog } from '../../../main/log/merkle-log.js';
 import { spec as metadataBlock } from '../../../bench/dag-million.js';
 import { seeded, tempDir } from '../../helpers/tmp.js';
 
@@ -36,6 +37,9 @@ describe('block writer batches', () => {
     const stored = db.prepare('SELECT count(*) FROM edges').pluck().get() as number;
     const expected = written.reduce((k, w) => k + w.header.parents.length - 1, 0);
     expect(stored).toBe(expected);
+    // The log's node rows, held back the same way, are all written, and a fresh reader agrees on the root.
+    expect(db.prepare('SELECT count(*) FROM log_nodes').pluck().get()).toBe(MerkleLog.nodeCount(n + 1));
+    expect(Buffer.from(new MerkleLog(db).root()).equals(Buffer.from(writer.log.root()))).toBe(true);
   });
 
   it('finds a copy of a block appended earlier in the same batch', () => {
@@ -83,11 +87,14 @@ describe('block writer batches', () => {
     writer.reload();
     expect(db.prepare('SELECT count(*) FROM blocks').pluck().get()).toBe(2);
     expect(db.prepare('SELECT count(*) FROM edges WHERE child > 1').pluck().get()).toBe(0);
+    expect(db.prepare('SELECT count(*) FROM log_nodes').pluck().get()).toBe(MerkleLog.nodeCount(2));
     const next = db.transaction(() => writer.batch(() => writer.append(spec(2))))();
     expect(next.seq).toBe(2);
     expect(index.bySeq(2)!.hash.equals(next.hash)).toBe(true);
     // Nothing of the failed batch came back with the next one.
     expect(db.prepare('SELECT count(*) FROM blocks').pluck().get()).toBe(3);
     expect(db.prepare('SELECT count(*) FROM edges WHERE child NOT IN (SELECT seq FROM blocks)').pluck().get()).toBe(0);
+    expect(db.prepare('SELECT count(*) FROM log_nodes').pluck().get()).toBe(MerkleLog.nodeCount(3));
+    expect(Buffer.from(new MerkleLog(db).root()).equals(Buffer.from(writer.log.root()))).toBe(true);
   });
 });

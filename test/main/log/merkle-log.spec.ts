@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../../main/db/database.js';
-import { MerkleLog } from '../../../main/log/merkle-log.js';
+import { MerkleLog, PENDING_NODES } from '../../../main/log/merkle-log.js';
 import {
   consistencyPath,
   inclusionPath,
@@ -112,6 +112,58 @@ describe('MerkleLog (persisted RFC 9162 log)', () => {
     log.inclusionPath(137, 300);
     expect(ran).toEqual([]); // all kept from the first time
     cold.close();
+  });
+
+  it('holds node rows back until flushed, PENDING_NODES to a statement, and writes them before any read', () => {
+    const file = join(tempDir(), 'a.db');
+    openDb(file).close();
+    const ran: string[] = [];
+    const db = new Database(file, { verbose: (sql) => ran.push(String(sql)) });
+    const log = new MerkleLog(db);
+    const items = Array.from({ length: 1000 }, () => randomBytes(32));
+    const nodes = () => db.prepare('SELECT count(*) FROM log_nodes').pluck().get() as number;
+    const ref = subtreeOfLeafHashes(items.map((h) => leafHash(h)));
+    const hex = (p: Uint8Array[]) => p.map((x) => Buffer.from(x).toString('hex'));
+    db.transaction(() => {
+      log.hold();
+      ran.length = 0;
+      items.slice(0, 600).forEach((h) => append(db, log, h));
+      const inserts = ran.filter((sql) => sql.includes('INTO log_nodes'));
+      // 600 leaves complete 594 nodes: written PENDING_NODES (or a few more) at a time, not one statement per append.
+      expect(inserts.length).toBeGreaterThan(0);
+      expect(inserts.length).toBeLessThanOrEqual(Math.ceil(MerkleLog.nodeCount(600) / PENDING_NODES));
+      expect(nodes()).toBeLessThan(MerkleLog.nodeCount(600));
+      // A read of stored nodes (a path, a root) writes what is held first, and is right.
+      expect(hex(log.inclusionPath(137, 600))).toEqual(hex(inclusionPath(137, 600, ref)));
+      expect(nodes()).toBe(MerkleLog.nodeCount(600));
+      items.slice(600).forEach((h) => append(db, log, h));
+      expect(nodes()).toBeLessThan(MerkleLog.nodeCount(1000));
+      log.flush();
+      expect(nodes()).toBe(MerkleLog.nodeCount(1000));
+      // Not holding any more: the next append writes its node at once.
+      append(db, log, randomBytes(32));
+      expect(nodes()).toBe(MerkleLog.nodeCount(1001));
+    })();
+    expect(hex(new MerkleLog(db).inclusionPath(999, 1000))).toEqual(hex(inclusionPath(999, 1000, ref)));
+    db.close();
+  });
+
+  it('drops held node rows with the rolled-back appends that made them', () => {
+    const { db, log, items } = filledLog(8);
+    expect(() =>
+      db.transaction(() => {
+        log.hold();
+        for (let i = 0; i < 100; i++) append(db, log, randomBytes(32));
+        throw new Error('abort');
+      })(),
+    ).toThrow('abort');
+    log.drop();
+    log.reload();
+    expect(db.prepare('SELECT count(*) FROM log_nodes').pluck().get()).toBe(MerkleLog.nodeCount(8));
+    const next = randomBytes(32);
+    db.transaction(() => append(db, log, next))();
+    expect(db.prepare('SELECT count(*) FROM log_nodes').pluck().get()).toBe(MerkleLog.nodeCount(9));
+    expect(Buffer.from(log.root()).equals(Buffer.from(merkleRoot([...items, next])))).toBe(true);
   });
 
   it('names a missing stored node instead of building a path from the wrong ones', () => {

@@ -5,13 +5,7 @@ import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Archive } from '../main/archive/archive.js';
 import { watchStalls } from './stall-watch.js';
-
-/** User + system CPU time of the main thread (its task's stat; clock ticks are 1/100 s on Linux). */
-function mainThreadCpuSeconds(): number {
-  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
+import { mainThreadCpuSeconds, round } from './measure.js';
 
 const [dir, ...paths] = process.argv.slice(2);
 if (!dir || paths.length === 0) {
@@ -27,7 +21,8 @@ const main0 = mainThreadCpuSeconds();
 const t0 = process.hrtime.bigint();
 const summary = await archive.store(paths);
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-const mainCpu = mainThreadCpuSeconds() - main0;
+const main1 = mainThreadCpuSeconds();
+const mainCpu = main0 === null || main1 === null ? null : round(main1 - main0, 2);
 const cpu = process.cpuUsage(cpu0);
 h.disable();
 const stallReport = stalls.stop();

@@ -14,6 +14,21 @@ import { join } from 'node:path';
 const GNU_TIME = '/usr/bin/time';
 const T0 = process.hrtime.bigint();
 
+/**
+ * User + system CPU time of this process's main thread, in seconds (its task's stat; clock ticks
+ * are 1/100 s on Linux), or null where /proc is missing. The process's own figure counts its worker
+ * threads too.
+ */
+export function mainThreadCpuSeconds(): number | null {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
 /** Progress for humans on stderr (stdout carries only the final JSON), stamped with elapsed time. */
 export function progress(message: string): void {
   const t = (Number(process.hrtime.bigint() - T0) / 1e9).toFixed(1).padStart(6);

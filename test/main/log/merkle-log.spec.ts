@@ -133,10 +133,18 @@ describe('MerkleLog (persisted RFC 9162 log)', () => {
       expect(inserts.length).toBeGreaterThan(0);
       expect(inserts.length).toBeLessThanOrEqual(Math.ceil(MerkleLog.nodeCount(600) / PENDING_NODES));
       expect(nodes()).toBeLessThan(MerkleLog.nodeCount(600));
-      // A read of stored nodes (a path, a root) writes what is held first, and is right.
+      // A read of stored nodes (a path, a root) writes what is held first, and is right: one
+      // statement writes them, one reads the path's nodes.
+      ran.length = 0;
       expect(hex(log.inclusionPath(137, 600))).toEqual(hex(inclusionPath(137, 600, ref)));
+      expect(ran.map((sql) => sql.slice(0, 6))).toEqual(['INSERT', 'SELECT']);
       expect(nodes()).toBe(MerkleLog.nodeCount(600));
-      items.slice(600).forEach((h) => append(db, log, h));
+      // A root made of stored nodes alone (no path read first) as well.
+      items.slice(600, 800).forEach((h) => append(db, log, h));
+      expect(nodes()).toBeLessThan(MerkleLog.nodeCount(800));
+      expect(Buffer.from(log.root()).equals(Buffer.from(merkleRoot(items.slice(0, 800))))).toBe(true);
+      expect(nodes()).toBe(MerkleLog.nodeCount(800));
+      items.slice(800).forEach((h) => append(db, log, h));
       expect(nodes()).toBeLessThan(MerkleLog.nodeCount(1000));
       log.flush();
       expect(nodes()).toBe(MerkleLog.nodeCount(1000));
@@ -149,7 +157,7 @@ describe('MerkleLog (persisted RFC 9162 log)', () => {
   });
 
   it('drops held node rows with the rolled-back appends that made them', () => {
-    const { db, log, items } = filledLog(8);
+    const { db, log, items } = filledLog(9);
     expect(() =>
       db.transaction(() => {
         log.hold();
@@ -159,10 +167,12 @@ describe('MerkleLog (persisted RFC 9162 log)', () => {
     ).toThrow('abort');
     log.drop();
     log.reload();
-    expect(db.prepare('SELECT count(*) FROM log_nodes').pluck().get()).toBe(MerkleLog.nodeCount(8));
+    expect(db.prepare('SELECT count(*) FROM log_nodes').pluck().get()).toBe(MerkleLog.nodeCount(9));
+    // Not holding any more: the tenth leaf's node (1, 4) is written with it.
     const next = randomBytes(32);
     db.transaction(() => append(db, log, next))();
-    expect(db.prepare('SELECT count(*) FROM log_nodes').pluck().get()).toBe(MerkleLog.nodeCount(9));
+    expect(MerkleLog.nodeCount(10)).toBe(MerkleLog.nodeCount(9) + 1);
+    expect(db.prepare('SELECT count(*) FROM log_nodes').pluck().get()).toBe(MerkleLog.nodeCount(10));
     expect(Buffer.from(log.root()).equals(Buffer.from(merkleRoot([...items, next])))).toBe(true);
   });
 

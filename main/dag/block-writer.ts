@@ -1,5 +1,4 @@
-import type { Statement } from 'better-sqlite3';
-import { inReadSnapshot, multiRowInsert, type Db } from '../db/database.js';
+import { HeldRows, inReadSnapshot, type Db } from '../db/database.js';
 import { compareBytes, sortSmall } from '../../shared/bytes.js';
 import {
   BLOCK_VERSION,
@@ -72,11 +71,9 @@ export class BlockWriter {
   readonly #rule: ParentRuleInit;
   readonly #random: () => number;
   readonly #insertBlock;
-  /** A block's edges, or a batch's, go in with one multi-row statement (by row count). */
-  readonly #insertEdges = new Map<number, Statement>();
+  /** A block's edges, or a batch's (held back), go in with one multi-row statement. */
+  readonly #edges;
   #batchDepth = 0;
-  /** Edges held back inside a batch: parent, child, parent, child, … */
-  #pendingEdges: number[] = [];
   readonly #anyWithRoot;
   readonly #rootsInRange;
   /** Every written block's content root; complete once #filled reaches #fillEnd (see #mayHaveRoot). */
@@ -101,6 +98,8 @@ export class BlockWriter {
     // Whether any block's root starts with these 8 bytes: one probe of the index's first column.
     // Most new objects have a content root no block has, and this answers them in about a third of
     // the time of the probe after it, whose IN list makes SQLite build a temporary table each call.
+    // A block adds at most 4 stored edges (5 parents, one implied): a statement has ≤ PENDING_EDGES rows.
+    this.#edges = new HeldRows(db, 'edges (parent, child)', '(?, ?)', PENDING_EDGES - 3);
     this.#anyWithRoot = db.prepare<[Uint8Array], number>(ANY_WITH_ROOT).pluck();
     this.#rootsInRange = db.prepare<[number, number], Buffer>(ROOTS_IN_RANGE).pluck();
     // Copies of one file (same content, other names or mtimes) share a content root: the corpus has
@@ -144,12 +143,12 @@ export class BlockWriter {
     try {
       const result = fn();
       if (this.#batchDepth === 1) {
-        this.#flush();
+        this.#edges.write();
         this.log.flush();
       }
       return result;
     } catch (e) {
-      this.#pendingEdges = [];
+      this.#edges.drop();
       this.log.drop();
       throw e;
     } finally {
@@ -157,23 +156,9 @@ export class BlockWriter {
     }
   }
 
-  /** Writes the edges a batch held back. */
-  #flush(): void {
-    const edges = this.#pendingEdges;
-    if (edges.length === 0) return;
-    this.#pendingEdges = [];
-    this.#edges(edges);
-  }
-
-  /** Inserts edges (parent, child, parent, child, …) with one statement. */
-  #edges(pairs: number[]): void {
-    // OR FAIL: see MULTI_ROW_INSERT (every write here runs in a transaction rolled back whole on error).
-    multiRowInsert(this.#db, this.#insertEdges, 'edges (parent, child)', '(?, ?)', pairs.length / 2).run(...pairs);
-  }
-
   /** Re-reads in-memory state (log frontier, parent window) from the database. */
   reload(): void {
-    this.#pendingEdges = [];
+    this.#edges.drop();
     this.log.reload();
     (this as { selector: ParentSelector }).selector = new ParentSelector(this.#rule, this.#random);
     this.#loadWindow();
@@ -315,15 +300,13 @@ export class BlockWriter {
       encoded ?? encodeCompact(header, parentSeqs),
     );
     // The edge from the block before (every block links it) is implied, not stored (schema 14).
-    const held = this.#batchDepth > 0;
-    const args: number[] = held ? this.#pendingEdges : [];
+    const edges = this.#edges.values;
     for (const p of parentSeqs) {
-      if (p !== seq - 1) args.push(p, seq);
+      if (p !== seq - 1) edges.push(p, seq);
       this.selector.addChild(p);
     }
-    if (!held && args.length > 0) this.#edges(args);
-    // At most 4 stored edges a block (5 parents, one implied): never past PENDING_EDGES.
-    if (held && this.#pendingEdges.length > (PENDING_EDGES - 4) * 2) this.#flush();
+    if (this.#batchDepth > 0) this.#edges.writeIfFull();
+    else this.#edges.write();
     this.log.append(hash);
     this.selector.add({ seq, hash, depth: header.depth });
     this.#filter?.add(header.contentRoot);

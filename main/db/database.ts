@@ -36,6 +36,51 @@ export function multiRowInsert(
 }
 
 /**
+ * Rows held back for one multi-row insert (see MULTI_ROW_INSERT) instead of one statement each:
+ * push a row's values onto {@link values} in column order, then {@link writeIfFull} writes every
+ * held row with one statement once `limit` rows are held, {@link write} writes them now, and
+ * {@link drop} forgets them (the caller is rolling the transaction back). The block writer holds
+ * a batch's edge rows this way, and the Merkle log its node rows.
+ */
+export class HeldRows {
+  /** The held rows' values, flat: row after row, each in column order. */
+  values: (number | Uint8Array)[] = [];
+  readonly #db: Db;
+  readonly #into: string;
+  readonly #row: string;
+  readonly #width: number;
+  readonly #full: number;
+  readonly #made = new Map<number, Statement>();
+
+  /** `into`: table and columns, as `name (a, b)`; `row`: one row's placeholders, as `(?, ?)`. */
+  constructor(db: Db, into: string, row: string, limit: number) {
+    this.#db = db;
+    this.#into = into;
+    this.#row = row;
+    this.#width = row.split('?').length - 1;
+    this.#full = limit * this.#width;
+  }
+
+  /** Writes the held rows if `limit` or more are held. */
+  writeIfFull(): void {
+    if (this.values.length >= this.#full) this.write();
+  }
+
+  /** Writes the held rows, if any, with one statement. */
+  write(): void {
+    const values = this.values;
+    if (values.length === 0) return;
+    this.values = [];
+    multiRowInsert(this.#db, this.#made, this.#into, this.#row, values.length / this.#width).run(...values);
+  }
+
+  /** Forgets the held rows. */
+  drop(): void {
+    this.values = [];
+  }
+}
+
+/**
  * Page size of a new archive database. Block hashes, chunk ids and path keys are random, so every
  * transaction dirties pages all over four indexes, and SQLite writes each dirty page to the WAL as
  * two write() calls (frame header, page). With 4 KiB pages, storing the 500 MB bench corpus made

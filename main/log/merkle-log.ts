@@ -1,4 +1,4 @@
-import { multiRowInsert, type Db } from '../db/database.js';
+import { HeldRows, type Db } from '../db/database.js';
 import { consistencyPath, inclusionPath, leafHash, nodeHash, splitPoint } from '../../shared/merkle.js';
 import { asBuffer, nodeSha256, sha256Digest } from '../util/sha256.js';
 import type { Statement } from 'better-sqlite3';
@@ -38,17 +38,16 @@ export class MerkleLog {
   readonly #ragged = new Map<string, Uint8Array>();
   readonly #db: Db;
   readonly #multi = new Map<number, Statement>();
-  readonly #insertMany = new Map<number, Statement>();
-  /** Whether appends hold their node rows back (see {@link hold}). */
+  /** Node rows an append completes, written at its end or, while holding (see {@link hold}), later. */
+  readonly #nodes;
   #holding = false;
-  /** Node rows held back: level, idx, hash, level, idx, hash, … */
-  #pending: (number | Buffer)[] = [];
   readonly #select;
   readonly #leaf;
   readonly #count;
 
   constructor(db: Db) {
     this.#db = db;
+    this.#nodes = new HeldRows(db, 'log_nodes (level, idx, hash)', '(?, ?, ?)', PENDING_NODES);
     this.#select = db.prepare('SELECT hash FROM log_nodes WHERE level = ? AND idx = ?').pluck();
     this.#leaf = db.prepare<[number], Buffer>('SELECT hash FROM blocks WHERE seq = ?').pluck();
     this.#count = db.prepare('SELECT coalesce(max(seq) + 1, 0) FROM blocks').pluck();
@@ -61,7 +60,7 @@ export class MerkleLog {
 
   /** Re-reads the size and the right frontier from the database (after open or a rollback). */
   reload(): void {
-    this.#pending = [];
+    this.#nodes.drop();
     this.#cache.clear();
     this.#upper.clear();
     this.#ragged.clear();
@@ -86,22 +85,13 @@ export class MerkleLog {
   /** Writes the node rows held back and stops holding them. */
   flush(): void {
     this.#holding = false;
-    this.#writePending();
+    this.#nodes.write();
   }
 
   /** Drops the node rows held back and stops holding (the caller rolls the transaction back). */
   drop(): void {
     this.#holding = false;
-    this.#pending = [];
-  }
-
-  #writePending(): void {
-    const rows = this.#pending;
-    if (rows.length === 0) return;
-    this.#pending = [];
-    multiRowInsert(this.#db, this.#insertMany, 'log_nodes (level, idx, hash)', '(?, ?, ?)', rows.length / 3).run(
-      ...rows,
-    );
+    this.#nodes.drop();
   }
 
   /** Appends one block hash as the next leaf. Call inside a transaction. */
@@ -109,7 +99,7 @@ export class MerkleLog {
     let h = asBuffer(leafHash(blockHash, sha256Digest));
     let i = this.#size;
     let l = 0;
-    const rows = this.#pending;
+    const rows = this.#nodes.values;
     for (;;) {
       if (l > 0) rows.push(l, i, h);
       const left = this.#last[l];
@@ -125,7 +115,8 @@ export class MerkleLog {
     this.#size++;
     // All nodes this leaf completes go in with one statement (half the appends complete none), or
     // while held, with the next appends' (a statement then has fewer than PENDING_NODES + 53 rows).
-    if (!this.#holding || rows.length >= 3 * PENDING_NODES) this.#writePending();
+    if (this.#holding) this.#nodes.writeIfFull();
+    else this.#nodes.write();
   }
 
   /** A stored complete node. */
@@ -133,7 +124,7 @@ export class MerkleLog {
     const key = idx * 64 + level;
     let h = this.#upper.get(key) ?? this.#cache.get(key);
     if (h) return h;
-    this.#writePending();
+    this.#nodes.write();
     if (level === 0) {
       const block = this.#leaf.get(idx);
       h = block && asBuffer(leafHash(block, nodeSha256));
@@ -213,7 +204,7 @@ export class MerkleLog {
     walk(record);
     const count = need.length / 2;
     if (count === 0) return; // a leaf alone: node() reads it
-    this.#writePending();
+    this.#nodes.write();
     const withLeaf = leaf >= 0;
     const shape = 2 * count + (withLeaf ? 1 : 0);
     let stmt = this.#multi.get(shape);

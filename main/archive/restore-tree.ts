@@ -127,17 +127,29 @@ function defaultWorkers(): number {
 
 type FileEntry = SnapshotEntry & { type: 'file' };
 
+/** What a tree restore wrote. */
+export interface TreeRestoreResult {
+  readonly files: number;
+  readonly bytes: number;
+  /** How many of the files workers wrote. */
+  readonly byWorkers: number;
+  /**
+   * Workers that could not help (they could not open the archive, or failed to start), one line
+   * each: the calling thread restored their share, so nothing is missing, but it took longer.
+   */
+  readonly warnings: readonly string[];
+}
+
 /**
  * Restores `files` (a snapshot's file entries); `place` checks where one goes and makes its
- * directory, on the calling thread, before any thread writes it. Returns the files and bytes
- * written, and how many of the files workers wrote.
+ * directory, on the calling thread, before any thread writes it.
  */
 export async function restoreFiles(
   ctx: ArchiveContext,
   files: readonly FileEntry[],
   place: (e: FileEntry) => TreeFile,
   opts: TreeRestoreOptions = {},
-): Promise<{ files: number; bytes: number; byWorkers: number }> {
+): Promise<TreeRestoreResult> {
   const workers = files.length >= WORKER_MIN_FILES ? Math.max(0, opts.workers ?? defaultWorkers()) : 0;
   const run = new TreeRun(ctx, files, place);
   return run.run(workers, opts.waitForWorkers ?? false);
@@ -150,6 +162,7 @@ class TreeRun {
   /** The next file no thread has taken. */
   #next = 0;
   #written = { files: 0, bytes: 0, byWorkers: 0 };
+  readonly #warnings: string[] = [];
   #failure: Error | undefined;
   /** Batches sent and not answered, by worker, once it is ready. */
   readonly #inFlight = new Map<Worker, Set<number>>();
@@ -165,7 +178,7 @@ class TreeRun {
     this.#place = place;
   }
 
-  async run(workers: number, waitForWorkers: boolean): Promise<{ files: number; bytes: number; byWorkers: number }> {
+  async run(workers: number, waitForWorkers: boolean): Promise<TreeRestoreResult> {
     this.#wanted = workers;
     try {
       if (waitForWorkers) await Promise.all(this.#startWorkers());
@@ -175,7 +188,7 @@ class TreeRun {
       await Promise.all(this.#started.map((w) => w.terminate()));
     }
     if (this.#failure) throw this.#failure;
-    return this.#written;
+    return { ...this.#written, warnings: [...this.#warnings] };
   }
 
   /** Starts the workers wanted; resolves, per worker, once it is ready or gone. */
@@ -281,6 +294,7 @@ class TreeRun {
           for (let k = 0; k < BATCHES_PER_WORKER; k++) this.#send(w);
           return;
         case 'unavailable':
+          this.#warn(`a restore worker could not open the archive (${m.error.message})`);
           return;
         case 'done':
           this.#inFlight.get(w)?.delete(m.id);
@@ -301,9 +315,18 @@ class TreeRun {
       this.#inFlight.delete(w);
       this.#checkAnswered();
     };
-    w.on('error', (e) => lost(`failed (${e.message})`));
+    w.on('error', (e) => {
+      if (!this.#inFlight.has(w)) this.#warn(`a restore worker failed to start (${e.message})`);
+      lost(`failed (${e.message})`);
+    });
     w.on('exit', () => lost('exited'));
     return w;
+  }
+
+  /** Records a worker that could not help, once per distinct reason. */
+  #warn(why: string): void {
+    const line = `${why}: the calling thread restored its share`;
+    if (!this.#warnings.includes(line)) this.#warnings.push(line);
   }
 
   /** Sends `w` its next batch, if there is one. */

@@ -15,6 +15,8 @@ export interface RestoreSummary {
   readonly dirs: number;
   readonly symlinks: number;
   readonly bytes: number;
+  /** Problems that cost time but lost nothing (see TreeRestoreResult.warnings). */
+  readonly warnings: readonly string[];
 }
 
 /**
@@ -48,7 +50,7 @@ export async function restore(
   const b = getBlock(ctx, hash);
   const root = resolve(toDir);
   mkdirSync(root, { recursive: true });
-  const summary = { files: 0, dirs: 0, symlinks: 0, bytes: 0 };
+  const summary = { files: 0, dirs: 0, symlinks: 0, bytes: 0, warnings: [] as readonly string[] };
   if (b.header.kind === 'file' || b.header.kind === 'symlink') {
     const name = b.header.meta.name ?? toHex(b.hash);
     const why = checkFileName(name);
@@ -95,6 +97,7 @@ export async function restore(
   const written = await restoreFiles(ctx, files, place, opts);
   summary.files += written.files;
   summary.bytes += written.bytes;
+  summary.warnings = written.warnings;
   // Symlinks last, so no file write can pass through one the snapshot itself created.
   for (const e of manifest.entries) {
     if (e.type !== 'symlink') continue;

@@ -57,6 +57,7 @@ export async function restoreCommand(dir: string, argv: string[], io: Io): Promi
   const archive = await Archive.open({ dir, readonly: true });
   try {
     const s = await archive.restore(positional[0]!, resolve(flags.to));
+    for (const w of s.warnings) io.err(`pakit: warning: ${w}`);
     if (flags.json) io.out(JSON.stringify(s));
     else
       io.out(

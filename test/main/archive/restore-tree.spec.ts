@@ -105,12 +105,40 @@ describe('tree restore with workers', () => {
       return r;
     };
     const total = files.reduce((n, e) => n + e.size, 0);
-    expect(await run(0)).toEqual({ files: files.length, bytes: total, byWorkers: 0 });
+    expect(await run(0)).toEqual({ files: files.length, bytes: total, byWorkers: 0, warnings: [] });
     const shared = await run(1);
-    expect(shared).toMatchObject({ files: files.length, bytes: total });
+    expect(shared).toMatchObject({ files: files.length, bytes: total, warnings: [] });
     expect(shared.byWorkers).toBeGreaterThan(0);
     // A small tree is not worth a worker's start.
     expect((await run(1, files.slice(0, WORKER_MIN_FILES - 1))).byWorkers).toBe(0);
+  });
+
+  it('restores everything on the calling thread when a worker cannot open the archive, and says so', async () => {
+    const src = tempDir();
+    bigTree(src, WORKER_MIN_FILES + 100);
+    const a = await openArchive();
+    const { results } = await a.store([src]);
+    const manifest = decodeSnapshot(await readBlock(a.ctx, getBlock(a.ctx, results.at(-1)!.hash)));
+    const files = manifest.entries.filter((e) => e.type === 'file');
+    const out = tempDir();
+    // The workers open the archive at ctx.dir: an empty folder, where there is none.
+    const r = await restoreFiles(
+      { ...a.ctx, dir: tempDir() },
+      files,
+      (e) => {
+        const path = join(out, e.path);
+        mkdirSync(dirname(path), { recursive: true });
+        return { path, hash: e.hash, mode: e.mode, mtime: e.mtime, size: e.size };
+      },
+      { workers: 2, waitForWorkers: true },
+    );
+    expect(r).toMatchObject({ files: files.length, byWorkers: 0 });
+    // Two workers, one reason: one line.
+    expect(r.warnings).toHaveLength(1);
+    expect(r.warnings[0]).toMatch(
+      /^a restore worker could not open the archive \(.+\): the calling thread restored its share$/,
+    );
+    for (const e of files) expect(readFileSync(join(out, e.path)).equals(readFileSync(join(src, e.path)))).toBe(true);
   });
 
   it("throws a worker's corrupt-chunk error as the archive's own, and leaves no half-written file", async () => {

@@ -12,8 +12,8 @@ import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ObjectCorruptError } from '../../../main/archive/errors.js';
 import { readAll as readBlock } from '../../../main/archive/read-ops.js';
-import { getBlock } from '../../../main/archive/context.js';
-import { restoreFiles, WORKER_MIN_FILES } from '../../../main/archive/restore-tree.js';
+import { getBlock, type ArchiveContext } from '../../../main/archive/context.js';
+import { restoreFiles, WORKER_MIN_FILES, type TreeRestoreResult } from '../../../main/archive/restore-tree.js';
 import { decodeSnapshot } from '../../../main/archive/snapshot.js';
 import { describeTree, prose, writeFile } from '../../helpers/files.js';
 import { forget, openArchive } from '../../helpers/archive.js';
@@ -58,6 +58,38 @@ function leftovers(root: string): string[] {
   return readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((p) => p.includes('.pakit-'));
 }
 
+/** A stored tree big enough for workers: its source, the archive and the snapshot's file entries. */
+async function storedBigTree() {
+  const src = tempDir();
+  bigTree(src, WORKER_MIN_FILES + 100);
+  const a = await openArchive();
+  const { results } = await a.store([src]);
+  const manifest = decodeSnapshot(await readBlock(a.ctx, getBlock(a.ctx, results.at(-1)!.hash)));
+  return { src, a, files: manifest.entries.filter((e) => e.type === 'file') };
+}
+
+/** Restores `files` into a new folder with `workers` (waited for), and checks every file's bytes against `src`. */
+async function restoreChecked(
+  ctx: ArchiveContext,
+  src: string,
+  files: Awaited<ReturnType<typeof storedBigTree>>['files'],
+  workers: number,
+): Promise<TreeRestoreResult> {
+  const out = tempDir();
+  const r = await restoreFiles(
+    ctx,
+    files,
+    (e) => {
+      const path = join(out, e.path);
+      mkdirSync(dirname(path), { recursive: true });
+      return { path, hash: e.hash, mode: e.mode, mtime: e.mtime, size: e.size };
+    },
+    { workers, waitForWorkers: true },
+  );
+  for (const e of files) expect(readFileSync(join(out, e.path)).equals(readFileSync(join(src, e.path)))).toBe(true);
+  return r;
+}
+
 describe('tree restore with workers', () => {
   it('restores the same tree with and without workers: bytes, modes, mtimes, links', async () => {
     const src = tempDir();
@@ -83,27 +115,8 @@ describe('tree restore with workers', () => {
   });
 
   it('has workers write files only when asked and the tree is big enough', async () => {
-    const src = tempDir();
-    bigTree(src, WORKER_MIN_FILES + 100);
-    const a = await openArchive();
-    const { results } = await a.store([src]);
-    const manifest = decodeSnapshot(await readBlock(a.ctx, getBlock(a.ctx, results.at(-1)!.hash)));
-    const files = manifest.entries.filter((e) => e.type === 'file');
-    const run = async (workers: number, list = files) => {
-      const out = tempDir();
-      const r = await restoreFiles(
-        a.ctx,
-        list,
-        (e) => {
-          const path = join(out, e.path);
-          mkdirSync(dirname(path), { recursive: true });
-          return { path, hash: e.hash, mode: e.mode, mtime: e.mtime, size: e.size };
-        },
-        { workers, waitForWorkers: true },
-      );
-      for (const e of list) expect(readFileSync(join(out, e.path)).equals(readFileSync(join(src, e.path)))).toBe(true);
-      return r;
-    };
+    const { src, a, files } = await storedBigTree();
+    const run = (workers: number, list = files) => restoreChecked(a.ctx, src, list, workers);
     const total = files.reduce((n, e) => n + e.size, 0);
     expect(await run(0)).toEqual({ files: files.length, bytes: total, byWorkers: 0, warnings: [] });
     const shared = await run(1);
@@ -114,31 +127,15 @@ describe('tree restore with workers', () => {
   });
 
   it('restores everything on the calling thread when a worker cannot open the archive, and says so', async () => {
-    const src = tempDir();
-    bigTree(src, WORKER_MIN_FILES + 100);
-    const a = await openArchive();
-    const { results } = await a.store([src]);
-    const manifest = decodeSnapshot(await readBlock(a.ctx, getBlock(a.ctx, results.at(-1)!.hash)));
-    const files = manifest.entries.filter((e) => e.type === 'file');
-    const out = tempDir();
+    const { src, a, files } = await storedBigTree();
     // The workers open the archive at ctx.dir: an empty folder, where there is none.
-    const r = await restoreFiles(
-      { ...a.ctx, dir: tempDir() },
-      files,
-      (e) => {
-        const path = join(out, e.path);
-        mkdirSync(dirname(path), { recursive: true });
-        return { path, hash: e.hash, mode: e.mode, mtime: e.mtime, size: e.size };
-      },
-      { workers: 2, waitForWorkers: true },
-    );
+    const r = await restoreChecked({ ...a.ctx, dir: tempDir() }, src, files, 2);
     expect(r).toMatchObject({ files: files.length, byWorkers: 0 });
     // Two workers, one reason: one line.
     expect(r.warnings).toHaveLength(1);
     expect(r.warnings[0]).toMatch(
       /^a restore worker could not open the archive \(.+\): the calling thread restored its share$/,
     );
-    for (const e of files) expect(readFileSync(join(out, e.path)).equals(readFileSync(join(src, e.path)))).toBe(true);
   });
 
   it("throws a worker's corrupt-chunk error as the archive's own, and leaves no half-written file", async () => {

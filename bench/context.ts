@@ -60,3 +60,17 @@ export function envNumber(name: string, fallback: number): number {
   if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
   return n;
 }
+
+/** The environment variables the bench reads; each run's JSON records their values (null: unset). */
+export const BENCH_SETTINGS = [
+  'PAKIT_BENCH_DIR',
+  'PAKIT_BENCH_CORPUS_MB',
+  'PAKIT_BENCH_KEEP',
+  'PAKIT_BENCH_TIMEOUT_S',
+  'PAKIT_BENCH_PAIRS',
+  'PAKIT_BENCH_BLOCKS',
+  'PAKIT_BENCH_DAG_RUNS',
+  'PAKIT_BENCH_BIGFILE_MB',
+  'PAKIT_BENCH_UI_FILES',
+  'PAKIT_CHROMIUM',
+] as const;

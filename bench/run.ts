@@ -13,7 +13,7 @@ import { codeVersion } from './code-version.js';
 import { buildCorpus, corpusSection } from './corpus.js';
 import { borgSection, resticSection } from './competitors.js';
 import type { BenchContext, CorpusInfo, Section } from './context.js';
-import { repoRootFrom } from './context.js';
+import { BENCH_SETTINGS, repoRootFrom } from './context.js';
 import { machineSection } from './machine.js';
 import { progress, round } from './measure.js';
 import { pakitSection } from './pakit-cli.js';
@@ -140,11 +140,9 @@ async function main(): Promise<void> {
     benchmark: 'pakit vs borg vs restic on a real mixed corpus',
     startedAt: new Date().toISOString(),
     command: `node dist/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
-    env: {
-      PAKIT_BENCH_DIR: process.env.PAKIT_BENCH_DIR ?? null,
-      PAKIT_BENCH_CORPUS_MB: process.env.PAKIT_BENCH_CORPUS_MB ?? null,
-      PAKIT_BENCH_KEEP: process.env.PAKIT_BENCH_KEEP ?? null,
-    },
+    // Every setting that changes what is measured (docs/BENCHMARKS.md lists them): a run of 30,000
+    // blocks or two pairs must say so in its own file.
+    env: Object.fromEntries(BENCH_SETTINGS.map((name) => [name, process.env[name] ?? null])),
     units: 'MB = 10^6 bytes; seconds are wall clock; MBps = corpus bytes / wall seconds',
     // What was measured: dist/ is built from the working tree, so `dirty` means not quite `commit`.
     code: await codeVersion(repoRoot),

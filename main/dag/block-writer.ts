@@ -95,11 +95,11 @@ export class BlockWriter {
     this.#insertBlock = db.prepare(
       'INSERT INTO blocks (seq, hash, kind, depth, ts, size, stored_size, content_root, header) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
+    // A block adds at most 4 stored edges (5 parents, one implied): a statement has ≤ PENDING_EDGES rows.
+    this.#edges = new HeldRows(db, 'edges (parent, child)', '(?, ?)', PENDING_EDGES - 3);
     // Whether any block's root starts with these 8 bytes: one probe of the index's first column.
     // Most new objects have a content root no block has, and this answers them in about a third of
     // the time of the probe after it, whose IN list makes SQLite build a temporary table each call.
-    // A block adds at most 4 stored edges (5 parents, one implied): a statement has ≤ PENDING_EDGES rows.
-    this.#edges = new HeldRows(db, 'edges (parent, child)', '(?, ?)', PENDING_EDGES - 3);
     this.#anyWithRoot = db.prepare<[Uint8Array], number>(ANY_WITH_ROOT).pluck();
     this.#rootsInRange = db.prepare<[number, number], Buffer>(ROOTS_IN_RANGE).pluck();
     // Copies of one file (same content, other names or mtimes) share a content root: the corpus has
@@ -139,11 +139,14 @@ export class BlockWriter {
    * back and calls {@link reload}, as after any failed write.
    */
   batch<T>(fn: () => T): T {
-    if (this.#batchDepth++ === 0) this.log.hold();
+    if (this.#batchDepth++ === 0) {
+      this.#edges.hold();
+      this.log.hold();
+    }
     try {
       const result = fn();
       if (this.#batchDepth === 1) {
-        this.#edges.write();
+        this.#edges.release();
         this.log.flush();
       }
       return result;
@@ -305,8 +308,7 @@ export class BlockWriter {
       if (p !== seq - 1) edges.push(p, seq);
       this.selector.addChild(p);
     }
-    if (this.#batchDepth > 0) this.#edges.writeIfFull();
-    else this.#edges.write();
+    this.#edges.added();
     this.log.append(hash);
     this.selector.add({ seq, hash, depth: header.depth });
     this.#filter?.add(header.contentRoot);

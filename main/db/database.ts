@@ -36,10 +36,11 @@ export function multiRowInsert(
 }
 
 /**
- * Rows held back for one multi-row insert (see MULTI_ROW_INSERT) instead of one statement each:
- * push a row's values onto {@link values} in column order, then {@link writeIfFull} writes every
- * held row with one statement once `limit` rows are held, {@link write} writes them now, and
- * {@link drop} forgets them (the caller is rolling the transaction back). The block writer holds
+ * Rows written with one multi-row insert (see MULTI_ROW_INSERT): push a row's values onto
+ * {@link values} in column order, then call {@link added}, which writes them at once — or, from
+ * {@link hold} until {@link release}, only once `limit` rows are held, so many appends share one
+ * statement. {@link write} writes what is held now (before a read of the table), and {@link drop}
+ * forgets it and stops holding (the caller is rolling the transaction back). The block writer holds
  * a batch's edge rows this way, and the Merkle log its node rows.
  */
 export class HeldRows {
@@ -51,6 +52,7 @@ export class HeldRows {
   readonly #width: number;
   readonly #full: number;
   readonly #made = new Map<number, Statement>();
+  #holding = false;
 
   /** `into`: table and columns, as `name (a, b)`; `row`: one row's placeholders, as `(?, ?)`. */
   constructor(db: Db, into: string, row: string, limit: number) {
@@ -61,9 +63,20 @@ export class HeldRows {
     this.#full = limit * this.#width;
   }
 
-  /** Writes the held rows if `limit` or more are held. */
-  writeIfFull(): void {
-    if (this.values.length >= this.#full) this.write();
+  /** From now until {@link release} or {@link drop}, {@link added} writes only once `limit` rows are held. */
+  hold(): void {
+    this.#holding = true;
+  }
+
+  /** Writes the held rows and stops holding. */
+  release(): void {
+    this.#holding = false;
+    this.write();
+  }
+
+  /** Call after pushing rows: writes them, unless holding fewer than `limit`. */
+  added(): void {
+    if (!this.#holding || this.values.length >= this.#full) this.write();
   }
 
   /** Writes the held rows, if any, with one statement. */
@@ -74,8 +87,9 @@ export class HeldRows {
     multiRowInsert(this.#db, this.#made, this.#into, this.#row, values.length / this.#width).run(...values);
   }
 
-  /** Forgets the held rows. */
+  /** Forgets the held rows and stops holding. */
   drop(): void {
+    this.#holding = false;
     this.values = [];
   }
 }

@@ -40,7 +40,6 @@ export class MerkleLog {
   readonly #multi = new Map<number, Statement>();
   /** Node rows an append completes, written at its end or, while holding (see {@link hold}), later. */
   readonly #nodes;
-  #holding = false;
   readonly #select;
   readonly #leaf;
   readonly #count;
@@ -79,18 +78,16 @@ export class MerkleLog {
    * rollback, {@link reload} drops what is held.
    */
   hold(): void {
-    this.#holding = true;
+    this.#nodes.hold();
   }
 
   /** Writes the node rows held back and stops holding them. */
   flush(): void {
-    this.#holding = false;
-    this.#nodes.write();
+    this.#nodes.release();
   }
 
   /** Drops the node rows held back and stops holding (the caller rolls the transaction back). */
   drop(): void {
-    this.#holding = false;
     this.#nodes.drop();
   }
 
@@ -115,8 +112,7 @@ export class MerkleLog {
     this.#size++;
     // All nodes this leaf completes go in with one statement (half the appends complete none), or
     // while held, with the next appends' (a statement then has fewer than PENDING_NODES + 53 rows).
-    if (this.#holding) this.#nodes.writeIfFull();
-    else this.#nodes.write();
+    this.#nodes.added();
   }
 
   /** A stored complete node. */

@@ -39,12 +39,13 @@ describe('HeldRows', () => {
       const held = new HeldRows(db, 'edges (parent, child)', '(?, ?)', 3);
       const edges = () => db.prepare('SELECT parent, child FROM edges ORDER BY parent, child').raw().all();
       ran.length = 0;
+      held.hold();
       held.write(); // nothing held: no statement
       held.values.push(1, 2, 1, 3);
-      held.writeIfFull(); // 2 of 3
+      held.added(); // 2 of 3
       expect(ran).toEqual([]);
       held.values.push(2, 3);
-      held.writeIfFull(); // 3 of 3: one statement of three rows
+      held.added(); // 3 of 3: one statement of three rows
       expect(ran.length).toBe(1);
       expect(ran[0]).toMatch(
         new RegExp(`^${MULTI_ROW_INSERT} edges \\(parent, child\\) VALUES \\([^)]*\\)(, \\([^)]*\\)){2}$`),

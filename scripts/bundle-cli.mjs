@@ -14,10 +14,11 @@ await build({
   cwd: root,
   input: {
     // The names the code looks its workers up by, beside the module that starts them (prestart.ts,
-    // wal-checkpointer.ts, restore-tree.ts).
+    // wal-checkpointer.ts, identity-index.ts, restore-tree.ts).
     main: `${root}dist/main/cli/main.js`,
     'ingest-worker': `${root}dist/main/store/ingest-worker.js`,
     'wal-checkpoint-worker': `${root}dist/main/db/wal-checkpoint-worker.js`,
+    'identity-worker': `${root}dist/main/dag/identity-worker.js`,
     'restore-worker': `${root}dist/main/archive/restore-worker.js`,
   },
   platform: 'node',

@@ -5,6 +5,8 @@ import { toHex } from '../../shared/bytes.js';
 import type { SignedCheckpoint } from '../../shared/checkpoint.js';
 import { openDb, type Db } from '../db/database.js';
 import { WalCheckpointer } from '../db/wal-checkpointer.js';
+import { IDENTITY_FILE } from '../dag/identity-file.js';
+import { IdentityIndex } from '../dag/identity-index.js';
 import { BlockIndex, type BlockRecord } from '../dag/block-index.js';
 import { BlockWriter, type BlockSpec, type WrittenBlock } from '../dag/block-writer.js';
 import type { ParentRuleInit } from '../dag/parent-selector.js';
@@ -153,7 +155,14 @@ export class Archive {
       'pack';
     const chunks: ChunkStore = createChunkStore(kind, { db, dir, readonly: !writable });
     const writer = writable
-      ? new BlockWriter(db, { rule: init.parentRule, random: init.random, now: init.now })
+      ? new BlockWriter(db, {
+          rule: init.parentRule,
+          random: init.random,
+          now: init.now,
+          identity: new IdentityIndex(db, {
+            files: { archive: dbFile, identity: join(dir, IDENTITY_FILE), genesis: genesis.hash },
+          }),
+        })
       : undefined;
     return {
       dir,
@@ -277,7 +286,7 @@ export class Archive {
   async close(): Promise<void> {
     await this.#committer?.flush();
     // The ingest workers end while the checkpoint worker empties the WAL (see WalCheckpointer.close).
-    await Promise.all([this.#pool?.close(), this.#checkpointer?.close()]);
+    await Promise.all([this.#pool?.close(), this.#checkpointer?.close(), this.ctx.writer?.identity.close()]);
     this.ctx.chunks.close();
     this.ctx.index.close();
     this.ctx.db.close();

@@ -8,6 +8,7 @@ import {
   type BlockKind,
 } from '../../shared/block-header.js';
 import { MerkleLog } from '../log/merkle-log.js';
+import { IdentityIndex } from './identity-index.js';
 import { asBuffer, nodeSha256 } from '../util/sha256.js';
 import { ParentSelector, type ParentRuleInit } from './parent-selector.js';
 import { RootFilter } from './root-filter.js';
@@ -22,9 +23,6 @@ import {
   storedMeta,
   type BlockRow,
 } from './stored-header.js';
-
-/** Whether any block's content root starts with the given root's first 8 bytes (the identity index). */
-export const ANY_WITH_ROOT = 'SELECT 1 FROM blocks WHERE substr(content_root, 1, 8) = substr(?, 1, 8) LIMIT 1';
 
 /** Content roots of a range of blocks by seq: a root filter is filled from them (see #mayHaveRoot). */
 export const ROOTS_IN_RANGE = 'SELECT content_root FROM blocks WHERE seq >= ? AND seq < ?';
@@ -74,7 +72,9 @@ export class BlockWriter {
   /** A block's edges, or a batch's (held back), go in with one multi-row statement. */
   readonly #edges;
   #batchDepth = 0;
-  readonly #anyWithRoot;
+  /** Which blocks may hold an identical object (identity-index.ts). */
+  readonly identity: IdentityIndex;
+  readonly #bySeq;
   readonly #rootsInRange;
   /** Every written block's content root; complete once #filled reaches #fillEnd (see #mayHaveRoot). */
   #filter: RootFilter | undefined;
@@ -82,10 +82,13 @@ export class BlockWriter {
   #filled = 0;
   #fillEnd = 0;
   #probes = 0;
-  readonly #byContent;
   readonly #parents;
 
-  constructor(db: Db, init: { rule?: ParentRuleInit; random?: () => number; now?: () => number } = {}) {
+  /** `identity`: the archive's (file-backed); by default one held in memory, read from `db` now. */
+  constructor(
+    db: Db,
+    init: { rule?: ParentRuleInit; random?: () => number; now?: () => number; identity?: IdentityIndex } = {},
+  ) {
     this.#db = db;
     this.#now = init.now ?? Date.now;
     this.#rule = init.rule ?? {};
@@ -97,22 +100,9 @@ export class BlockWriter {
     );
     // A block adds at most 4 stored edges (5 parents, one implied): a statement has ≤ PENDING_EDGES rows.
     this.#edges = new HeldRows(db, 'edges (parent, child)', '(?, ?)', PENDING_EDGES - 3);
-    // Whether any block's root starts with these 8 bytes: one probe of the index's first column.
-    // Most new objects have a content root no block has, and this answers them in about a third of
-    // the time of the probe after it, whose IN list makes SQLite build a temporary table each call.
-    this.#anyWithRoot = db.prepare<[Uint8Array], number>(ANY_WITH_ROOT).pluck();
+    this.#bySeq = db.prepare<[number], BlockRow>(`SELECT ${BLOCK_COLUMNS} FROM blocks WHERE seq = ?`);
     this.#rootsInRange = db.prepare<[number, number], Buffer>(ROOTS_IN_RANGE).pluck();
-    // Copies of one file (same content, other names or mtimes) share a content root: the corpus has
-    // files with hundreds, and a folder may hold thousands of empty files. The index holds the
-    // header's last 8 bytes beside the root (schema 12), the end of its metadata in either stored
-    // form, so the rows probed are those that end alike; a compact row's whole metadata is its last
-    // bytes, so SQLite drops the ones that differ. Other rows (canonical headers) and any match are
-    // still compared whole below.
-    this.#byContent = db.prepare<[Uint8Array, Buffer, Buffer, Uint8Array, string, number, Buffer], BlockRow>(
-      `SELECT ${BLOCK_COLUMNS} FROM blocks WHERE substr(content_root, 1, 8) = substr(?, 1, 8)
-         AND substr(header, -8) IN (?, ?) AND content_root = ? AND kind = ?
-         AND (substr(header, 1, 1) <> x'${COMPACT_TAG.toString(16).padStart(2, '0')}' OR substr(header, -?) = ?)`,
-    );
+    this.identity = init.identity ?? new IdentityIndex(db);
     this.#parents = parentHashes(db);
     this.#loadWindow();
   }
@@ -163,6 +153,7 @@ export class BlockWriter {
   reload(): void {
     this.#edges.drop();
     this.log.reload();
+    this.identity.truncate(this.log.size);
     (this as { selector: ParentSelector }).selector = new ParentSelector(this.#rule, this.#random);
     this.#loadWindow();
   }
@@ -214,23 +205,14 @@ export class BlockWriter {
    */
   append(spec: BlockSpec, unique = false): WrittenBlock {
     // One block per distinct object: the same content with the same kind and metadata is the block
-    // already stored. Usually no row shares the content root, and one probe of the index says so.
+    // already stored. Copies of one file (same content, other names or mtimes) share a content
+    // root: the corpus has files with hundreds, and a folder may hold thousands of empty files. So
+    // the identity index keys on the header's last 8 bytes too, the end of its metadata in either
+    // stored form (compact, or canonical for rows written before schema 6), and the candidates it
+    // gives are compared whole here.
     if (!unique && this.#mayHaveRoot(spec.contentRoot)) {
-      const meta = compactMeta(spec.meta);
-      const [compact, canonical] = headerTails(spec, meta);
-      const rows = this.#byContent.all(
-        spec.contentRoot,
-        compact,
-        canonical,
-        spec.contentRoot,
-        spec.kind,
-        meta.length,
-        meta,
-      );
-      for (const row of rows) {
-        if (!sameMeta(storedMeta(row, this.#parents), spec)) continue;
-        return { seq: row.seq, hash: row.hash, header: decodeRow(row, this.#parents), reused: true };
-      }
+      const found = this.#identical(spec);
+      if (found) return found;
     }
     // In header order (ascending hash), so the stored seqs line up with the header's parents.
     const parents = sortSmall(this.selector.choose(), (a, b) => compareBytes(a.hash, b.hash));
@@ -260,12 +242,28 @@ export class BlockWriter {
     return this.#write(header, seqs);
   }
 
+  #identical(spec: BlockSpec): WrittenBlock | undefined {
+    const meta = compactMeta(spec.meta);
+    for (const seq of this.identity.candidates(spec.contentRoot, headerTails(spec, meta))) {
+      const row = this.#bySeq.get(seq);
+      if (!row || row.kind !== spec.kind || !row.content_root.equals(spec.contentRoot)) continue;
+      // A compact row ends with its whole metadata: copies under other names or mtimes differ
+      // there, and are passed over without decoding the row.
+      const h = row.header;
+      if (h[0] === COMPACT_TAG && (h.length < meta.length || !h.subarray(h.length - meta.length).equals(meta)))
+        continue;
+      if (!sameMeta(storedMeta(row, this.#parents), spec)) continue;
+      return { seq: row.seq, hash: row.hash, header: decodeRow(row, this.#parents), reused: true };
+    }
+    return undefined;
+  }
+
   /**
-   * Whether some stored block's content root starts with this root's 8 bytes. A writer that keeps
-   * appending builds an in-memory filter of every block's root: each block it writes goes in at
-   * once, the blocks stored before are read in, FILTER_STEP per probe, and from then on the index
-   * is asked only when the filter says "maybe". A rolled-back block stays in the filter: a "maybe"
-   * too many, never a "no" too many. (This writer is the archive's only one: WriterLock.)
+   * Whether some stored block's content root may start with this root's 8 bytes. A writer that
+   * keeps appending builds an in-memory filter of every block's root: each block it writes goes in
+   * at once, the blocks stored before are read in, FILTER_STEP per probe, and from then on the
+   * identity index is asked only when the filter says "maybe". A rolled-back block stays in the
+   * filter: a "maybe" too many, never a "no" too many. (This writer is the archive's only one: WriterLock.)
    */
   #mayHaveRoot(root: Uint8Array): boolean {
     if (this.#filter === undefined && ++this.#probes > FILTER_AFTER_PROBES) {
@@ -278,9 +276,9 @@ export class BlockWriter {
         for (const r of this.#rootsInRange.all(this.#filled, to)) this.#filter.add(r);
         this.#filled = to;
       }
-      if (this.#filled >= this.#fillEnd && !this.#filter.mayHave(root)) return false;
+      if (this.#filled >= this.#fillEnd) return this.#filter.mayHave(root);
     }
-    return this.#anyWithRoot.get(root) !== undefined;
+    return true;
   }
 
   #write(header: BlockHeader, parentSeqs: number[]): WrittenBlock {
@@ -291,6 +289,7 @@ export class BlockWriter {
     const encoded = parentSeqs.length === 0 ? asBuffer(encodeHeader(header)) : undefined;
     const hash = asBuffer(encoded ? nodeSha256(encoded) : hashHeader(header, nodeSha256));
     const seq = this.log.size;
+    const stored = encoded ?? encodeCompact(header, parentSeqs);
     this.#insertBlock.run(
       seq,
       hash,
@@ -300,8 +299,9 @@ export class BlockWriter {
       header.size,
       header.storedSize,
       header.contentRoot,
-      encoded ?? encodeCompact(header, parentSeqs),
+      stored,
     );
+    this.identity.added(seq, header.contentRoot, stored);
     // The edge from the block before (every block links it) is implied, not stored (schema 14).
     const edges = this.#edges.values;
     for (const p of parentSeqs) {

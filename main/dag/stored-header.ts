@@ -84,7 +84,7 @@ export function compactMeta(meta: Readonly<Record<string, string>>): Buffer {
 /**
  * The last 8 bytes of a header stored for an object with this chunk count, codec and metadata, in
  * the compact form and in the canonical one (rows written before schema 6): what the
- * `blocks_identity` index holds beside the content root (schema 12). Both end with the metadata,
+ * identity index keys on beside the content root (main/dag/identity-file.ts). Both end with the metadata,
  * after the chunk count and the codec, which make them at least 8 bytes long.
  */
 export function headerTails(

@@ -12,6 +12,7 @@ import * as m011 from './011-file-cache-locality.js';
 import * as m012 from './012-identity-index.js';
 import * as m013 from './013-chunk-id-prefix.js';
 import * as m014 from './014-implied-newest-edge.js';
+import * as m015 from './015-identity-file.js';
 
 export interface Migration {
   readonly version: number;
@@ -34,4 +35,5 @@ export const migrations: readonly Migration[] = [
   m012,
   m013,
   m014,
+  m015,
 ];

@@ -17,7 +17,8 @@ import * as m011 from '../../../main/db/migrations/011-file-cache-locality.js';
 import * as m012 from '../../../main/db/migrations/012-identity-index.js';
 import * as m014 from '../../../main/db/migrations/014-implied-newest-edge.js';
 import { pathKey } from '../../../main/archive/file-cache.js';
-import { tempDir } from '../../helpers/tmp.js';
+import { BlockWriter } from '../../../main/dag/block-writer.js';
+import { seeded, tempDir } from '../../helpers/tmp.js';
 
 describe('schema migrations', () => {
   it('001 creates every table STRICT and sets user_version 1', () => {
@@ -269,6 +270,43 @@ describe('schema migrations', () => {
       .pluck();
     expect(find.get(Buffer.alloc(32, 7), Buffer.from('89abcdef'))).toBe(1);
     expect(find.get(Buffer.alloc(32, 7), Buffer.from('89abcdeF'))).toBeUndefined();
+    migrated.close();
+  });
+
+  it('015 drops the identity index: a writer of the migrated archive still finds identical objects', () => {
+    const file = join(tempDir(), 'archive.db');
+    const before = migrations.filter((m) => m.version <= 14);
+    const db = openDb(file, { migrations: before });
+    const stored = {
+      kind: 'file' as const,
+      contentRoot: Buffer.alloc(32, 9),
+      size: 3,
+      storedSize: 3,
+      chunkCount: 1,
+      codec: 'none',
+      meta: { mode: '0644', mtime: '1', name: 'a.txt' },
+    };
+    const w = new BlockWriter(db, { random: seeded(3) });
+    db.transaction(() => {
+      w.writeGenesis({ archiveId: 'm' });
+      w.append(stored);
+    })();
+    db.close();
+    const migrated = openDb(file);
+    expect(migrated.pragma('user_version', { simple: true })).toBe(15);
+    const indexes = migrated
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'blocks' ORDER BY name")
+      .pluck()
+      .all();
+    expect(indexes).toEqual(['blocks_hash']);
+    const again = new BlockWriter(migrated, { random: seeded(4) });
+    expect(migrated.transaction(() => again.append(stored))()).toMatchObject({ reused: true, seq: 1 });
+    expect(
+      migrated.transaction(() => again.append({ ...stored, meta: { ...stored.meta, mtime: '2' } }))(),
+    ).toMatchObject({
+      reused: false,
+      seq: 2,
+    });
     migrated.close();
   });
 

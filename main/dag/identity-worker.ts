@@ -1,0 +1,43 @@
+// Runs in a worker thread started by IdentityIndex: reads committed blocks from the archive and
+// writes their identity entries (identity-file.ts), while the writer goes on appending.
+import Database from 'better-sqlite3';
+import { workerData } from 'node:worker_threads';
+import { tuneConnection } from '../db/connection.js';
+import {
+  INDEXED,
+  ROWS_FROM,
+  STOP,
+  WRITTEN,
+  writeEntries,
+  type IdentityWorkerInit,
+  type KeyRow,
+} from './identity-file.js';
+
+const init = workerData as IdentityWorkerInit;
+const slots = new Int32Array(init.shared);
+const archive = new Database(init.archiveFile, { readonly: true, fileMustExist: true });
+tuneConnection(archive);
+const file = new Database(init.identityFile, { fileMustExist: true });
+file.pragma('busy_timeout = 5000');
+const rowsFrom = archive.prepare<[number, number], KeyRow>(ROWS_FROM);
+let indexed = (file.prepare('SELECT indexed FROM state').pluck().get() as number | undefined) ?? 0;
+
+try {
+  while (Atomics.load(slots, STOP) === 0) {
+    const written = Atomics.load(slots, WRITTEN);
+    // Only committed rows are read: a block the writer has not committed yet (or rolls back) is
+    // not seen here, and the writer keeps it in memory meanwhile.
+    const rows = written > indexed ? rowsFrom.all(indexed, init.batch) : [];
+    if (rows.length > 0) {
+      indexed = writeEntries(file, rows);
+      Atomics.store(slots, INDEXED, indexed);
+    }
+    // A pause between batches: the more each transaction writes, the fewer times each page of the
+    // file is written (its keys land on random pages). Nothing to do: sleep until the writer appends.
+    if (rows.length === 0 && written <= indexed) Atomics.wait(slots, WRITTEN, written, 1_000);
+    else if (rows.length < init.batch) Atomics.wait(slots, STOP, 0, init.pauseMs);
+  }
+} finally {
+  archive.close();
+  file.close();
+}

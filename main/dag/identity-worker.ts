@@ -30,7 +30,8 @@ try {
     const rows = written > indexed ? rowsFrom.all(indexed, init.batch) : [];
     if (rows.length > 0) {
       indexed = writeEntries(file, rows);
-      Atomics.store(slots, INDEXED, indexed);
+      // The slot is 32 bits: past 2^31 - 1 blocks the writer keeps the newer ones in memory.
+      Atomics.store(slots, INDEXED, Math.min(indexed, 2 ** 31 - 1));
     }
     // A pause between batches: the more each transaction writes, the fewer times each page of the
     // file is written (its keys land on random pages). Nothing to do: sleep until the writer appends.

@@ -17,7 +17,6 @@ import {
   COMPACT_TAG,
   compactMeta,
   decodeRow,
-  headerTails,
   encodeCompact,
   parentHashes,
   storedMeta,
@@ -207,9 +206,8 @@ export class BlockWriter {
     // One block per distinct object: the same content with the same kind and metadata is the block
     // already stored. Copies of one file (same content, other names or mtimes) share a content
     // root: the corpus has files with hundreds, and a folder may hold thousands of empty files. So
-    // the identity index keys on the header's last 8 bytes too, the end of its metadata in either
-    // stored form (compact, or canonical for rows written before schema 6), and the candidates it
-    // gives are compared whole here.
+    // the identity index keys on a hash of the metadata too, and the candidates it gives are
+    // compared whole here.
     if (!unique && this.#mayHaveRoot(spec.contentRoot)) {
       const found = this.#identical(spec);
       if (found) return found;
@@ -244,7 +242,7 @@ export class BlockWriter {
 
   #identical(spec: BlockSpec): WrittenBlock | undefined {
     const meta = compactMeta(spec.meta);
-    for (const seq of this.identity.candidates(spec.contentRoot, headerTails(spec, meta))) {
+    for (const seq of this.identity.candidates(spec.contentRoot, meta)) {
       const row = this.#bySeq.get(seq);
       if (!row || row.kind !== spec.kind || !row.content_root.equals(spec.contentRoot)) continue;
       // A compact row ends with its whole metadata: copies under other names or mtimes differ

@@ -1,9 +1,9 @@
 import Database from 'better-sqlite3';
+import { storedCompactMeta } from './stored-header.js';
 
 /**
  * The identity file (`identity.db` beside `archive.db`): which blocks may hold a given object, by
- * the first 8 bytes of the content root and the last 8 of the stored header (the end of its
- * metadata). Only the writer asks it (to return the stored block for an identical object), and it
+ * the first 8 bytes of the content root and a 32-bit hash of the metadata (identityKey). Only the writer asks it (to return the stored block for an identical object), and it
  * is derived from `blocks`: a worker thread fills it from committed rows (identity-worker.ts),
  * off the thread that appends. Until schema 15 this was the `blocks_identity` index, 21 % of a
  * block append's time at a million blocks (docs/BENCHMARKS.md, run AO).
@@ -17,7 +17,7 @@ export const IDENTITY_FILE = 'identity.db';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS identity (
-  key BLOB NOT NULL,              -- content_root[0..8) || header[-8..)
+  key BLOB NOT NULL,              -- identityKey(content root, metadata)
   seq INTEGER NOT NULL,
   PRIMARY KEY (key, seq)
 ) STRICT, WITHOUT ROWID;
@@ -44,16 +44,36 @@ export interface IdentityWorkerInit {
   readonly pauseMs: number;
 }
 
-/** The two halves of a block's 16-byte identity key. (`||` would make them text.) */
-export const KEY_COLUMNS = 'substr(content_root, 1, 8) AS root, substr(header, -8) AS tail';
+/** What a block's identity key is made from. */
+export const KEY_COLUMNS = 'content_root AS root, header';
 
-/** Blocks from a seq on, in seq order, with their key's halves (read from `archive.db`). */
+/** Blocks from a seq on, in seq order, with what their keys are made from (read from `archive.db`). */
 export const ROWS_FROM = `SELECT seq, ${KEY_COLUMNS} FROM blocks WHERE seq >= ? ORDER BY seq LIMIT ?`;
 
 export interface KeyRow {
   readonly seq: number;
   readonly root: Buffer;
-  readonly tail: Buffer;
+  readonly header: Buffer;
+}
+
+/**
+ * FNV-1a (32 bits) of an object's compact metadata (storedCompactMeta). Not a cryptographic hash:
+ * a key only narrows the rows compared whole, so a collision, even a crafted one, costs a row read.
+ * With the metadata's end alone (the index before, schema 12) every copy of one content under one
+ * name was a candidate for the next: 1,000 empty `__init__.py` files, half a million row reads.
+ */
+export function metaHash(meta: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < meta.length; i++) h = Math.imul(h ^ meta[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+/** The file's key for an object: its content root's first 8 bytes, then metaHash (big-endian). */
+export function identityKey(root: Uint8Array, meta: Uint8Array): Buffer {
+  const key = Buffer.allocUnsafe(12);
+  key.set(root.subarray(0, 8));
+  key.writeUInt32BE(metaHash(meta), 8);
+  return key;
 }
 
 /**
@@ -102,7 +122,7 @@ export function openIdentityFile(
  */
 export function writeEntries(db: Database.Database, rows: readonly KeyRow[]): number {
   const sorted = rows
-    .map((r) => ({ key: Buffer.concat([r.root, r.tail]), seq: r.seq }))
+    .map((r) => ({ key: identityKey(r.root, storedCompactMeta(r.header)), seq: r.seq }))
     .sort((a, b) => Buffer.compare(a.key, b.key) || a.seq - b.seq);
   const insert = db.prepare('INSERT OR IGNORE INTO identity (key, seq) VALUES (?, ?)');
   const next = rows.at(-1)!.seq + 1;

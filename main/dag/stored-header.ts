@@ -1,6 +1,5 @@
 import type { Statement } from 'better-sqlite3';
 import { inReadSnapshot, type Db } from '../db/database.js';
-import { FieldWriter } from '../../shared/bytes.js';
 import {
   BLOCK_VERSION,
   HeaderFormatError,
@@ -8,7 +7,6 @@ import {
   decodeHeader,
   sortedMetaKeys,
   validateHeader,
-  writeMetaFields,
   type BlockHeader,
   type BlockKind,
 } from '../../shared/block-header.js';
@@ -82,24 +80,14 @@ export function compactMeta(meta: Readonly<Record<string, string>>): Buffer {
 }
 
 /**
- * The last 8 bytes of a header stored for an object with this chunk count, codec and metadata, in
- * the compact form and in the canonical one (rows written before schema 6): what the
- * identity index keys on beside the content root (main/dag/identity-file.ts). Both end with the metadata,
- * after the chunk count and the codec, which make them at least 8 bytes long.
+ * The metadata of a stored header in its compact encoding (compactMeta), from either stored form:
+ * a compact header ends with it (after its parents, chunk count and codec); a canonical one (genesis,
+ * rows written before schema 6) is decoded. The identity index keys on it (identity-file.ts).
  */
-export function headerTails(
-  spec: { readonly chunkCount: number; readonly codec: string; readonly meta: Readonly<Record<string, string>> },
-  meta: Buffer = compactMeta(spec.meta),
-): [compact: Buffer, canonical: Buffer] {
-  const codecLength = Buffer.byteLength(spec.codec, 'utf8');
-  const compact = Buffer.allocUnsafe(6 + 1 + codecLength + meta.length);
-  let at = compact.writeUIntBE(spec.chunkCount, 0, 6);
-  at = compact.writeUInt8(codecLength, at);
-  at += compact.write(spec.codec, at, 'utf8');
-  meta.copy(compact, at);
-  // The canonical encoding ends with the metadata's count (a u64 field, 12 bytes) and its entries.
-  const canonical = writeMetaFields(new FieldWriter(), spec.meta).finish();
-  return [compact.subarray(compact.length - 8), Buffer.from(canonical.subarray(canonical.length - 8))];
+export function storedCompactMeta(header: Buffer): Buffer {
+  if (header[0] !== COMPACT_TAG) return compactMeta(decodeHeader(header).meta);
+  const codecAt = 2 + 4 * header[1]! + 6;
+  return header.subarray(codecAt + 1 + header[codecAt]!);
 }
 
 function metaLength(meta: Readonly<Record<string, string>>, keys: readonly string[]): number {

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../../main/db/database.js';
 import { BlockWriter, type BlockSpec } from '../../../main/dag/block-writer.js';
-import { IDENTITY_FILE } from '../../../main/dag/identity-file.js';
+import { IDENTITY_FILE, identityKey } from '../../../main/dag/identity-file.js';
+import { compactMeta, storedCompactMeta } from '../../../main/dag/stored-header.js';
 import { IdentityIndex, type IdentityIndexInit } from '../../../main/dag/identity-index.js';
 import { seeded, tempDir } from '../../helpers/tmp.js';
 
@@ -68,7 +69,7 @@ function expectedEntries(db: Db): { key: string; seq: number }[] {
       root: Buffer;
       header: Buffer;
     }[]
-  ).map((r) => ({ key: Buffer.concat([r.root.subarray(0, 8), r.header.subarray(-8)]).toString('hex'), seq: r.seq }));
+  ).map((r) => ({ key: identityKey(r.root, storedCompactMeta(r.header)).toString('hex'), seq: r.seq }));
 }
 
 describe('identity index', () => {
@@ -142,14 +143,13 @@ describe('identity index', () => {
     first.appendAll(specs);
     await settled(first.identity);
     await first.identity.close();
-    const header7 = first.db.prepare('SELECT header FROM blocks WHERE seq = 7').pluck().get() as Buffer;
     first.db.close();
     // The key of a new object (its root, block 7's metadata) points at block 7, as an entry left
     // from before a power loss could.
     const stray = file(99);
     const f = new Database(join(dir, IDENTITY_FILE));
     f.prepare('INSERT INTO identity (key, seq) VALUES (?, 7)').run(
-      Buffer.concat([stray.contentRoot.subarray(0, 8), header7.subarray(-8)]),
+      identityKey(stray.contentRoot, compactMeta(specs[6]!.meta)),
     );
     f.close();
     const again = open(dir, { workerAfter: 10 });

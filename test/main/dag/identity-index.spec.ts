@@ -51,6 +51,17 @@ async function settled(identity: IdentityIndex): Promise<void> {
   }
 }
 
+/** An archive in `dir` with `n` file blocks, every one in its identity file; closed again. */
+async function indexedArchive(dir: string, n: number): Promise<BlockSpec[]> {
+  const first = open(dir, { workerAfter: 10 });
+  const specs = Array.from({ length: n }, (_, i) => file(i));
+  first.appendAll(specs);
+  await settled(first.identity);
+  await first.identity.close();
+  first.db.close();
+  return specs;
+}
+
 function fileEntries(dir: string): { key: string; seq: number }[] {
   const f = new Database(join(dir, IDENTITY_FILE), { readonly: true });
   try {
@@ -138,12 +149,7 @@ describe('identity index', () => {
 
   it('an entry that points at another block is passed over: entries are hints, rows decide', async () => {
     const dir = tempDir();
-    const first = open(dir, { workerAfter: 10 });
-    const specs = Array.from({ length: 50 }, (_, i) => file(i));
-    first.appendAll(specs);
-    await settled(first.identity);
-    await first.identity.close();
-    first.db.close();
+    const specs = await indexedArchive(dir, 50);
     // The key of a new object (its root, block 7's metadata) points at block 7, as an entry left
     // from before a power loss could.
     const stray = file(99);
@@ -163,11 +169,7 @@ describe('identity index', () => {
   it("a file made for another archive is emptied; a watermark past the archive's end comes back to it", async () => {
     const a = tempDir();
     const b = tempDir();
-    const one = open(a, { workerAfter: 10 });
-    one.appendAll(Array.from({ length: 40 }, (_, i) => file(i)));
-    await settled(one.identity);
-    await one.identity.close();
-    one.db.close();
+    await indexedArchive(a, 40);
     const two = open(b, { workerAfter: 10 });
     const specs = Array.from({ length: 30 }, (_, i) => file(i));
     two.appendAll(specs);
@@ -211,12 +213,7 @@ describe('identity index', () => {
 
   it('an archive whose file was deleted is indexed again by the next writer', async () => {
     const dir = tempDir();
-    const first = open(dir, { workerAfter: 10 });
-    const specs = Array.from({ length: 100 }, (_, i) => file(i));
-    first.appendAll(specs);
-    await settled(first.identity);
-    await first.identity.close();
-    first.db.close();
+    const specs = await indexedArchive(dir, 100);
     for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, IDENTITY_FILE + suffix), { force: true });
     const again = open(dir, { workerAfter: 10 });
     expect(again.identity.inMemory).toBe(101);

@@ -261,7 +261,8 @@ export class BlockWriter {
    * keeps appending builds an in-memory filter of every block's root: each block it writes goes in
    * at once, the blocks stored before are read in, FILTER_STEP per probe, and from then on the
    * identity index is asked only when the filter says "maybe". A rolled-back block stays in the
-   * filter: a "maybe" too many, never a "no" too many. (This writer is the archive's only one: WriterLock.)
+   * filter: a "maybe" too many, never a "no" too many. (This writer is the archive's only one:
+   * WriterLock.)
    */
   #mayHaveRoot(root: Uint8Array): boolean {
     if (this.#filter === undefined && ++this.#probes > FILTER_AFTER_PROBES) {

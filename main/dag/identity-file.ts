@@ -3,9 +3,10 @@ import { storedCompactMeta } from './stored-header.js';
 
 /**
  * The identity file (`identity.db` beside `archive.db`): which blocks may hold a given object, by
- * the first 8 bytes of the content root and a 32-bit hash of the metadata (identityKey). Only the writer asks it (to return the stored block for an identical object), and it
- * is derived from `blocks`: a worker thread fills it from committed rows (identity-worker.ts),
- * off the thread that appends. Until schema 15 this was the `blocks_identity` index, 21 % of a
+ * the first 8 bytes of the content root and a 32-bit hash of the metadata (identityKey). Only the
+ * writer asks it (to return the stored block for an identical object), and it is derived from
+ * `blocks`: a worker thread fills it from committed rows (identity-worker.ts), off the thread that
+ * appends. Until schema 15 this was the `blocks_identity` index, 21 % of a
  * block append's time at a million blocks (docs/BENCHMARKS.md, run AO).
  *
  * `indexed` is the watermark: every block with seq below it has its entry. Entries are hints, never

@@ -78,7 +78,7 @@ export class IdentityIndex {
 
   constructor(db: Db, init: IdentityIndexInit = {}) {
     this.#init = init;
-    const size = (db.prepare('SELECT coalesce(max(seq) + 1, 0) FROM blocks').pluck().get() as number) ?? 0;
+    const size = db.prepare('SELECT coalesce(max(seq) + 1, 0) FROM blocks').pluck().get() as number;
     if (init.files && existsSync(init.files.identity)) this.#openFile(size);
     const rows = db
       .prepare<[number], KeyRow>(`SELECT seq, ${KEY_COLUMNS} FROM blocks WHERE seq >= ? ORDER BY seq`)

@@ -14,9 +14,8 @@ import {
 
 const init = workerData as IdentityWorkerInit;
 const slots = new Int32Array(init.shared);
-// Rows are read once each, in seq order: SQLite's default page cache, not the large one and the
-// memory map the writer's connection has (tuneConnection), which added ~50 MB to the peak RSS of
-// storing the bench corpus.
+// Rows are read once each, in seq order: SQLite's default page cache does, not the large one and
+// the memory map of the writer's connection (tuneConnection).
 const archive = new Database(init.archiveFile, { readonly: true, fileMustExist: true });
 archive.pragma('busy_timeout = 5000');
 const file = new Database(init.identityFile, { fileMustExist: true });

@@ -1,7 +1,8 @@
 /**
- * A Bloom filter of content-root prefixes: the first 8 bytes of a block's content root, the first half
- * of its identity key (identity-file.ts). It answers "no block's root starts with these bytes" for
- * sure, and "maybe" otherwise (then the identity index is asked). A new object almost always has a root no block has.
+ * A Bloom filter of content-root prefixes: the first 8 bytes of a block's content root, which begin
+ * its identity key (identity-file.ts). It answers "no block's root starts with these bytes" for
+ * sure, and "maybe" otherwise (then the identity index is asked). A new object almost always has a
+ * root no block has.
  * The index probe was 12 % of a metadata block's append at 500,000 blocks (CPU profile), the filter
  * is ~1 %; a million appends ran 2.6 and 8.5 % faster in two pairs (docs/BENCHMARKS.md, run AM),
  * less than the probe's share, since the index insert that follows now reads the page the probe

@@ -3,7 +3,8 @@
  * main/dag/identity-file.ts), which a worker thread fills from committed blocks, instead of the
  * `blocks_identity` index, which every append updated on the writer's thread: 5–6 µs of a 35–45 µs
  * block append at a million blocks (+21 % without it; docs/BENCHMARKS.md, run AO). The first
- * writer to open an archive after this migration indexes its blocks again, in the worker.
+ * writer to open an archive after this migration reads its blocks' keys into memory, and its worker
+ * writes them to the file (main/dag/identity-index.ts, WORKER_AFTER).
  */
 export const version = 15;
 
